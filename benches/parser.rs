@@ -1,0 +1,2 @@
+//! Parser throughput (issue 2). Stub.
+fn main() {}

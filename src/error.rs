@@ -1,0 +1,185 @@
+//! The error vocabulary. Small `Copy` enums near the parser ([`FrameError`]), one top-level
+//! [`Error`] whose [`ErrorCode::code`] is a stable string: once published it never changes
+//! (the CLI, the JS API's TypeScript union and the tests all match on it).
+
+use core::fmt;
+
+use serde::Serialize;
+
+use crate::outcome::OutcomeKind;
+
+/// Errors from the framing layer (SSE parser, NDJSON splitter). `Copy`, no allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameError {
+    /// A line or an event's accumulated data exceeded the configured cap.
+    EventTooLarge {
+        /// The cap in bytes.
+        limit: usize,
+    },
+}
+
+impl fmt::Display for FrameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FrameError::EventTooLarge { limit } => {
+                write!(f, "a line or event exceeded the {limit}-byte cap")
+            }
+        }
+    }
+}
+
+/// Which of the four timers fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StallPhase {
+    /// Request start until the first body byte (headers do not count).
+    FirstByte,
+    /// The longest silence between body bytes after the first one.
+    Idle,
+    /// The longest time without a content delta, counted from the request.
+    Content,
+    /// The whole request.
+    Total,
+}
+
+impl StallPhase {
+    /// The stable string (`first_byte`, `idle`, `content`, `total`).
+    pub fn code(self) -> &'static str {
+        match self {
+            StallPhase::FirstByte => "first_byte",
+            StallPhase::Idle => "idle",
+            StallPhase::Content => "content",
+            StallPhase::Total => "total",
+        }
+    }
+}
+
+/// The stable error codes. Each one belongs to exactly one [`OutcomeKind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The body ended before the provider's end signal.
+    Truncated,
+    /// A timer fired; see [`Error::phase`].
+    Stalled,
+    /// The caller aborted.
+    Aborted,
+    /// A non-2xx response.
+    HttpError,
+    /// An error object or event inside a 2xx stream.
+    ProviderError,
+    /// A 2xx response whose Content-Type cannot be the expected stream.
+    UnexpectedContentType,
+    /// A data line that is not valid JSON.
+    InvalidJson,
+    /// Valid JSON that is not the provider's shape where a shape is required.
+    InvalidEvent,
+    /// A line or event over the cap.
+    EventTooLarge,
+    /// The accumulated text over the cap.
+    TextTooLarge,
+    /// The connection failed: refused, reset, incomplete chunked body, DNS, CORS.
+    NetworkError,
+}
+
+impl ErrorCode {
+    /// The stable string.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorCode::Truncated => "truncated",
+            ErrorCode::Stalled => "stalled",
+            ErrorCode::Aborted => "aborted",
+            ErrorCode::HttpError => "http_error",
+            ErrorCode::ProviderError => "provider_error",
+            ErrorCode::UnexpectedContentType => "unexpected_content_type",
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::InvalidEvent => "invalid_event",
+            ErrorCode::EventTooLarge => "event_too_large",
+            ErrorCode::TextTooLarge => "text_too_large",
+            ErrorCode::NetworkError => "network_error",
+        }
+    }
+
+    /// The outcome this error ends a stream with.
+    pub fn outcome(self) -> OutcomeKind {
+        match self {
+            ErrorCode::Truncated => OutcomeKind::Truncated,
+            ErrorCode::Stalled => OutcomeKind::Stalled,
+            ErrorCode::Aborted => OutcomeKind::Aborted,
+            ErrorCode::HttpError => OutcomeKind::HttpError,
+            ErrorCode::ProviderError => OutcomeKind::ProviderError,
+            ErrorCode::UnexpectedContentType
+            | ErrorCode::InvalidJson
+            | ErrorCode::InvalidEvent
+            | ErrorCode::EventTooLarge
+            | ErrorCode::TextTooLarge => OutcomeKind::ProtocolError,
+            ErrorCode::NetworkError => OutcomeKind::NetworkError,
+        }
+    }
+}
+
+/// The error carried by every outcome other than `complete`. Serialises with the JS API's
+/// field names: `{code, message, phase?, status?, retryAfterMs?, provider?, type?, retryable?,
+/// eventIndex?, elapsedMs?}` (absent fields are omitted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Error {
+    /// The stable code.
+    pub code: ErrorCode,
+    /// A human-readable sentence; not stable, do not match on it.
+    pub message: String,
+    /// For `stalled`: which timer fired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<StallPhase>,
+    /// For `http_error`: the HTTP status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// For `http_error` (and provider errors that say so): how long to wait before retrying.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+    /// For provider errors: `openai`, `anthropic`, `ollama`, `openai-responses`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// The provider's error type (`overloaded_error`, `rate_limit_exceeded`, ...).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub error_type: Option<String>,
+    /// The provider's error code when it sends one.
+    #[serde(rename = "providerCode", skip_serializing_if = "Option::is_none")]
+    pub provider_code: Option<String>,
+    /// Whether retrying the same request may succeed (overloaded, rate limited, 5xx).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retryable: Option<bool>,
+    /// For framing and decoding errors: the 0-based index of the offending event or line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_index: Option<u64>,
+    /// For `stalled`: milliseconds from the request start to the moment the timer fired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<u64>,
+}
+
+impl Error {
+    /// An error with only a code and a message; set the other fields directly.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+            phase: None,
+            status: None,
+            retry_after_ms: None,
+            provider: None,
+            error_type: None,
+            provider_code: None,
+            retryable: None,
+            event_index: None,
+            elapsed_ms: None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.code(), self.message)
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,42 @@
+//! # streamguard
+//!
+//! Stream LLM output from `fetch()` without the failures every chat UI rediscovers: silent
+//! hangs, streams cut off without `[DONE]` shown as complete, abort that does nothing, one
+//! re-render per token, multibyte characters or CRLF split across chunks.
+//!
+//! The core is **sans-io**: it does no networking and never reads a clock. The host (the
+//! browser layer in [`web`] on wasm32, the native client in the harness, or a test with a
+//! virtual clock) hands in bytes with a timestamp and asks what to do next:
+//!
+//! ```text
+//!  handle_bytes(now, &[u8]) --> +---------+ --> poll_output(): Text(batch) | Event(..) | Finished(Outcome)
+//!  handle_eof(now)          --> | Session | --> poll_deadline(): Option<Millis>   (the host arms ONE timer)
+//!  handle_timeout(now)      --> +---------+      AbortRequest: the host aborts the fetch
+//!
+//!  bytes --> sse::SseParser / ndjson::NdjsonSplitter --> decode::StreamDecoder --> outcome::Reply
+//!                 (framing, UTF-8, caps)                   (provider wire format)     (text, tools)
+//! ```
+//!
+//! What it does not do: it sends no request itself outside [`web`], never retries on its own
+//! (it says when a retry is safe; the host does it), and never renders.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod decode;
+pub mod error;
+pub mod ndjson;
+pub mod outcome;
+pub mod retry;
+pub mod session;
+pub mod sse;
+pub mod time;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+pub use decode::{Protocol, StreamDecoder, StreamEvent};
+pub use error::{Error, ErrorCode, FrameError, StallPhase};
+pub use outcome::{FinishReason, Outcome, OutcomeKind, Reply, Stats, ToolCall, Usage};
+pub use retry::RetryPolicy;
+pub use session::{Config, FlushMode, NetworkError, NetworkErrorKind, Output, Session, SmoothUnit};
+pub use time::Millis;

@@ -1,0 +1,196 @@
+//! How a stream ended, and everything received before it.
+//!
+//! Every [`Outcome`] carries the [`Reply`] accumulated so far (text, thinking, tool calls,
+//! usage, finish reason) and the [`Stats`], whatever the kind: a stall or a reset never loses
+//! the text already received. Serialises with the JS API's field names (camelCase), so the CLI,
+//! the native client and the browser layer print the same JSON.
+
+use serde::Serialize;
+
+use crate::error::Error;
+
+/// The stable outcome vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeKind {
+    /// The provider signalled the end; see [`Reply::finish_reason`].
+    Complete,
+    /// The body ended before the provider's end signal.
+    Truncated,
+    /// A timer fired.
+    Stalled,
+    /// The caller aborted.
+    Aborted,
+    /// A non-2xx response.
+    HttpError,
+    /// An error inside a 2xx stream.
+    ProviderError,
+    /// The bytes were not the expected protocol.
+    ProtocolError,
+    /// The connection failed.
+    NetworkError,
+}
+
+impl OutcomeKind {
+    /// The stable string.
+    pub fn code(self) -> &'static str {
+        match self {
+            OutcomeKind::Complete => "complete",
+            OutcomeKind::Truncated => "truncated",
+            OutcomeKind::Stalled => "stalled",
+            OutcomeKind::Aborted => "aborted",
+            OutcomeKind::HttpError => "http_error",
+            OutcomeKind::ProviderError => "provider_error",
+            OutcomeKind::ProtocolError => "protocol_error",
+            OutcomeKind::NetworkError => "network_error",
+        }
+    }
+}
+
+/// Why the model stopped, normalised across providers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// Natural end (OpenAI `stop`, Anthropic `end_turn`/`stop_sequence`, Ollama `stop`).
+    Stop,
+    /// Token limit (`length`, `max_tokens`, `max_output_tokens`).
+    Length,
+    /// The model wants tools called (`tool_calls`, `function_call`, `tool_use`).
+    ToolCalls,
+    /// Filtered (`content_filter`, `refusal`).
+    ContentFilter,
+    /// Any other reason the provider gave.
+    Other,
+}
+
+impl FinishReason {
+    /// The stable string.
+    pub fn code(self) -> &'static str {
+        match self {
+            FinishReason::Stop => "stop",
+            FinishReason::Length => "length",
+            FinishReason::ToolCalls => "tool_calls",
+            FinishReason::ContentFilter => "content_filter",
+            FinishReason::Other => "other",
+        }
+    }
+}
+
+/// One tool call, merged from its fragments.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolCall {
+    /// The provider's index of the call in this response.
+    pub index: u32,
+    /// The call id (`call_...`, `toolu_...`) when sent.
+    pub id: Option<String>,
+    /// The function or tool name.
+    pub name: Option<String>,
+    /// The argument fragments concatenated (JSON text, possibly incomplete on truncation).
+    pub arguments: String,
+}
+
+/// Token usage, when the provider sends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Usage {
+    /// Prompt / input tokens.
+    pub input_tokens: Option<u64>,
+    /// Completion / output tokens.
+    pub output_tokens: Option<u64>,
+}
+
+/// What has been received so far. Append-only.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reply {
+    /// The answer text: every text delta concatenated, in order.
+    pub text: String,
+    /// Reasoning / thinking text, kept apart from the answer.
+    pub thinking: String,
+    /// Tool calls merged by index, in order of first appearance.
+    pub tool_calls: Vec<ToolCall>,
+    /// Usage, merged field by field as it arrives.
+    pub usage: Option<Usage>,
+    /// The finish reason, once the provider sent one.
+    pub finish_reason: Option<FinishReason>,
+}
+
+/// Measurements of one request. Times are milliseconds from the request start; `None` when
+/// the moment never came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    /// Until the response head.
+    pub headers_ms: Option<u64>,
+    /// Until the first body byte.
+    pub ttfb_ms: Option<u64>,
+    /// Until the first content delta.
+    pub ttft_ms: Option<u64>,
+    /// Until the outcome.
+    pub duration_ms: u64,
+    /// Body bytes received.
+    pub bytes: u64,
+    /// Events (SSE events or NDJSON lines) decoded, keep-alives included.
+    pub events: u64,
+    /// Comments and provider pings.
+    pub keep_alives: u64,
+    /// Content deltas (text, thinking, tool-call fragments).
+    pub deltas: u64,
+    /// Text flushes delivered to the host.
+    pub flushes: u64,
+    /// The largest gap between two body chunks (the first byte counts from the request).
+    pub max_byte_gap_ms: u64,
+    /// The largest gap between content deltas (the first counts from the request).
+    pub max_content_gap_ms: u64,
+    /// The whole body arrived in one burst after a long wait: a buffering proxy or compression.
+    pub buffered: bool,
+}
+
+/// How a stream ended, with everything received before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcome {
+    /// The stable kind.
+    pub outcome: OutcomeKind,
+    /// The answer text so far (same as `reply.text`, repeated at top level for the JS API).
+    pub text: String,
+    /// Thinking text so far.
+    pub thinking: String,
+    /// The finish reason, `None` unless the provider sent one.
+    pub finish_reason: Option<FinishReason>,
+    /// Tool calls so far.
+    pub tool_calls: Vec<ToolCall>,
+    /// Usage, when sent.
+    pub usage: Option<Usage>,
+    /// `None` exactly when `outcome` is `complete`.
+    pub error: Option<Error>,
+    /// Measurements.
+    pub stats: Stats,
+}
+
+impl Outcome {
+    /// Builds an outcome from the reply so far. `error` decides the kind; `None` is complete.
+    pub fn new(reply: Reply, error: Option<Error>, stats: Stats) -> Self {
+        let outcome = match &error {
+            None => OutcomeKind::Complete,
+            Some(e) => e.code.outcome(),
+        };
+        Outcome {
+            outcome,
+            text: reply.text,
+            thinking: reply.thinking,
+            finish_reason: reply.finish_reason,
+            tool_calls: reply.tool_calls,
+            usage: reply.usage,
+            error,
+            stats,
+        }
+    }
+
+    /// The outcome as one JSON object (the CLI's and the JS API's shape).
+    pub fn to_json(&self) -> String {
+        // Serialising plain structs of strings and numbers cannot fail.
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+}
