@@ -5,6 +5,11 @@ use clap::{Parser, Subcommand};
 
 mod cli_decode;
 mod cli_parse;
+mod probe;
+mod proxy;
+mod record;
+mod run;
+mod serve;
 
 #[derive(Parser)]
 #[command(name = "streamguard-harness", version, about)]
@@ -19,6 +24,16 @@ enum Command {
     Parse(cli_parse::Args),
     /// Decode a provider stream from stdin and print events, then the outcome as the last line.
     Decode(cli_decode::Args),
+    /// Serve the mock LLM endpoints, the scenarios and (optionally) static files.
+    Serve(serve::Args),
+    /// Run every scenario (or a filter) against an in-process server with the native client.
+    Run(run::Args),
+    /// Stream from any endpoint with the native client and print the outcome JSON.
+    Probe(probe::Args),
+    /// Forward to a real upstream and apply faults to its responses.
+    Proxy(proxy::Args),
+    /// Forward one request to an upstream and save its response as a scenario file.
+    Record(record::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -26,5 +41,10 @@ fn main() -> std::process::ExitCode {
     match cli.command {
         Command::Parse(args) => cli_parse::main(args),
         Command::Decode(args) => cli_decode::main(args),
+        Command::Serve(args) => serve::main(args),
+        Command::Run(args) => run::main(args),
+        Command::Probe(args) => probe::main(args),
+        Command::Proxy(args) => proxy::main(args),
+        Command::Record(args) => record::main(args),
     }
 }

@@ -1,0 +1,10 @@
+//! `probe`. Stub until its issue lands.
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn main(_args: Args) -> ExitCode {
+    eprintln!("probe: not implemented yet");
+    ExitCode::FAILURE
+}

@@ -1,0 +1,10 @@
+//! `run`. Stub until its issue lands.
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn main(_args: Args) -> ExitCode {
+    eprintln!("run: not implemented yet");
+    ExitCode::FAILURE
+}

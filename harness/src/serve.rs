@@ -1,0 +1,10 @@
+//! `serve`. Stub until its issue lands.
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn main(_args: Args) -> ExitCode {
+    eprintln!("serve: not implemented yet");
+    ExitCode::FAILURE
+}
