@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Installs everything the demo and the tests need that is missing. Idempotent: each step is
+# skipped when the right version is already there. Versions follow ../shared/TOOLCHAIN.md.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$STREAMGUARD_ROOT"
+
+step() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
+have() { command -v "$1" >/dev/null 2>&1; }
+SUDO=""
+if [ "$(id -u)" != 0 ] && have sudo; then SUDO=sudo; fi
+
+WASM_PACK_VERSION=0.15.1
+GECKODRIVER_VERSION=0.37.1
+BINARYEN_VERSION=132.0.0
+TYPESCRIPT_VERSION=5.9.3
+
+# The wasm-bindgen CLI must be exactly the wasm-bindgen crate version in Cargo.lock.
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+[ -n "$WASM_BINDGEN_VERSION" ] || { echo "setup: wasm-bindgen not found in Cargo.lock" >&2; exit 1; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  step "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+for component in rustfmt clippy; do
+  if ! rustup component list --installed | grep -q "^$component"; then
+    step "rustup component add $component"
+    rustup component add "$component"
+  fi
+done
+
+missing_debs=()
+have chromium || missing_debs+=(chromium)
+have chromedriver || missing_debs+=(chromium-driver)
+have firefox || have firefox-esr || missing_debs+=(firefox-esr)
+have gzip || missing_debs+=(gzip)
+have node || missing_debs+=(nodejs)
+have npm || missing_debs+=(npm)
+if [ ${#missing_debs[@]} -gt 0 ]; then
+  step "apt-get install ${missing_debs[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing_debs[@]}" >/dev/null
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  step "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2.5 min cold)"
+  # No --locked: the reachable index lacks a crate version its lock file names (TOOLCHAIN.md).
+  cargo install -q wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERSION" ]; then
+  step "cargo install wasm-pack $WASM_PACK_VERSION (about 3 min cold)"
+  cargo install -q --locked wasm-pack --version "$WASM_PACK_VERSION" --force
+fi
+if [ "$(geckodriver --version 2>/dev/null | head -n1 | awk '{print $2}')" != "$GECKODRIVER_VERSION" ]; then
+  step "cargo install geckodriver $GECKODRIVER_VERSION (about 1.2 min cold)"
+  cargo install -q --locked geckodriver --version "$GECKODRIVER_VERSION" --force
+fi
+
+# npm tools, pinned, in build/tools: wasm-opt (binaryen >= 110) and tsc.
+tools_ok() {
+  [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" = "${BINARYEN_VERSION%%.*}" ] &&
+    [ "$(tsc --version 2>/dev/null | awk '{print $2}')" = "$TYPESCRIPT_VERSION" ]
+}
+if ! tools_ok; then
+  step "npm install binaryen@$BINARYEN_VERSION typescript@$TYPESCRIPT_VERSION into build/tools"
+  mkdir -p "$STREAMGUARD_TOOLS"
+  npm install --silent --no-audit --no-fund --prefix "$STREAMGUARD_TOOLS" \
+    "binaryen@$BINARYEN_VERSION" "typescript@$TYPESCRIPT_VERSION" >/dev/null
+  hash -r
+fi
+
+# The demo test's npm dependencies (playwright-core drives Debian's chromium).
+if [ -f tests/e2e/package-lock.json ] && [ ! -d tests/e2e/node_modules ]; then
+  step "npm ci in tests/e2e"
+  (cd tests/e2e && npm ci --silent --no-audit --no-fund >/dev/null)
+fi
+step "ready: $(wasm-bindgen --version), $(wasm-pack --version), $(geckodriver --version | head -n1), wasm-opt $(wasm-opt --version | awk '{print $3}'), $(chromium --version 2>/dev/null | head -n1)"

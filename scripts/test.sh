@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The README's test command: sets up whatever is missing, then runs every check and test.
+# Every step runs even when an earlier one failed; the last line is the summary.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$STREAMGUARD_ROOT"
+
+"$STREAMGUARD_ROOT/scripts/setup.sh" || { echo "setup failed"; echo "summary: 0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+failures=()
+run() {
+  local name=$1
+  shift
+  printf '\n\033[1m== %s\033[0m\n' "$name"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    printf '== %s: ok (%ss)\n' "$name" "$((SECONDS - start))"
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    printf '== %s: FAILED (%ss)\n' "$name" "$((SECONDS - start))"
+  fi
+}
+
+export CARGO_TERM_COLOR=never
+run "fmt" cargo fmt --all -- --check
+run "clippy native" cargo clippy --workspace --all-targets --locked -- -D warnings
+run "clippy wasm32" cargo clippy -p streamguard --target wasm32-unknown-unknown --lib --tests --locked -- -D warnings
+run "doc" env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+run "native tests" cargo test --workspace --locked
+run "core on wasm32" cargo build -p streamguard --target wasm32-unknown-unknown --release --locked
+run "parser bench" cargo bench -p streamguard --bench parser --locked
+run "scenarios (native client)" cargo run -q -p streamguard-harness --release --locked -- run
+[ -x scripts/web-test.sh ] && run "browser tests (chromium, firefox) and size" scripts/web-test.sh
+[ -x scripts/demo-test.sh ] && run "demo in headless chromium" scripts/demo-test.sh
+
+echo
+if [ "$failed" -gt 0 ]; then
+  echo "failed steps: ${failures[*]}"
+fi
+echo "summary: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
