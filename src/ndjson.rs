@@ -4,36 +4,110 @@
 //! fails), `next_line() -> Option<Result<String, FrameError>>` (LF-terminated, CRLF tolerated,
 //! blank lines skipped, UTF-8 decoded with U+FFFD replacement), `finish() -> Option<String>`
 //! (the unterminated final fragment, if not blank), `bytes_examined() -> u64`.
+//!
+//! Details:
+//! - Only LF ends a line; one CR right before the LF is removed. A lone CR elsewhere is data.
+//! - A line is blank when it holds only JSON whitespace (space, tab, CR); blank lines are
+//!   skipped. Other lines are returned as they are (no trimming), for the JSON decoder.
+//! - A leading BOM is not removed (NDJSON has none; the JSON decoder reports it).
+//! - Cap: when a line grows over the cap, `next_line` yields `Err(FrameError::EventTooLarge)`
+//!   once, at the moment the cap is crossed; the rest of that line is dropped without being
+//!   buffered and splitting continues after its LF. If the stream ends while such a line is
+//!   being dropped, `finish` returns `None` (the error was already reported).
+//! - `feed` after `finish` is ignored.
+
+use std::collections::VecDeque;
 
 use crate::error::FrameError;
+use crate::sse::lines::{Line, LineEnding, LineSplitter};
 
-/// The splitter. (Stub until issue 2 lands.)
-#[derive(Debug, Default)]
+/// The splitter.
+#[derive(Debug)]
 pub struct NdjsonSplitter {
-    _private: (),
+    lines: LineSplitter,
+    max: usize,
+    /// Lines split but not yet taken by `next_line`.
+    queue: VecDeque<Result<String, FrameError>>,
+    /// `finish` was called; a late `feed` is ignored.
+    finished: bool,
+}
+
+impl Default for NdjsonSplitter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// JSON whitespace only (RFC 8259 `ws`, minus LF which cannot occur inside a line).
+fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(|&b| matches!(b, b' ' | b'\t' | b'\r'))
 }
 
 impl NdjsonSplitter {
     /// A splitter with the default cap ([`crate::sse::DEFAULT_MAX_EVENT_BYTES`]).
     pub fn new() -> Self {
-        Self::default()
+        Self::with_max_line_bytes(crate::sse::DEFAULT_MAX_EVENT_BYTES)
     }
+
     /// A splitter with a cap on line size.
-    pub fn with_max_line_bytes(_max: usize) -> Self {
-        Self::default()
+    pub fn with_max_line_bytes(max: usize) -> Self {
+        NdjsonSplitter {
+            lines: LineSplitter::new(LineEnding::Lf, max),
+            max,
+            queue: VecDeque::new(),
+            finished: false,
+        }
     }
+
     /// Hands in the next chunk.
-    pub fn feed(&mut self, _bytes: &[u8]) {}
+    pub fn feed(&mut self, bytes: &[u8]) {
+        if self.finished {
+            return;
+        }
+        let queue = &mut self.queue;
+        let limit = self.max;
+        self.lines.feed(bytes, |line| match line {
+            Line::Complete(raw) => {
+                if !is_blank(raw) {
+                    queue.push_back(Ok(String::from_utf8_lossy(raw).into_owned()));
+                }
+            }
+            Line::TooLong => queue.push_back(Err(FrameError::EventTooLarge { limit })),
+        });
+    }
+
     /// The next complete line, or `None` when more bytes are needed.
     pub fn next_line(&mut self) -> Option<Result<String, FrameError>> {
-        None
+        self.queue.pop_front()
     }
-    /// Ends the stream; returns the unterminated final fragment if it is not blank.
+
+    /// Ends the stream; returns the unterminated final fragment if it is not blank. Queued
+    /// lines can still be taken with `next_line`. A second call returns `None`.
     pub fn finish(&mut self) -> Option<String> {
-        None
+        if self.finished {
+            return None;
+        }
+        self.finished = true;
+        if self.lines.is_discarding() {
+            let _ = self.lines.take_partial();
+            return None;
+        }
+        let raw = self.lines.take_partial();
+        // A CR at the very end is the first half of a CRLF that never completed; drop it like
+        // a complete line's CR.
+        let raw = match raw.split_last() {
+            Some((&b'\r', head)) => head,
+            _ => &raw[..],
+        };
+        if is_blank(raw) {
+            None
+        } else {
+            Some(String::from_utf8_lossy(raw).into_owned())
+        }
     }
+
     /// Bytes examined by the line search so far.
     pub fn bytes_examined(&self) -> u64 {
-        0
+        self.lines.bytes_examined()
     }
 }

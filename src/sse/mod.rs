@@ -9,8 +9,39 @@
 //!   blank line is NOT dispatched, per spec) but reports it in `Eof::unterminated`.
 //! - `bytes_examined(&self) -> u64`: bytes the line search looked at (linear-time proof).
 //! - `last_event_id(&self) -> &str`: the current last event ID buffer.
+//!
+//! Two stages: [`lines`] splits raw bytes into lines (CRLF, LF, lone CR; a CR at the end of a
+//! chunk and an LF at the start of the next are one line end), [`event`] turns lines into
+//! events. Each complete line is decoded as UTF-8 with U+FFFD replacement; CR, LF and ':' never
+//! occur inside a multi-byte sequence, so a code point split across chunks decodes intact.
+//!
+//! Every property holds at every chunking, including one byte at a time: the output depends
+//! only on the concatenated bytes.
+//!
+//! # Where we deviate from the spec, on purpose
+//! - The spec silently drops a last event that lacks its blank line. We drop it too, but
+//!   [`SseParser::finish`] reports that it was there ([`Eof::unterminated`]) so the session can
+//!   call the stream truncated.
+//! - A browser keeps `retry` as state; we report each valid one as [`Item::Retry`] where it is
+//!   parsed (stream order). An empty `retry` value is ignored (the spec's "only ASCII digits"
+//!   is vacuously true for it; browsers and eventsource-parser ignore it too).
+//! - Memory is capped ([`DEFAULT_MAX_EVENT_BYTES`] by default). When a line, or the data of one
+//!   event, grows over the cap, `next_event` yields `Err(FrameError::EventTooLarge)` once, at
+//!   the moment the cap is crossed (not when the line ends). The rest of that line is dropped
+//!   without being buffered, the pending event is dropped, and every line up to the next blank
+//!   line is ignored (the block is dropped whole: its `id`, `retry` and later `data` lines do
+//!   not take effect). Parsing continues normally after that blank line. Comments in the
+//!   dropped block are still reported.
+//! - `feed` after `finish` is ignored: the stream has ended.
+
+mod event;
+pub(crate) mod lines;
+
+use std::collections::VecDeque;
 
 use crate::error::FrameError;
+use event::EventBuilder;
+use lines::{Line, LineEnding, LineSplitter};
 
 /// Default cap on one line and on one event's accumulated data: 8 MiB.
 pub const DEFAULT_MAX_EVENT_BYTES: usize = 8 * 1024 * 1024;
@@ -42,40 +73,187 @@ pub enum Item {
 pub struct Eof {
     /// The stream ended inside an event: an unterminated last line, or data/event/id fields
     /// after the last blank line (a trailing comment alone does not count).
+    ///
+    /// Precisely: true when bytes follow the last line end (including a partial BOM prefix
+    /// such as `EF BB` alone, which is not a BOM but data), or when any non-comment line (a
+    /// known or unknown field, or a line over the cap) came after the last blank line. A
+    /// stream that is only a complete BOM is not unterminated.
     pub unterminated: bool,
 }
 
-/// The push parser. (Stub until issue 2 lands.)
-#[derive(Debug, Default)]
+/// The UTF-8 byte order mark.
+const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+
+/// The push parser.
+#[derive(Debug)]
 pub struct SseParser {
-    _private: (),
+    lines: LineSplitter,
+    events: EventBuilder,
+    /// Items parsed but not yet taken by `next_event`. Bounded by the input of the feeds not
+    /// yet drained. `VecDeque` so popping the front is O(1) however many events one chunk held.
+    queue: VecDeque<Result<Item, FrameError>>,
+    /// How many bytes of a leading BOM have matched so far, or `None` once the start of the
+    /// stream is behind us. Exists because the BOM may arrive split across chunks (`EF` | `BB BF`)
+    /// and must be removed only at the very start of the stream.
+    bom_matched: Option<usize>,
+    /// `finish` was called; exists so a late `feed` cannot restart a finished stream.
+    finished: Option<Eof>,
+}
+
+impl Default for SseParser {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl SseParser {
     /// A parser with the default cap.
     pub fn new() -> Self {
-        Self::default()
+        Self::with_max_event_bytes(DEFAULT_MAX_EVENT_BYTES)
     }
+
     /// A parser with a cap on line and event size.
-    pub fn with_max_event_bytes(_max: usize) -> Self {
-        Self::default()
+    pub fn with_max_event_bytes(max: usize) -> Self {
+        SseParser {
+            lines: LineSplitter::new(LineEnding::CrLfOrCr, max),
+            events: EventBuilder::new(max),
+            queue: VecDeque::new(),
+            bom_matched: Some(0),
+            finished: None,
+        }
     }
-    /// Hands in the next chunk.
-    pub fn feed(&mut self, _bytes: &[u8]) {}
+
+    /// Hands in the next chunk. Never fails; results are taken with [`Self::next_event`].
+    pub fn feed(&mut self, bytes: &[u8]) {
+        if self.finished.is_some() {
+            return;
+        }
+        let mut rest = bytes;
+        // "The stream must then be parsed by reading everything line by line ... One leading
+        // U+FEFF BYTE ORDER MARK character must be ignored if any are present." (The UTF-8
+        // decode algorithm strips one leading BOM; a second one is data.)
+        if let Some(matched) = self.bom_matched {
+            let mut k = matched;
+            while k < BOM.len() {
+                match (rest.split_first(), BOM.get(k)) {
+                    (Some((&b, tail)), Some(&want)) if b == want => {
+                        k += 1;
+                        rest = tail;
+                    }
+                    (None, _) => {
+                        // Chunk ended inside a possible BOM: wait for more bytes.
+                        self.bom_matched = Some(k);
+                        return;
+                    }
+                    _ => {
+                        // Not a BOM: the matched prefix is ordinary data.
+                        self.bom_matched = None;
+                        let prefix = BOM.get(..k).unwrap_or_default();
+                        self.split(prefix);
+                        break;
+                    }
+                }
+            }
+            self.bom_matched = None;
+        }
+        self.split(rest);
+    }
+
+    fn split(&mut self, bytes: &[u8]) {
+        let events = &mut self.events;
+        let queue = &mut self.queue;
+        self.lines.feed(bytes, |line| match line {
+            Line::Complete(raw) => events.line(raw, queue),
+            Line::TooLong => events.too_long(queue),
+        });
+    }
+
     /// The next item, or `None` when more bytes are needed.
     pub fn next_event(&mut self) -> Option<Result<Item, FrameError>> {
-        None
+        self.queue.pop_front()
     }
-    /// Ends the stream.
+
+    /// Ends the stream. A pending event without its blank line is dropped (spec) and reported
+    /// in [`Eof::unterminated`]. Items already queued can still be taken with `next_event`.
+    /// Calling it again returns the same value.
     pub fn finish(&mut self) -> Eof {
-        Eof::default()
+        if let Some(eof) = self.finished {
+            return eof;
+        }
+        // "Once the end of the file is reached, any pending data must be discarded. (If the
+        // file ends in the middle of an event, before the final empty line, the incomplete
+        // event is not dispatched.)"
+        let partial_bom = matches!(self.bom_matched, Some(k) if k > 0);
+        let unterminated =
+            partial_bom || self.lines.has_partial() || self.events.has_pending_fields();
+        let _ = self.lines.take_partial();
+        self.events.discard_pending();
+        let eof = Eof { unterminated };
+        self.finished = Some(eof);
+        eof
     }
+
     /// Bytes examined by the line search so far.
     pub fn bytes_examined(&self) -> u64 {
-        0
+        self.lines.bytes_examined()
     }
+
     /// The last event ID buffer.
     pub fn last_event_id(&self) -> &str {
-        ""
+        self.events.last_event_id()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(chunks: &[&[u8]]) -> (Vec<Result<Item, FrameError>>, Eof) {
+        let mut p = SseParser::new();
+        let mut out = Vec::new();
+        for c in chunks {
+            p.feed(c);
+            while let Some(i) = p.next_event() {
+                out.push(i);
+            }
+        }
+        let eof = p.finish();
+        (out, eof)
+    }
+
+    fn ev(t: &str, d: &str, id: &str) -> Result<Item, FrameError> {
+        Ok(Item::Event(Event {
+            event_type: t.into(),
+            data: d.into(),
+            last_event_id: id.into(),
+        }))
+    }
+
+    #[test]
+    fn basic_event() {
+        let (out, eof) = run(&[b"data: YHOO\ndata: +2\ndata: 10\n\n"]);
+        assert_eq!(out, vec![ev("message", "YHOO\n+2\n10", "")]);
+        assert!(!eof.unterminated);
+    }
+
+    #[test]
+    fn split_bom_and_crlf() {
+        let (out, _) = run(&[b"\xEF", b"\xBB", b"\xBFdata: a\r", b"\n\r", b"\n"]);
+        assert_eq!(out, vec![ev("message", "a", "")]);
+    }
+
+    #[test]
+    fn partial_bom_is_data() {
+        let (out, eof) = run(&[b"\xEF\xBB", b"data: x\n\n"]);
+        // "\u{FFFD}data: x" is an unknown field.
+        assert_eq!(out, vec![]);
+        assert!(!eof.unterminated);
+    }
+
+    #[test]
+    fn unterminated_reported() {
+        let (out, eof) = run(&[b"data: a\n\ndata: b\n"]);
+        assert_eq!(out, vec![ev("message", "a", "")]);
+        assert!(eof.unterminated);
     }
 }

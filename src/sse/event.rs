@@ -1,0 +1,199 @@
+//! Lines -> events: WHATWG "Interpreting an event stream".
+//! <https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation>
+
+use std::collections::VecDeque;
+
+use super::{Event, Item};
+use crate::error::FrameError;
+
+/// The per-event buffers of the spec, plus the persistent last event ID buffer.
+#[derive(Debug)]
+pub(crate) struct EventBuilder {
+    max: usize,
+    /// "data buffer". Spans lines, so it carries state across `feed` calls.
+    data: String,
+    /// "event type buffer". Spans lines, so it carries state across `feed` calls.
+    event_type: String,
+    /// "last event ID buffer". Persists across events (also when set in a block that
+    /// dispatches nothing) until an `id` field sets it again.
+    last_event_id: String,
+    /// A non-comment line was seen since the last blank line: the block is pending. Exists for
+    /// `finish()`, which reports a last event that never got its blank line.
+    pending_fields: bool,
+    /// A line or the data of this block went over the cap and was reported; every line up to
+    /// the next blank line is ignored (the whole event is dropped, not just the over-cap line).
+    dropping: bool,
+}
+
+impl EventBuilder {
+    pub(crate) fn new(max: usize) -> Self {
+        EventBuilder {
+            max,
+            data: String::new(),
+            event_type: String::new(),
+            last_event_id: String::new(),
+            pending_fields: false,
+            dropping: false,
+        }
+    }
+
+    pub(crate) fn last_event_id(&self) -> &str {
+        &self.last_event_id
+    }
+
+    pub(crate) fn has_pending_fields(&self) -> bool {
+        self.pending_fields
+    }
+
+    /// Drops the pending event (end of stream).
+    pub(crate) fn discard_pending(&mut self) {
+        self.reset_block();
+        self.pending_fields = false;
+        self.dropping = false;
+    }
+
+    fn reset_block(&mut self) {
+        self.data = String::new();
+        self.event_type.clear();
+    }
+
+    /// A line went over the cap: report once, drop the pending event, ignore the rest of the
+    /// block.
+    pub(crate) fn too_long(&mut self, out: &mut VecDeque<Result<Item, FrameError>>) {
+        out.push_back(Err(FrameError::EventTooLarge { limit: self.max }));
+        self.reset_block();
+        self.pending_fields = true;
+        self.dropping = true;
+    }
+
+    /// Processes one complete line (raw bytes, line end removed).
+    pub(crate) fn line(&mut self, raw: &[u8], out: &mut VecDeque<Result<Item, FrameError>>) {
+        // "If the line is empty (a blank line): Dispatch the event, as defined below."
+        if raw.is_empty() {
+            if self.dropping {
+                self.dropping = false;
+                self.reset_block();
+            } else {
+                self.dispatch(out);
+            }
+            self.pending_fields = false;
+            return;
+        }
+        // "If the line starts with a U+003A COLON character (:): Ignore the line."
+        if raw.first() == Some(&b':') {
+            out.push_back(Ok(Item::Comment));
+            return;
+        }
+        self.pending_fields = true;
+        if self.dropping {
+            return;
+        }
+        // "If the line contains a U+003A COLON character (:): Collect the characters on the
+        // line before the first U+003A COLON character (:), and let field be that string.
+        // Collect the characters on the line after the first U+003A COLON character (:), and
+        // let value be that string. If value starts with a U+0020 SPACE character, remove it
+        // from value."
+        // "Otherwise, the string is not empty but does not contain a U+003A COLON character
+        // (:): Process the field using the steps described below, using the whole line as the
+        // field name, and the empty string as the field value."
+        // ':' and ' ' are ASCII, so splitting the raw bytes is the same as splitting the
+        // decoded line; decoding each part with U+FFFD replacement gives the same text.
+        let (name, value) = match raw.iter().position(|&b| b == b':') {
+            Some(i) => {
+                let name = raw.get(..i).unwrap_or_default();
+                let mut value = raw.get(i.saturating_add(1)..).unwrap_or_default();
+                if let Some((&b' ', rest)) = value.split_first() {
+                    value = rest;
+                }
+                (name, value)
+            }
+            None => (raw, &b""[..]),
+        };
+        self.field(name, value, out);
+    }
+
+    /// "Process the field". Field names are compared exactly (case-sensitive); unknown names
+    /// are ignored.
+    fn field(&mut self, name: &[u8], value: &[u8], out: &mut VecDeque<Result<Item, FrameError>>) {
+        match name {
+            // "If the field name is "event": Set the event type buffer to field value."
+            b"event" => {
+                self.event_type.clear();
+                self.event_type.push_str(&String::from_utf8_lossy(value));
+            }
+            // "If the field name is "data": Append the field value to the data buffer, then
+            // append a single U+000A LINE FEED (LF) character to the data buffer."
+            b"data" => {
+                let value = String::from_utf8_lossy(value);
+                let grown = self
+                    .data
+                    .len()
+                    .saturating_add(value.len())
+                    .saturating_add(1);
+                // The trailing LF is removed at dispatch, so the event's data is `grown - 1`.
+                if grown.saturating_sub(1) > self.max {
+                    self.too_long(out);
+                    return;
+                }
+                self.data.push_str(&value);
+                self.data.push('\n');
+            }
+            // "If the field name is "id": If the field value does not contain U+0000 NULL, then
+            // set the last event ID buffer to the field value. Otherwise, ignore the field."
+            b"id" if !value.contains(&0) => {
+                self.last_event_id.clear();
+                self.last_event_id.push_str(&String::from_utf8_lossy(value));
+            }
+            // "If the field name is "retry": If the field value consists of only ASCII digits,
+            // then interpret the field value as an integer in base ten, and set the event
+            // stream's reconnection time to that integer. Otherwise, ignore the field."
+            // We report it as an item at this point; an empty value is ignored (as browsers
+            // and eventsource-parser do). Values beyond u64 saturate.
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                let ms = value.iter().fold(0u64, |acc, &d| {
+                    acc.saturating_mul(10)
+                        .saturating_add(u64::from(d.wrapping_sub(b'0')))
+                });
+                out.push_back(Ok(Item::Retry(ms)));
+            }
+            // "Otherwise: The field is ignored." (also an `id` with U+0000 or a `retry` that is
+            // not all digits).
+            _ => {}
+        }
+    }
+
+    /// "Dispatch the event".
+    fn dispatch(&mut self, out: &mut VecDeque<Result<Item, FrameError>>) {
+        // "1. Set the last event ID string of the event source to the value of the last event
+        // ID buffer." -- the buffer itself persists, see `last_event_id`.
+        // "2. If the data buffer is an empty string, set the data buffer and the event type
+        // buffer to the empty string and return."
+        if self.data.is_empty() {
+            self.event_type.clear();
+            return;
+        }
+        // "3. If the data buffer's last character is a U+000A LINE FEED (LF) character, then
+        // remove the last character from the data buffer."
+        let mut data = core::mem::take(&mut self.data);
+        if data.ends_with('\n') {
+            data.pop();
+        }
+        // "4. Let event be the result of creating an event using MessageEvent ... Initialize
+        // event's type attribute to "message", its data attribute to data, ... its
+        // lastEventId attribute to the last event ID string of the event source.
+        // 5. If the event type buffer has a value other than the empty string, change the type
+        // of the newly created event to equal the value of the event type buffer."
+        let event_type = if self.event_type.is_empty() {
+            String::from("message")
+        } else {
+            core::mem::take(&mut self.event_type)
+        };
+        // "6. Set the data buffer and the event type buffer to the empty string."
+        self.event_type.clear();
+        out.push_back(Ok(Item::Event(Event {
+            event_type,
+            data,
+            last_event_id: self.last_event_id.clone(),
+        })));
+    }
+}

@@ -1,0 +1,264 @@
+//! Bytes -> lines: the line search shared by the SSE parser and the NDJSON splitter.
+//!
+//! Works on raw bytes. CR and LF are ASCII and never occur inside a multi-byte UTF-8 sequence,
+//! so splitting before decoding cannot break a code point, however the bytes were chunked.
+//!
+//! Linear time: every input byte is looked at by the search exactly once. The unfinished line
+//! is kept in `partial`, and the search only ever runs over the *new* chunk (this plays the role
+//! of tokio-util `LinesCodec::next_index`: everything in `partial` is known to contain no line
+//! end, so it is never rescanned). [`LineSplitter::bytes_examined`] counts the bytes searched so
+//! a test can prove it without a timer.
+
+/// Which bytes end a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LineEnding {
+    /// SSE: CRLF, LF or a lone CR (WHATWG "end-of-line").
+    CrLfOrCr,
+    /// NDJSON: LF only; one CR right before the LF is removed from the line.
+    Lf,
+}
+
+/// One result of the line search.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Line<'a> {
+    /// A complete line, without its line end.
+    Complete(&'a [u8]),
+    /// A line grew over the cap. Reported once per line; the rest of that line is discarded
+    /// without being buffered, and splitting resumes after its line end.
+    TooLong,
+}
+
+/// The bytes -> lines state machine.
+#[derive(Debug)]
+pub(crate) struct LineSplitter {
+    ending: LineEnding,
+    max: usize,
+    /// The unfinished line (bytes after the last line end). Exists for lines split across
+    /// chunks; it never contains a line end, so it is never searched again.
+    partial: Vec<u8>,
+    /// The previous chunk ended with a CR (SSE mode): an LF at the start of the next chunk
+    /// belongs to that CR and is skipped, so CR | LF across a chunk boundary is ONE line end.
+    skip_lf: bool,
+    /// A line went over the cap and was reported; drop bytes until its line end. Exists so a
+    /// huge line arriving over many chunks is reported once and never buffered.
+    discarding: bool,
+    /// Bytes the line search looked at (linear-time proof).
+    examined: u64,
+}
+
+impl LineSplitter {
+    pub(crate) fn new(ending: LineEnding, max: usize) -> Self {
+        LineSplitter {
+            ending,
+            max,
+            partial: Vec::new(),
+            skip_lf: false,
+            discarding: false,
+            examined: 0,
+        }
+    }
+
+    /// Bytes the line search has looked at so far.
+    pub(crate) fn bytes_examined(&self) -> u64 {
+        self.examined
+    }
+
+    /// True when bytes after the last line end are pending (an incomplete line, buffered or
+    /// being discarded).
+    pub(crate) fn has_partial(&self) -> bool {
+        !self.partial.is_empty() || self.discarding
+    }
+
+    /// True while the rest of an over-cap line is being dropped.
+    pub(crate) fn is_discarding(&self) -> bool {
+        self.discarding
+    }
+
+    /// The pending incomplete line, for `finish()`. Empties the buffer.
+    pub(crate) fn take_partial(&mut self) -> Vec<u8> {
+        self.discarding = false;
+        self.skip_lf = false;
+        core::mem::take(&mut self.partial)
+    }
+
+    /// Index of the first line-end byte in `hay`, counting the bytes examined.
+    fn find_end(&mut self, hay: &[u8]) -> Option<usize> {
+        let found = match self.ending {
+            LineEnding::CrLfOrCr => hay.iter().position(|&b| b == b'\n' || b == b'\r'),
+            LineEnding::Lf => hay.iter().position(|&b| b == b'\n'),
+        };
+        let looked = match found {
+            Some(i) => i.saturating_add(1),
+            None => hay.len(),
+        };
+        self.examined = self.examined.saturating_add(looked as u64);
+        found
+    }
+
+    /// The cap for bytes still waiting for their line end. In LF mode one trailing CR may
+    /// still be removed, so allow one extra byte there.
+    fn partial_cap(&self) -> usize {
+        match self.ending {
+            LineEnding::CrLfOrCr => self.max,
+            LineEnding::Lf => self.max.saturating_add(1),
+        }
+    }
+
+    /// Splits `input`, calling `on_line` for each complete line (or over-cap report) in order.
+    pub(crate) fn feed(&mut self, mut input: &[u8], mut on_line: impl FnMut(Line<'_>)) {
+        loop {
+            if self.skip_lf {
+                // WHATWG: "end-of-line = ( cr lf / cr / lf )" -- a CR that ended the last chunk
+                // followed by an LF at the start of this one is a single CRLF.
+                match input.split_first() {
+                    None => return,
+                    Some((&first, rest)) => {
+                        self.skip_lf = false;
+                        if first == b'\n' {
+                            self.examined = self.examined.saturating_add(1);
+                            input = rest;
+                        }
+                    }
+                }
+            }
+            if input.is_empty() {
+                return;
+            }
+            let found = self.find_end(input);
+            if self.discarding {
+                match found {
+                    None => return, // dropped, never buffered
+                    Some(i) => {
+                        self.discarding = false;
+                        input = self.after_end(input, i);
+                        continue;
+                    }
+                }
+            }
+            match found {
+                None => {
+                    if self.partial.len().saturating_add(input.len()) > self.partial_cap() {
+                        self.partial = Vec::new(); // free the memory, not just the length
+                        self.discarding = true;
+                        on_line(Line::TooLong);
+                    } else {
+                        self.partial.extend_from_slice(input);
+                    }
+                    return;
+                }
+                Some(i) => {
+                    let head = input.get(..i).unwrap_or_default();
+                    let rest = self.after_end(input, i);
+                    if self.partial.is_empty() {
+                        // Zero-copy: the whole line is inside this chunk.
+                        let line = self.strip_cr(head);
+                        if line.len() > self.max {
+                            on_line(Line::TooLong);
+                        } else {
+                            on_line(Line::Complete(line));
+                        }
+                    } else {
+                        let mut joined = core::mem::take(&mut self.partial);
+                        joined.extend_from_slice(head);
+                        let line = self.strip_cr(&joined);
+                        if line.len() > self.max {
+                            on_line(Line::TooLong);
+                        } else {
+                            on_line(Line::Complete(line));
+                        }
+                        // Keep the allocation for the next split line, unless it is large.
+                        joined.clear();
+                        if joined.capacity() <= 64 * 1024 {
+                            self.partial = joined;
+                        }
+                    }
+                    input = rest;
+                }
+            }
+        }
+    }
+
+    /// The input after the line end at `i`; sets `skip_lf` for a CR that ends the chunk.
+    fn after_end<'a>(&mut self, input: &'a [u8], i: usize) -> &'a [u8] {
+        let rest = input.get(i.saturating_add(1)..).unwrap_or_default();
+        if input.get(i) == Some(&b'\r') {
+            match rest.split_first() {
+                Some((&b'\n', after_lf)) => {
+                    self.examined = self.examined.saturating_add(1);
+                    return after_lf;
+                }
+                Some(_) => {}
+                // The CR is the chunk's last byte: its LF, if any, comes with the next chunk.
+                None => self.skip_lf = true,
+            }
+        }
+        rest
+    }
+
+    /// In LF mode, removes one CR right before the LF.
+    fn strip_cr<'a>(&self, line: &'a [u8]) -> &'a [u8] {
+        match (self.ending, line.split_last()) {
+            (LineEnding::Lf, Some((&b'\r', head))) => head,
+            _ => line,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(ending: LineEnding, max: usize, chunks: &[&[u8]]) -> Vec<Option<Vec<u8>>> {
+        let mut s = LineSplitter::new(ending, max);
+        let mut out = Vec::new();
+        for c in chunks {
+            s.feed(c, |l| {
+                out.push(match l {
+                    Line::Complete(b) => Some(b.to_vec()),
+                    Line::TooLong => None,
+                })
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn cr_lf_across_chunks_is_one_line_end() {
+        let got = split(LineEnding::CrLfOrCr, 100, &[b"a\r", b"\nb\r", b"c\n"]);
+        assert_eq!(
+            got,
+            vec![
+                Some(b"a".to_vec()),
+                Some(b"b".to_vec()),
+                Some(b"c".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn over_cap_is_reported_once_and_not_buffered() {
+        let mut s = LineSplitter::new(LineEnding::CrLfOrCr, 4);
+        let mut n = 0;
+        for _ in 0..100 {
+            s.feed(b"xxxxxx", |l| {
+                assert_eq!(l, Line::TooLong);
+                n += 1;
+            });
+            assert!(s.partial.capacity() <= 4);
+        }
+        assert_eq!(n, 1);
+        let mut got = Vec::new();
+        s.feed(b"yy\nok\n", |l| {
+            if let Line::Complete(b) = l {
+                got.push(b.to_vec())
+            }
+        });
+        assert_eq!(got, vec![b"ok".to_vec()]);
+    }
+
+    #[test]
+    fn lf_mode_strips_one_cr_and_keeps_lone_cr() {
+        let got = split(LineEnding::Lf, 100, &[b"a\r", b"\nb\rc\n"]);
+        assert_eq!(got, vec![Some(b"a".to_vec()), Some(b"b\rc".to_vec())]);
+    }
+}
