@@ -59,8 +59,11 @@ impl EventBuilder {
 
     /// A line went over the cap: report once, drop the pending event, ignore the rest of the
     /// block.
+    /// Within an already dropped block nothing more is reported (one report per event).
     pub(crate) fn too_long(&mut self, out: &mut VecDeque<Result<Item, FrameError>>) {
-        out.push_back(Err(FrameError::EventTooLarge { limit: self.max }));
+        if !self.dropping {
+            out.push_back(Err(FrameError::EventTooLarge { limit: self.max }));
+        }
         self.reset_block();
         self.pending_fields = true;
         self.dropping = true;

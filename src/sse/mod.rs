@@ -25,13 +25,17 @@
 //! - A browser keeps `retry` as state; we report each valid one as [`Item::Retry`] where it is
 //!   parsed (stream order). An empty `retry` value is ignored (the spec's "only ASCII digits"
 //!   is vacuously true for it; browsers and eventsource-parser ignore it too).
-//! - Memory is capped ([`DEFAULT_MAX_EVENT_BYTES`] by default). When a line, or the data of one
-//!   event, grows over the cap, `next_event` yields `Err(FrameError::EventTooLarge)` once, at
-//!   the moment the cap is crossed (not when the line ends). The rest of that line is dropped
-//!   without being buffered, the pending event is dropped, and every line up to the next blank
-//!   line is ignored (the block is dropped whole: its `id`, `retry` and later `data` lines do
-//!   not take effect). Parsing continues normally after that blank line. Comments in the
-//!   dropped block are still reported.
+//! - Memory is capped ([`DEFAULT_MAX_EVENT_BYTES`] by default). The cap applies to one line
+//!   (its bytes including the field name, excluding the line end) and to one event's data
+//!   (the joined `data` values). When either grows over the cap, `next_event` yields
+//!   `Err(FrameError::EventTooLarge)` at the moment the cap is crossed (not when the line
+//!   ends). The rest of that line is dropped without being buffered, the pending event is
+//!   dropped, and every line up to the next blank line is ignored: the block is dropped whole
+//!   and reported once, however many of its lines go over. Its later `id`, `retry` and `data`
+//!   lines do not take effect (an `id` earlier in the block already did: the last event ID
+//!   buffer is not per event). An over-cap line is never looked into, so even an over-cap
+//!   comment drops its block. Comments in a dropped block are still reported. Parsing
+//!   continues normally after the blank line.
 //! - `feed` after `finish` is ignored: the stream has ended.
 
 mod event;
