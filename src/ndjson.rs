@@ -13,7 +13,9 @@
 //! - Cap: when a line grows over the cap, `next_line` yields `Err(FrameError::EventTooLarge)`
 //!   once, at the moment the cap is crossed; the rest of that line is dropped without being
 //!   buffered and splitting continues after its LF. If the stream ends while such a line is
-//!   being dropped, `finish` returns `None` (the error was already reported).
+//!   being dropped, `finish` returns `None` (the error was already reported); an over-cap
+//!   final fragment is queued as the error (take it with `next_line`) and `finish` returns
+//!   `None`.
 //! - `feed` after `finish` is ignored.
 
 use std::collections::VecDeque;
@@ -100,6 +102,12 @@ impl NdjsonSplitter {
             _ => &raw[..],
         };
         if is_blank(raw) {
+            None
+        } else if raw.len() > self.max {
+            // Only possible for a fragment of exactly cap + 1 bytes (one byte was kept in case
+            // it was the CR of a CRLF): report it like any over-cap line.
+            self.queue
+                .push_back(Err(FrameError::EventTooLarge { limit: self.max }));
             None
         } else {
             Some(String::from_utf8_lossy(raw).into_owned())
