@@ -22,14 +22,18 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod decode;
 pub mod error;
+pub mod head;
+pub mod metrics;
 pub mod ndjson;
 pub mod outcome;
 pub mod retry;
 pub mod session;
 pub mod sse;
 pub mod time;
+pub mod watchdog;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -15,9 +15,16 @@
 //! ```
 //! After `Output::Finished` nothing else is ever returned and every `handle_*` is a no-op.
 
+use std::collections::VecDeque;
+
+use crate::batch::Batcher;
 use crate::decode::{Protocol, StreamDecoder, StreamEvent};
-use crate::outcome::{Outcome, Stats};
+use crate::error::{Error, ErrorCode};
+use crate::head::{self, BodyKind};
+use crate::metrics::Metrics;
+use crate::outcome::{Outcome, Reply, Stats};
 use crate::time::Millis;
+use crate::watchdog::{stall_message, Deadlines, Timeouts, Watchdog};
 
 /// How text deltas are coalesced before they reach the UI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -121,79 +128,437 @@ pub enum Output {
     Finished(Outcome),
 }
 
-/// One request's state. (Stub until issue 4 lands.)
+/// How the body is being handled, decided by the response head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Body {
+    /// Decode it as the stream (also when no head was given).
+    Stream,
+    /// Non-2xx: keep a bounded prefix of the error body.
+    HttpError {
+        status: u16,
+        retry_after_ms: Option<u64>,
+    },
+    /// 2xx `application/json` where SSE was expected: keep a bounded prefix.
+    Json { retry_after_ms: Option<u64> },
+    /// 2xx of a type that cannot be the stream: keep the first bytes for the message.
+    Unexpected { media_type: String },
+}
+
+/// One request's state: the decoder, the four timers, the batcher and the metrics.
 #[derive(Debug)]
 pub struct Session {
     config: Config,
     start: Millis,
     decoder: StreamDecoder,
+    watchdog: Watchdog,
+    batcher: Batcher,
+    metrics: Metrics,
+    outputs: VecDeque<Output>,
+    body: Body,
+    /// A response head was handled (or bytes came first: then it is too late for one).
+    head_seen: bool,
+    /// The bounded prefix of a non-stream body.
+    body_buf: Vec<u8>,
+    /// The latest `now` seen; a host clock that steps backwards is clamped to it.
+    last_now: Millis,
+    /// Bytes of text, thinking and tool-call fragments so far (the `max_text_bytes` cap).
+    content_bytes: usize,
+    /// How much of `reply().text` was handed to the batcher (flushes == final text).
+    pushed_text: usize,
+    /// The decoder reported a finish reason: a reset after it still leaves the text whole.
+    saw_finish: bool,
+    /// The body is over (EOF or the provider's terminator), for `Stats::buffered`.
+    body_over: bool,
+    /// The reply, kept after the outcome so `text()` still answers.
+    final_reply: Option<Reply>,
 }
 
 impl Session {
     /// A session whose request was sent at `now`.
     pub fn new(config: Config, now: Millis) -> Self {
         let decoder = StreamDecoder::new(config.protocol, config.max_event_bytes);
+        let watchdog = Watchdog::new(
+            Timeouts {
+                first_byte_ms: config.first_byte_timeout_ms,
+                idle_ms: config.idle_timeout_ms,
+                content_ms: config.content_timeout_ms,
+                total_ms: config.total_timeout_ms,
+            },
+            now,
+        );
+        let batcher = Batcher::new(config.flush);
         Session {
             config,
             start: now,
             decoder,
+            watchdog,
+            batcher,
+            metrics: Metrics::new(now),
+            outputs: VecDeque::new(),
+            body: Body::Stream,
+            head_seen: false,
+            body_buf: Vec::new(),
+            last_now: now,
+            content_bytes: 0,
+            pushed_text: 0,
+            saw_finish: false,
+            body_over: false,
+            final_reply: None,
         }
     }
-    /// The response status and headers arrived.
-    pub fn handle_response_head(&mut self, _now: Millis, _status: u16, _headers: &[(&str, &str)]) {}
-    /// A body chunk arrived.
-    pub fn handle_bytes(&mut self, _now: Millis, _bytes: &[u8]) {}
-    /// The body ended cleanly.
-    pub fn handle_eof(&mut self, _now: Millis) {}
-    /// The connection failed.
-    pub fn handle_error(&mut self, _now: Millis, _error: NetworkError) {}
-    /// The caller aborted.
-    pub fn handle_abort(&mut self, _now: Millis) {}
-    /// The host's timer fired (maybe late, maybe early).
-    pub fn handle_timeout(&mut self, _now: Millis) {}
-    /// An animation frame (or the hidden-page fallback tick).
-    pub fn handle_frame(&mut self, _now: Millis) {}
+
+    /// The response status and headers arrived. Ignored when called twice or after the
+    /// first body byte.
+    pub fn handle_response_head(&mut self, now: Millis, status: u16, headers: &[(&str, &str)]) {
+        let Some(now) = self.begin(now, true) else {
+            return;
+        };
+        if self.head_seen {
+            return;
+        }
+        self.head_seen = true;
+        self.metrics.on_head(now);
+        let content_type = head::header(headers, "content-type");
+        if let Some(ct) = content_type {
+            self.decoder.set_content_type(ct);
+        }
+        let retry_after_ms = head::retry_after_ms(headers);
+        self.body = if !(200..300).contains(&status) {
+            Body::HttpError {
+                status,
+                retry_after_ms,
+            }
+        } else {
+            match head::classify(content_type, self.config.protocol) {
+                BodyKind::Stream => Body::Stream,
+                BodyKind::JsonBody => Body::Json { retry_after_ms },
+                BodyKind::Unexpected { media_type } => Body::Unexpected { media_type },
+            }
+        };
+    }
+
+    /// A body chunk arrived. An empty chunk is not a byte (it stops no timer).
+    pub fn handle_bytes(&mut self, now: Millis, bytes: &[u8]) {
+        let Some(now) = self.begin(now, true) else {
+            return;
+        };
+        if bytes.is_empty() {
+            return;
+        }
+        // Bytes without a head: a 200 of unknown type (tests, simple hosts).
+        self.head_seen = true;
+        self.metrics.on_bytes(now, bytes.len());
+        self.watchdog.on_bytes(now);
+        let cap = match self.body {
+            Body::Stream => {
+                self.decoder.feed(bytes);
+                self.drain(now, true);
+                return;
+            }
+            Body::HttpError { .. } | Body::Json { .. } => head::ERROR_BODY_PREFIX,
+            Body::Unexpected { .. } => head::BODY_PREVIEW_BYTES,
+        };
+        let room = cap.saturating_sub(self.body_buf.len());
+        self.body_buf
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
+        if self.body_buf.len() >= cap {
+            // Enough to decide: stop reading and close the connection.
+            self.finish_body(now, true);
+        }
+    }
+
+    /// The body ended cleanly: the decoder's verdict (complete, truncated, or an error).
+    pub fn handle_eof(&mut self, now: Millis) {
+        let Some(now) = self.begin(now, false) else {
+            return;
+        };
+        self.body_over = true;
+        self.finish_body(now, false);
+    }
+
+    /// The connection failed. Before the provider's finish reason this is `network_error`;
+    /// after it (the provider said it was done, only the terminator or the clean close was
+    /// lost) the text is whole and the outcome is `complete`. While reading a non-stream body
+    /// (an HTTP error, a JSON or HTML body) the verdict on that body wins: its status or
+    /// content type says more than the failure.
+    pub fn handle_error(&mut self, now: Millis, error: NetworkError) {
+        let Some(now) = self.begin(now, false) else {
+            return;
+        };
+        if self.body != Body::Stream {
+            self.finish_body(now, false);
+            return;
+        }
+        if self.saw_finish {
+            self.finish(now, None, false);
+            return;
+        }
+        let kind = match error.kind {
+            NetworkErrorKind::Refused => "connection refused",
+            NetworkErrorKind::Reset => "connection reset",
+            NetworkErrorKind::Other => "network error",
+        };
+        let message = if error.message.is_empty() {
+            kind.to_string()
+        } else {
+            format!("{kind}: {}", error.message)
+        };
+        self.finish(
+            now,
+            Some(Error::new(ErrorCode::NetworkError, message)),
+            false,
+        );
+    }
+
+    /// The caller aborted: `aborted`, with the text so far (flushed first). No
+    /// `AbortRequest`: the caller already aborted the request.
+    pub fn handle_abort(&mut self, now: Millis) {
+        let Some(now) = self.begin(now, false) else {
+            return;
+        };
+        self.finish(
+            now,
+            Some(Error::new(ErrorCode::Aborted, "aborted by the caller")),
+            false,
+        );
+    }
+
+    /// The host's timer fired (maybe late, maybe early: early or spurious is a no-op).
+    pub fn handle_timeout(&mut self, now: Millis) {
+        let Some(now) = self.begin(now, true) else {
+            return;
+        };
+        if let Some(text) = self.batcher.poll(now) {
+            self.emit_text(text);
+        }
+    }
+
+    /// An animation frame (or the hidden-page fallback tick): deadlines are re-checked, then
+    /// the batcher releases what the mode allows (at most one `Output::Text`).
+    pub fn handle_frame(&mut self, now: Millis) {
+        let Some(now) = self.begin(now, true) else {
+            return;
+        };
+        if let Some(text) = self.batcher.on_frame(now) {
+            self.emit_text(text);
+        }
+    }
+
     /// The next output.
     pub fn poll_output(&mut self) -> Option<Output> {
-        None
+        self.outputs.pop_front()
     }
-    /// When the host's one timer should fire next.
+
+    /// When the host's one timer should fire next: the earliest armed timer deadline, and in
+    /// interval mode the next flush. Never includes frames. `None` after the outcome.
     pub fn poll_deadline(&self) -> Option<Millis> {
-        None
+        if self.is_finished() {
+            return None;
+        }
+        [self.watchdog.deadline(), self.batcher.deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
-    /// Whether the host should request an animation frame.
+
+    /// The four timer deadlines, each of which only moves later.
+    pub fn timer_deadlines(&self) -> Deadlines {
+        if self.is_finished() {
+            return Deadlines::default();
+        }
+        self.watchdog.deadlines()
+    }
+
+    /// Whether the host should request an animation frame (text is pending and a frame would
+    /// release some).
     pub fn wants_frame(&self) -> bool {
-        false
+        !self.is_finished() && self.batcher.wants_frame()
     }
+
     /// Whether the final outcome was produced.
     pub fn is_finished(&self) -> bool {
-        false
+        self.final_reply.is_some()
     }
+
     /// The text so far (everything decoded, flushed or not).
     pub fn text(&self) -> &str {
-        &self.decoder.reply().text
-    }
-    /// Live stats at `now`.
-    pub fn stats(&self, now: Millis) -> Stats {
-        Stats {
-            duration_ms: now.since(self.start),
-            ..Stats::default()
+        match &self.final_reply {
+            Some(r) => &r.text,
+            None => &self.decoder.reply().text,
         }
     }
+
+    /// Live stats at `now`.
+    pub fn stats(&self, now: Millis) -> Stats {
+        self.metrics.stats(
+            now.max(self.last_now),
+            self.decoder.frames(),
+            self.decoder.keep_alives(),
+            self.body_over,
+        )
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
     }
+
     /// The SSE last event ID (for resume).
     pub fn last_event_id(&self) -> &str {
         self.decoder.last_event_id()
     }
+
     /// The last `retry:` value.
     pub fn retry_ms(&self) -> Option<u64> {
         self.decoder.retry_ms()
     }
-    #[doc(hidden)]
-    pub fn _unused(&self) -> Outcome {
-        Outcome::new(self.decoder.reply().clone(), None, self.stats(self.start))
+
+    /// Common start of every `handle_*`: nothing after the outcome; clamp the clock; re-check
+    /// the deadlines against `now` (a late timer callback is classified by the timer that
+    /// expired first). `open`: the connection is still open, so a stall asks for an abort.
+    fn begin(&mut self, now: Millis, open: bool) -> Option<Millis> {
+        if self.is_finished() {
+            return None;
+        }
+        let now = now.max(self.last_now);
+        self.last_now = now;
+        if let Some((phase, _deadline)) = self.watchdog.expired(now) {
+            let mut e = Error::new(
+                ErrorCode::Stalled,
+                stall_message(phase, self.watchdog.timeout_of(phase)),
+            );
+            e.phase = Some(phase);
+            e.elapsed_ms = Some(now.since(self.start));
+            self.finish(now, Some(e), open);
+            return None;
+        }
+        Some(now)
+    }
+
+    /// Drains decoded events. `open`: the body is still open (an end asks for an abort).
+    fn drain(&mut self, now: Millis, open: bool) {
+        while !self.is_finished() {
+            let Some(event) = self.decoder.next_event() else {
+                break;
+            };
+            let size = match &event {
+                StreamEvent::End(error) => {
+                    self.body_over = true;
+                    self.finish(now, error.clone(), open);
+                    break;
+                }
+                StreamEvent::Text { text } | StreamEvent::Thinking { text } => text.len(),
+                StreamEvent::ToolCall {
+                    id,
+                    name,
+                    arguments,
+                    ..
+                } => {
+                    arguments.len()
+                        + id.as_ref().map_or(0, String::len)
+                        + name.as_ref().map_or(0, String::len)
+                }
+                StreamEvent::Finish { .. } => {
+                    self.saw_finish = true;
+                    0
+                }
+                _ => 0,
+            };
+            if event.is_content() {
+                self.watchdog.on_content(now);
+                self.metrics.on_content(now);
+                self.content_bytes = self.content_bytes.saturating_add(size);
+            }
+            if matches!(event, StreamEvent::Text { .. }) {
+                self.sync_text(now);
+            } else if self.config.emit_events {
+                self.outputs.push_back(Output::Event(event));
+            }
+            let cap = self.config.max_text_bytes;
+            if cap > 0 && self.content_bytes > cap {
+                let e = Error::new(
+                    ErrorCode::TextTooLarge,
+                    format!("the text exceeded the {cap}-byte cap"),
+                );
+                self.finish(now, Some(e), open);
+            }
+        }
+    }
+
+    /// Hands the batcher whatever of `reply().text` it has not seen, flushing if the mode
+    /// says so. Taking it from the reply (not the event) makes "flushes concatenate to the
+    /// final text" hold by construction.
+    fn sync_text(&mut self, now: Millis) {
+        let text = &self.decoder.reply().text;
+        if text.len() <= self.pushed_text || !text.is_char_boundary(self.pushed_text) {
+            return;
+        }
+        let flushed = self.batcher.push(now, &text[self.pushed_text..]);
+        self.pushed_text = text.len();
+        if let Some(t) = flushed {
+            self.emit_text(t);
+        }
+    }
+
+    fn emit_text(&mut self, text: String) {
+        self.metrics.on_flush();
+        self.outputs.push_back(Output::Text(text));
+    }
+
+    /// The body is over (EOF, a failure, or a full non-stream prefix): the verdict.
+    fn finish_body(&mut self, now: Millis, open: bool) {
+        let protocol = self.config.protocol;
+        let error = match &self.body {
+            Body::Stream => {
+                let verdict = self.decoder.finish();
+                // The decoder may release a last event (an unterminated NDJSON line).
+                self.drain(now, open);
+                if self.is_finished() {
+                    return;
+                }
+                verdict
+            }
+            Body::HttpError {
+                status,
+                retry_after_ms,
+            } => Some(head::http_error(
+                *status,
+                *retry_after_ms,
+                &self.body_buf,
+                protocol,
+            )),
+            Body::Json { retry_after_ms } => Some(head::json_body_error(
+                &self.body_buf,
+                protocol,
+                *retry_after_ms,
+            )),
+            Body::Unexpected { media_type } => Some(head::unexpected_type_error(
+                media_type,
+                protocol,
+                &self.body_buf,
+            )),
+        };
+        self.finish(now, error, open);
+    }
+
+    /// Produces the outcome: pending text first (one flush), then `AbortRequest` if the
+    /// connection is still open, then `Finished`.
+    fn finish(&mut self, now: Millis, error: Option<Error>, open: bool) {
+        if self.is_finished() {
+            return;
+        }
+        self.sync_text(now);
+        if let Some(text) = self.batcher.drain_all(now) {
+            self.emit_text(text);
+        }
+        if open {
+            self.outputs.push_back(Output::AbortRequest);
+        }
+        let stats = self.stats(now);
+        let reply = self.decoder.take_reply();
+        self.outputs
+            .push_back(Output::Finished(Outcome::new(reply.clone(), error, stats)));
+        self.final_reply = Some(reply);
+        self.body_buf = Vec::new();
     }
 }

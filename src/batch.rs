@@ -1,0 +1,354 @@
+//! The text batcher: coalesces text deltas between flushes so the UI re-renders once per frame
+//! (or per interval), not once per token.
+//!
+//! Guarantees, in every mode: a flush is never empty, [`Batcher::drain_all`] (called before the
+//! final outcome) returns everything still pending in one piece, and the flushes concatenate to
+//! exactly the text pushed.
+//!
+//! Modes ([`FlushMode`]):
+//! - `Frame`: [`Batcher::on_frame`] flushes everything pending; at most one flush per frame.
+//!   The first content is flushed in the first frame after it arrives (no artificial delay).
+//! - `Interval { ms }`: leading edge, then rate-limited: text is flushed at once when the last
+//!   flush is at least `ms` old (so the first text is never delayed), otherwise at
+//!   `last flush + ms` ([`Batcher::deadline`]; the session folds it into `poll_deadline`).
+//!   `ms = 0` behaves like `Immediate`.
+//! - `Immediate`: every delta is one flush.
+//! - `Smooth { unit }`: frame-driven steady reveal, see below.
+//!
+//! ## The smooth reveal
+//! Pending text is cut into units: a **word** is a run of non-whitespace followed by its
+//! whitespace; a **grapheme** is a char with the combining marks, variation selectors, emoji
+//! modifiers and zero-width-joiner sequences that follow it (an approximation of UAX #29 with
+//! no dependency). While the stream is open the last unit is held back when it may still grow
+//! (a word not yet followed by whitespace, the last grapheme), so only whole units appear.
+//!
+//! Each frame releases `quota` units. Whenever text arrives the quota is raised to
+//! `ceil(backlog / SMOOTH_CATCHUP_FRAMES)` (it never drops while a backlog remains), so a burst
+//! is revealed at a steady pace over about [`SMOOTH_CATCHUP_FRAMES`] frames and a reveal that
+//! falls behind a fast stream speeds up to catch up. When the backlog is empty the quota resets
+//! to 1. The final outcome is never delayed: `drain_all` releases everything left in one flush.
+
+use crate::session::{FlushMode, SmoothUnit};
+use crate::time::Millis;
+
+/// Frames over which the smooth reveal drains a backlog (8 frames ≈ 133 ms at 60 Hz).
+pub const SMOOTH_CATCHUP_FRAMES: usize = 8;
+
+/// The batcher.
+#[derive(Debug, Clone)]
+pub struct Batcher {
+    mode: FlushMode,
+    pending: String,
+    /// When the last flush happened (interval mode's rate limit).
+    last_flush: Option<Millis>,
+    /// Smooth: units released per frame; raised on arrival, reset when the backlog is empty.
+    quota: usize,
+}
+
+impl Batcher {
+    /// A batcher in `mode`.
+    pub fn new(mode: FlushMode) -> Self {
+        Batcher {
+            mode,
+            pending: String::new(),
+            last_flush: None,
+            quota: 1,
+        }
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> FlushMode {
+        self.mode
+    }
+
+    /// Text not yet flushed.
+    pub fn pending(&self) -> &str {
+        &self.pending
+    }
+
+    /// A text delta arrived at `now`. Returns a flush when the mode flushes at once.
+    pub fn push(&mut self, now: Millis, text: &str) -> Option<String> {
+        if text.is_empty() {
+            return None;
+        }
+        self.pending.push_str(text);
+        match self.mode {
+            FlushMode::Immediate => self.take(now),
+            FlushMode::Interval { .. } => self.poll(now),
+            FlushMode::Smooth { unit } => {
+                let backlog = count_units(&self.pending, unit);
+                self.quota = self.quota.max(backlog.div_ceil(SMOOTH_CATCHUP_FRAMES));
+                None
+            }
+            FlushMode::Frame => None,
+        }
+    }
+
+    /// Interval mode: flush if due at `now`. Other modes: nothing (frames and pushes drive them).
+    pub fn poll(&mut self, now: Millis) -> Option<String> {
+        match self.mode {
+            FlushMode::Interval { .. } => match self.deadline() {
+                Some(d) if d <= now => self.take(now),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Interval mode: when the pending text is due. `None` when nothing is pending or in other
+    /// modes (frames are not timers: the host's hidden-page fallback is its own business).
+    pub fn deadline(&self) -> Option<Millis> {
+        match self.mode {
+            FlushMode::Interval { ms } if !self.pending.is_empty() => {
+                Some(self.last_flush.map_or(Millis(0), |t| t + ms))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether a frame would release something.
+    pub fn wants_frame(&self) -> bool {
+        match self.mode {
+            FlushMode::Frame => !self.pending.is_empty(),
+            FlushMode::Smooth { unit } => releasable(&self.pending, unit, 1) > 0,
+            _ => false,
+        }
+    }
+
+    /// An animation frame at `now`. Frame mode flushes everything pending; smooth mode
+    /// releases its quota of whole units; other modes also flush what is due (harmless).
+    pub fn on_frame(&mut self, now: Millis) -> Option<String> {
+        match self.mode {
+            FlushMode::Frame => self.take(now),
+            FlushMode::Smooth { unit } => {
+                let end = releasable(&self.pending, unit, self.quota);
+                if end == 0 {
+                    return None;
+                }
+                let rest = self.pending.split_off(end);
+                let out = core::mem::replace(&mut self.pending, rest);
+                if self.pending.is_empty() {
+                    self.quota = 1;
+                }
+                self.last_flush = Some(now);
+                Some(out)
+            }
+            FlushMode::Interval { .. } => self.poll(now),
+            FlushMode::Immediate => self.take(now),
+        }
+    }
+
+    /// Everything pending, in one flush (before the final outcome).
+    pub fn drain_all(&mut self, now: Millis) -> Option<String> {
+        self.quota = 1;
+        self.take(now)
+    }
+
+    fn take(&mut self, now: Millis) -> Option<String> {
+        if self.pending.is_empty() {
+            return None;
+        }
+        self.last_flush = Some(now);
+        Some(core::mem::take(&mut self.pending))
+    }
+}
+
+/// Whether `c` attaches to the previous char in a grapheme-ish unit.
+fn is_extender(c: char) -> bool {
+    matches!(c as u32,
+        0x0300..=0x036F   // combining diacritical marks
+        | 0x0483..=0x0489
+        | 0x0591..=0x05BD
+        | 0x0610..=0x061A
+        | 0x064B..=0x065F
+        | 0x0E31 | 0x0E34..=0x0E3A | 0x0E47..=0x0E4E
+        | 0x1AB0..=0x1AFF
+        | 0x1DC0..=0x1DFF
+        | 0x200C..=0x200D // ZWNJ, ZWJ
+        | 0x20D0..=0x20FF
+        | 0xFE00..=0xFE0F // variation selectors
+        | 0xFE20..=0xFE2F
+        | 0x1F3FB..=0x1F3FF // emoji skin tones
+        | 0xE0020..=0xE007F // tag characters
+        | 0xE0100..=0xE01EF)
+}
+
+/// Byte offsets where grapheme-ish units start (after the first one).
+fn grapheme_starts(s: &str) -> impl Iterator<Item = usize> + '_ {
+    let mut prev: Option<char> = None;
+    s.char_indices().filter_map(move |(i, c)| {
+        let starts = match prev {
+            None => false,
+            // A char after ZWJ joins the sequence (emoji ZWJ sequences).
+            Some('\u{200D}') => false,
+            Some(_) => !is_extender(c),
+        };
+        prev = Some(c);
+        starts.then_some(i)
+    })
+}
+
+/// Byte offsets where words start (whitespace followed by non-whitespace).
+fn word_starts(s: &str) -> impl Iterator<Item = usize> + '_ {
+    let mut prev_ws = false;
+    s.char_indices().filter_map(move |(i, c)| {
+        let ws = c.is_whitespace();
+        let starts = prev_ws && !ws;
+        prev_ws = ws;
+        starts.then_some(i)
+    })
+}
+
+/// Units in `s` (complete or not).
+fn count_units(s: &str, unit: SmoothUnit) -> usize {
+    if s.is_empty() {
+        return 0;
+    }
+    1 + match unit {
+        SmoothUnit::Word => word_starts(s).count(),
+        SmoothUnit::Grapheme => grapheme_starts(s).count(),
+    }
+}
+
+/// The byte length of the first `n` complete units of `s` (0 if none is complete). A unit is
+/// complete when another unit starts after it, or (words) when it already ends in whitespace.
+fn releasable(s: &str, unit: SmoothUnit, n: usize) -> usize {
+    if n == 0 || s.is_empty() {
+        return 0;
+    }
+    let mut starts: Box<dyn Iterator<Item = usize>> = match unit {
+        SmoothUnit::Word => Box::new(word_starts(s)),
+        SmoothUnit::Grapheme => Box::new(grapheme_starts(s)),
+    };
+    let mut end = 0;
+    for _ in 0..n {
+        match starts.next() {
+            Some(i) => end = i,
+            None => {
+                // The last unit: a word that already ends in whitespace is complete.
+                if unit == SmoothUnit::Word && s.ends_with(char::is_whitespace) {
+                    end = s.len();
+                }
+                break;
+            }
+        }
+    }
+    end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_mode_one_flush_per_frame() {
+        let mut b = Batcher::new(FlushMode::Frame);
+        assert!(!b.wants_frame());
+        assert_eq!(b.push(Millis(1), "Hel"), None);
+        assert_eq!(b.push(Millis(2), "lo"), None);
+        assert!(b.wants_frame());
+        assert_eq!(b.on_frame(Millis(16)).as_deref(), Some("Hello"));
+        assert_eq!(b.on_frame(Millis(32)), None);
+        assert!(!b.wants_frame());
+    }
+
+    #[test]
+    fn interval_leading_edge_then_rate_limited() {
+        let mut b = Batcher::new(FlushMode::Interval { ms: 100 });
+        assert_eq!(b.push(Millis(10), "a").as_deref(), Some("a"));
+        assert_eq!(b.push(Millis(20), "b"), None);
+        assert_eq!(b.push(Millis(50), "c"), None);
+        assert_eq!(b.deadline(), Some(Millis(110)));
+        assert_eq!(b.poll(Millis(109)), None);
+        assert_eq!(b.poll(Millis(110)).as_deref(), Some("bc"));
+        assert_eq!(b.deadline(), None);
+        // Quiet for a while: the next text goes out at once.
+        assert_eq!(b.push(Millis(500), "d").as_deref(), Some("d"));
+    }
+
+    #[test]
+    fn immediate_every_delta() {
+        let mut b = Batcher::new(FlushMode::Immediate);
+        assert_eq!(b.push(Millis(0), "x").as_deref(), Some("x"));
+        assert_eq!(b.push(Millis(0), ""), None);
+        assert_eq!(b.drain_all(Millis(0)), None);
+    }
+
+    #[test]
+    fn smooth_words_whole_and_steady() {
+        let mut b = Batcher::new(FlushMode::Smooth {
+            unit: SmoothUnit::Word,
+        });
+        let text = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen end";
+        b.push(Millis(0), text);
+        let mut out = Vec::new();
+        let mut t = 0;
+        while b.wants_frame() {
+            t += 16;
+            if let Some(s) = b.on_frame(Millis(t)) {
+                out.push(s);
+            }
+        }
+        // 17 words: quota ceil(17/8) = 3; the last word "end" is held back (may still grow).
+        assert!(out.iter().all(|s| s.ends_with(' ')));
+        assert!(out
+            .iter()
+            .all(|s| s.split_whitespace().count() == 3 || s == out.last().unwrap()));
+        assert_eq!(out.len(), 6);
+        assert_eq!(b.pending(), "end");
+        assert_eq!(b.drain_all(Millis(t)).as_deref(), Some("end"));
+        let joined: String = out.concat() + "end";
+        assert_eq!(joined, text);
+    }
+
+    #[test]
+    fn smooth_catches_up() {
+        let mut b = Batcher::new(FlushMode::Smooth {
+            unit: SmoothUnit::Word,
+        });
+        b.push(Millis(0), "a b ");
+        assert_eq!(b.on_frame(Millis(16)).as_deref(), Some("a "));
+        // A large burst arrives: the quota rises to drain it in ~8 frames.
+        let burst = "w ".repeat(80);
+        b.push(Millis(20), &burst);
+        let first = b.on_frame(Millis(32)).unwrap_or_default();
+        assert!(first.split_whitespace().count() >= 10, "{first:?}");
+    }
+
+    #[test]
+    fn smooth_graphemes_keep_combining_marks() {
+        let mut b = Batcher::new(FlushMode::Smooth {
+            unit: SmoothUnit::Grapheme,
+        });
+        // e + combining acute, family emoji (ZWJ sequence), thumbs up + skin tone, then "x".
+        let s = "e\u{301}\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}\u{1F44D}\u{1F3FD}x";
+        b.push(Millis(0), s);
+        let mut out = Vec::new();
+        let mut t = 0;
+        while b.wants_frame() {
+            t += 16;
+            if let Some(f) = b.on_frame(Millis(t)) {
+                out.push(f);
+            }
+        }
+        assert_eq!(
+            out,
+            vec![
+                "e\u{301}".to_string(),
+                "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}".to_string(),
+                "\u{1F44D}\u{1F3FD}".to_string()
+            ]
+        );
+        assert_eq!(b.drain_all(Millis(t)).as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn units_counting() {
+        assert_eq!(count_units("", SmoothUnit::Word), 0);
+        assert_eq!(count_units("  a  b", SmoothUnit::Word), 3);
+        assert_eq!(releasable("  a  b", SmoothUnit::Word, 1), 2);
+        assert_eq!(releasable("a b ", SmoothUnit::Word, 5), 4);
+        assert_eq!(releasable("ab", SmoothUnit::Word, 5), 0);
+        assert_eq!(releasable("ab", SmoothUnit::Grapheme, 5), 1);
+    }
+}
