@@ -1,0 +1,191 @@
+//! Anthropic Messages streaming.
+//!
+//! Every event has an SSE `event:` name and the same `"type"` in its JSON data (the JSON type
+//! wins; the event name is the fallback):
+//! `message_start` (`message.usage.input_tokens`), `content_block_start` (a `text`, `thinking`
+//! or `tool_use` block at `index`; a tool block's `id` and `name` start its tool call),
+//! `content_block_delta` (`text_delta` → text, `thinking_delta` → thinking, kept apart from the
+//! answer, `input_json_delta` → the tool call's argument fragment `partial_json`,
+//! `signature_delta` → meta), `content_block_stop`, `message_delta` (`delta.stop_reason`,
+//! `usage.output_tokens`), `message_stop` (the terminator), `ping` (keep-alive) and `error`
+//! (`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`).
+//! Unknown event types are meta (the API reserves the right to add them).
+
+use serde_json::Value;
+
+use super::{index_at, provider_error, str_at, u64_at, Out, Protocol};
+use crate::outcome::FinishReason;
+
+/// The Messages decoder (stateless: tool calls are keyed by content block index).
+#[derive(Debug, Default)]
+pub(crate) struct Anthropic;
+
+impl Anthropic {
+    /// One decoded event.
+    pub(crate) fn on_json(&mut self, event_type: &str, v: &Value, index: u64, out: &mut Out) {
+        let ty = str_at(v, "type").unwrap_or(event_type);
+        let block_index = index_at(v, "index").unwrap_or(0);
+        match ty {
+            "ping" => out.keep_alive(),
+            "message_start" => {
+                out.meta(ty);
+                if let Some(u) = v.get("message").and_then(|m| m.get("usage")) {
+                    out.usage(u64_at(u, "input_tokens"), u64_at(u, "output_tokens"));
+                }
+            }
+            "content_block_start" => {
+                let block = v.get("content_block").unwrap_or(&Value::Null);
+                match str_at(block, "type") {
+                    Some("text") => {
+                        out.meta(ty);
+                        out.text(str_at(block, "text"));
+                    }
+                    Some("thinking") => {
+                        out.meta(ty);
+                        out.thinking(str_at(block, "thinking"));
+                    }
+                    Some("tool_use" | "server_tool_use") => {
+                        out.tool(block_index, str_at(block, "id"), str_at(block, "name"), "");
+                    }
+                    _ => out.meta(ty),
+                }
+            }
+            "content_block_delta" => {
+                let delta = v.get("delta").unwrap_or(&Value::Null);
+                match str_at(delta, "type") {
+                    Some("text_delta") => out.text(str_at(delta, "text")),
+                    Some("thinking_delta") => out.thinking(str_at(delta, "thinking")),
+                    Some("input_json_delta") => out.tool(
+                        block_index,
+                        None,
+                        None,
+                        str_at(delta, "partial_json").unwrap_or(""),
+                    ),
+                    Some(other) => out.meta(other),
+                    None => out.meta(ty),
+                }
+            }
+            "message_delta" => {
+                if let Some(u) = v.get("usage") {
+                    out.usage(u64_at(u, "input_tokens"), u64_at(u, "output_tokens"));
+                }
+                let reason = v.get("delta").and_then(|d| str_at(d, "stop_reason"));
+                match reason {
+                    Some(r) => out.finish(map_stop_reason(r)),
+                    None => out.meta(ty),
+                }
+            }
+            "message_stop" => out.complete(),
+            "error" => {
+                let err = v.get("error").unwrap_or(v);
+                out.fail(provider_error(
+                    Protocol::Anthropic,
+                    str_at(err, "type"),
+                    None,
+                    str_at(err, "message"),
+                    index,
+                ));
+            }
+            other => out.meta(other),
+        }
+    }
+}
+
+/// Anthropic's `stop_reason` strings.
+pub(crate) fn map_stop_reason(reason: &str) -> FinishReason {
+    match reason {
+        "end_turn" | "stop_sequence" => FinishReason::Stop,
+        "max_tokens" => FinishReason::Length,
+        "tool_use" => FinishReason::ToolCalls,
+        "refusal" => FinishReason::ContentFilter,
+        _ => FinishReason::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::StreamEvent;
+    use crate::error::ErrorCode;
+    use crate::outcome::Usage;
+
+    fn run(events: &[&str]) -> Vec<StreamEvent> {
+        let mut d = Anthropic;
+        let mut out = Out::default();
+        for (i, e) in events.iter().enumerate() {
+            let v: Value = serde_json::from_str(e).unwrap_or(Value::Null);
+            d.on_json("", &v, i as u64, &mut out);
+        }
+        out.queue.into_iter().collect()
+    }
+
+    #[test]
+    fn thinking_text_tool_use_and_stop() {
+        let ev = run(&[
+            r#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"model":"claude","stop_reason":null,"usage":{"input_tokens":25,"output_tokens":1}}}"#,
+            r#"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hmm"}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EqQ"}}"#,
+            r#"{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{}}}"#,
+            r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"city\":"}}"#,
+            r#"{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":89}}"#,
+            r#"{"type":"message_stop"}"#,
+        ]);
+        assert!(ev.contains(&StreamEvent::Thinking { text: "hmm".into() }));
+        assert!(ev.contains(&StreamEvent::ToolCall {
+            index: 1,
+            id: Some("toolu_1".into()),
+            name: Some("get_weather".into()),
+            arguments: String::new()
+        }));
+        assert!(ev.contains(&StreamEvent::Usage(Usage {
+            input_tokens: Some(25),
+            output_tokens: Some(1)
+        })));
+        assert!(ev.contains(&StreamEvent::Usage(Usage {
+            input_tokens: None,
+            output_tokens: Some(89)
+        })));
+        assert!(!ev.iter().any(|e| matches!(e, StreamEvent::Text { .. })));
+        let tail: Vec<_> = ev.iter().rev().take(2).cloned().collect();
+        assert_eq!(
+            tail,
+            vec![
+                StreamEvent::End(None),
+                StreamEvent::Finish {
+                    reason: FinishReason::ToolCalls
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn overloaded_error_is_retryable() {
+        let ev = run(&[
+            r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+        ]);
+        let Some(StreamEvent::End(Some(e))) = ev.first() else {
+            panic!("expected End(Some): {ev:?}");
+        };
+        assert_eq!(e.code, ErrorCode::ProviderError);
+        assert_eq!(e.provider.as_deref(), Some("anthropic"));
+        assert_eq!(e.error_type.as_deref(), Some("overloaded_error"));
+        assert_eq!(e.message, "Overloaded");
+        assert_eq!(e.retryable, Some(true));
+        let ev =
+            run(&[r#"{"type":"error","error":{"type":"invalid_request_error","message":"bad"}}"#]);
+        assert!(
+            matches!(ev.first(), Some(StreamEvent::End(Some(e))) if e.retryable == Some(false))
+        );
+    }
+
+    #[test]
+    fn stop_reason_mapping() {
+        assert_eq!(map_stop_reason("end_turn"), FinishReason::Stop);
+        assert_eq!(map_stop_reason("stop_sequence"), FinishReason::Stop);
+        assert_eq!(map_stop_reason("max_tokens"), FinishReason::Length);
+        assert_eq!(map_stop_reason("tool_use"), FinishReason::ToolCalls);
+        assert_eq!(map_stop_reason("refusal"), FinishReason::ContentFilter);
+        assert_eq!(map_stop_reason("pause_turn"), FinishReason::Other);
+    }
+}

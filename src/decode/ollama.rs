@@ -1,0 +1,142 @@
+//! Ollama `/api/chat` and `/api/generate` NDJSON.
+//!
+//! One JSON object per line: `{"model":..,"message":{"role":"assistant","content":"Hi"},
+//! "done":false}` (chat) or `{"model":..,"response":"Hi","done":false}` (generate). Read here:
+//! `message.content` / `response` → text, `message.thinking` / `thinking` → thinking,
+//! `message.tool_calls[]` (complete calls, arguments an object) → one tool call each with a
+//! fresh index, and the last line `"done": true` with `done_reason` (`stop` → stop, `length` →
+//! length, other → other, absent → stop), `prompt_eval_count` and `eval_count` → usage; it is
+//! the terminator. A line `{"error": "..."}` (the documented mid-stream error) is a provider
+//! error, retryable only when its message says overloaded or busy.
+
+use serde_json::Value;
+
+use super::{provider_error, str_at, u64_at, Out, Protocol};
+use crate::outcome::FinishReason;
+
+/// The Ollama decoder.
+#[derive(Debug, Default)]
+pub(crate) struct Ollama {
+    /// Ollama sends whole tool calls; each gets the next index so none merge by accident.
+    next_tool: u32,
+}
+
+impl Ollama {
+    /// One decoded line.
+    pub(crate) fn on_json(&mut self, v: &Value, index: u64, out: &mut Out) {
+        if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
+            let message = err.as_str().or(str_at(err, "message"));
+            out.fail(provider_error(
+                Protocol::Ollama,
+                str_at(err, "type"),
+                None,
+                message,
+                index,
+            ));
+            return;
+        }
+        if let Some(m) = v.get("message") {
+            out.thinking(str_at(m, "thinking"));
+            out.text(str_at(m, "content"));
+            let calls = m.get("tool_calls").and_then(Value::as_array);
+            for call in calls.into_iter().flatten() {
+                let f = call.get("function").unwrap_or(&Value::Null);
+                let arguments = match f.get("arguments") {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(Value::Null) | None => String::new(),
+                    Some(other) => other.to_string(),
+                };
+                let i = self.next_tool;
+                self.next_tool = self.next_tool.saturating_add(1);
+                out.tool(i, str_at(call, "id"), str_at(f, "name"), &arguments);
+            }
+        }
+        out.thinking(str_at(v, "thinking"));
+        out.text(str_at(v, "response"));
+        if v.get("done").and_then(Value::as_bool) == Some(true) {
+            out.usage(u64_at(v, "prompt_eval_count"), u64_at(v, "eval_count"));
+            out.finish(match str_at(v, "done_reason") {
+                None | Some("stop") => FinishReason::Stop,
+                Some("length") => FinishReason::Length,
+                Some(_) => FinishReason::Other,
+            });
+            out.complete();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::StreamEvent;
+    use crate::outcome::Usage;
+
+    fn run(lines: &[&str]) -> Vec<StreamEvent> {
+        let mut d = Ollama::default();
+        let mut out = Out::default();
+        for (i, l) in lines.iter().enumerate() {
+            let v: Value = serde_json::from_str(l).unwrap_or(Value::Null);
+            d.on_json(&v, i as u64, &mut out);
+        }
+        out.queue.into_iter().collect()
+    }
+
+    #[test]
+    fn chat_and_generate_lines() {
+        let ev = run(&[
+            r#"{"model":"m","created_at":"t","message":{"role":"assistant","content":"Hel"},"done":false}"#,
+            r#"{"model":"m","created_at":"t","response":"lo","done":false}"#,
+            r#"{"model":"m","created_at":"t","message":{"role":"assistant","content":""},"done_reason":"length","done":true,"prompt_eval_count":10,"eval_count":17}"#,
+        ]);
+        assert_eq!(
+            ev,
+            vec![
+                StreamEvent::Text { text: "Hel".into() },
+                StreamEvent::Text { text: "lo".into() },
+                StreamEvent::Usage(Usage {
+                    input_tokens: Some(10),
+                    output_tokens: Some(17)
+                }),
+                StreamEvent::Finish {
+                    reason: FinishReason::Length
+                },
+                StreamEvent::End(None),
+            ]
+        );
+    }
+
+    #[test]
+    fn tool_calls_get_fresh_indices() {
+        let ev = run(&[
+            r#"{"message":{"role":"assistant","content":"","tool_calls":[{"function":{"name":"a","arguments":{"x":1}}},{"function":{"name":"b","arguments":{}}}]},"done":false}"#,
+        ]);
+        assert_eq!(
+            ev,
+            vec![
+                StreamEvent::ToolCall {
+                    index: 0,
+                    id: None,
+                    name: Some("a".into()),
+                    arguments: r#"{"x":1}"#.into()
+                },
+                StreamEvent::ToolCall {
+                    index: 1,
+                    id: None,
+                    name: Some("b".into()),
+                    arguments: "{}".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn error_line() {
+        let ev = run(&[r#"{"error":"an error was encountered while running the model"}"#]);
+        assert!(matches!(ev.first(), Some(StreamEvent::End(Some(e)))
+            if e.provider.as_deref() == Some("ollama") && e.retryable == Some(false)));
+        let ev = run(&[
+            r#"{"error":"server busy, please try again.  maximum pending requests exceeded"}"#,
+        ]);
+        assert!(matches!(ev.first(), Some(StreamEvent::End(Some(e))) if e.retryable == Some(true)));
+    }
+}

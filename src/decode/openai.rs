@@ -1,0 +1,200 @@
+//! OpenAI Chat Completions streaming (and OpenAI-compatible servers).
+//!
+//! Each `data:` line is a `chat.completion.chunk`:
+//! `{"id":..,"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hi"},
+//! "finish_reason":null}]}`; the stream ends with `data: [DONE]` (handled by the caller, which
+//! also skips keep-alives). Read here:
+//! - text from the choice with `index` 0 (`delta.content`; null or missing is fine); other
+//!   choices (`n > 1`) are ignored. `delta.reasoning_content` / `delta.reasoning` (DeepSeek,
+//!   OpenRouter and other compatible servers) is thinking text.
+//! - `delta.tool_calls[]` fragments keyed by their `index` (position in the array when a
+//!   compatible server omits it); the legacy `delta.function_call` is tool call 0.
+//! - a non-null `finish_reason`: `stop`, `length`, `tool_calls` (`function_call` too),
+//!   `content_filter`, anything else `other`.
+//! - `usage` (the `stream_options.include_usage` chunk has `choices: []`): `prompt_tokens`,
+//!   `completion_tokens`. A first chunk with `choices: []` and `prompt_filter_results` (Azure)
+//!   produces nothing.
+//! - `{"error": {"message", "type", "code"}}` (or `"error": "text"`): a provider error.
+
+use serde_json::Value;
+
+use super::{code_of, index_at, provider_error, str_at, u64_at, Out, Protocol};
+use crate::error::Error;
+use crate::outcome::FinishReason;
+
+/// The Chat Completions decoder (stateless: merging happens in the accumulator).
+#[derive(Debug, Default)]
+pub(crate) struct OpenAi;
+
+impl OpenAi {
+    /// One decoded chunk.
+    pub(crate) fn on_json(&mut self, event_type: &str, v: &Value, index: u64, out: &mut Out) {
+        if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
+            out.fail(error_from(err, index));
+            return;
+        }
+        if event_type == "error" {
+            out.fail(error_from(v, index));
+            return;
+        }
+        let choices = v.get("choices").and_then(Value::as_array);
+        for (pos, choice) in choices.into_iter().flatten().enumerate() {
+            let choice_index = u64_at(choice, "index").unwrap_or(pos as u64);
+            if choice_index != 0 {
+                continue;
+            }
+            if let Some(delta) = choice.get("delta") {
+                out.thinking(str_at(delta, "reasoning_content").or(str_at(delta, "reasoning")));
+                out.text(str_at(delta, "content"));
+                let calls = delta.get("tool_calls").and_then(Value::as_array);
+                for (p, call) in calls.into_iter().flatten().enumerate() {
+                    let i = index_at(call, "index")
+                        .unwrap_or_else(|| u32::try_from(p).unwrap_or(u32::MAX));
+                    let function = call.get("function");
+                    out.tool(
+                        i,
+                        str_at(call, "id"),
+                        function.and_then(|f| str_at(f, "name")),
+                        function.and_then(|f| str_at(f, "arguments")).unwrap_or(""),
+                    );
+                }
+                if let Some(f) = delta.get("function_call").filter(|f| f.is_object()) {
+                    out.tool(
+                        0,
+                        None,
+                        str_at(f, "name"),
+                        str_at(f, "arguments").unwrap_or(""),
+                    );
+                }
+            }
+            if let Some(reason) = str_at(choice, "finish_reason") {
+                out.finish(map_finish(reason));
+            }
+        }
+        if let Some(usage) = v.get("usage").filter(|u| u.is_object()) {
+            out.usage(
+                u64_at(usage, "prompt_tokens"),
+                u64_at(usage, "completion_tokens"),
+            );
+        }
+    }
+}
+
+/// OpenAI's `finish_reason` strings.
+pub(crate) fn map_finish(reason: &str) -> FinishReason {
+    match reason {
+        "stop" => FinishReason::Stop,
+        "length" => FinishReason::Length,
+        "tool_calls" | "function_call" => FinishReason::ToolCalls,
+        "content_filter" => FinishReason::ContentFilter,
+        _ => FinishReason::Other,
+    }
+}
+
+/// `{"message", "type", "code"}` or a bare string.
+fn error_from(err: &Value, index: u64) -> Error {
+    if let Some(message) = err.as_str() {
+        return provider_error(Protocol::OpenAi, None, None, Some(message), index);
+    }
+    provider_error(
+        Protocol::OpenAi,
+        str_at(err, "type"),
+        code_of(err.get("code")),
+        str_at(err, "message"),
+        index,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::StreamEvent;
+    use crate::error::ErrorCode;
+
+    fn run(chunks: &[&str]) -> Vec<StreamEvent> {
+        let mut d = OpenAi;
+        let mut out = Out::default();
+        for (i, c) in chunks.iter().enumerate() {
+            let v: Value = serde_json::from_str(c).unwrap_or(Value::Null);
+            d.on_json("message", &v, i as u64, &mut out);
+        }
+        out.queue.into_iter().collect()
+    }
+
+    #[test]
+    fn text_tool_calls_finish_and_usage() {
+        let ev = run(&[
+            r#"{"id":"c","object":"chat.completion.chunk","choices":[],"prompt_filter_results":[{"prompt_index":0,"content_filter_results":{}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":null},"finish_reason":null}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"f","arguments":""}},{"index":0,"function":{"arguments":"{\"a\""}}]}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}],"usage":null}"#,
+            r#"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12}}"#,
+        ]);
+        assert_eq!(
+            ev,
+            vec![
+                StreamEvent::Text { text: "Hi".into() },
+                StreamEvent::ToolCall {
+                    index: 0,
+                    id: Some("call_1".into()),
+                    name: Some("f".into()),
+                    arguments: String::new()
+                },
+                StreamEvent::ToolCall {
+                    index: 0,
+                    id: None,
+                    name: None,
+                    arguments: "{\"a\"".into()
+                },
+                StreamEvent::Finish {
+                    reason: FinishReason::ToolCalls
+                },
+                StreamEvent::Usage(crate::outcome::Usage {
+                    input_tokens: Some(5),
+                    output_tokens: Some(7)
+                }),
+            ]
+        );
+    }
+
+    #[test]
+    fn error_object_is_a_provider_error_with_type_and_code() {
+        let ev = run(&[
+            r#"{"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}"#,
+        ]);
+        let Some(StreamEvent::End(Some(e))) = ev.first() else {
+            panic!("expected End(Some): {ev:?}");
+        };
+        assert_eq!(e.code, ErrorCode::ProviderError);
+        assert_eq!(e.message, "The server had an error");
+        assert_eq!(e.provider.as_deref(), Some("openai"));
+        assert_eq!(e.error_type.as_deref(), Some("server_error"));
+        assert_eq!(e.retryable, Some(true));
+        let ev = run(&[
+            r#"{"error":{"message":"bad key","type":"invalid_request_error","code":"invalid_api_key"}}"#,
+        ]);
+        let Some(StreamEvent::End(Some(e))) = ev.first() else {
+            panic!("expected End(Some): {ev:?}");
+        };
+        assert_eq!(e.provider_code.as_deref(), Some("invalid_api_key"));
+        assert_eq!(e.retryable, Some(false));
+    }
+
+    #[test]
+    fn only_choice_zero_is_read() {
+        let ev = run(&[
+            r#"{"choices":[{"index":1,"delta":{"content":"B"}},{"index":0,"delta":{"content":"A"}}]}"#,
+        ]);
+        assert_eq!(ev, vec![StreamEvent::Text { text: "A".into() }]);
+    }
+
+    #[test]
+    fn finish_reason_mapping() {
+        assert_eq!(map_finish("stop"), FinishReason::Stop);
+        assert_eq!(map_finish("length"), FinishReason::Length);
+        assert_eq!(map_finish("function_call"), FinishReason::ToolCalls);
+        assert_eq!(map_finish("content_filter"), FinishReason::ContentFilter);
+        assert_eq!(map_finish("eos"), FinishReason::Other);
+    }
+}
