@@ -119,8 +119,9 @@ impl ErrorCode {
 }
 
 /// The error carried by every outcome other than `complete`. Serialises with the JS API's
-/// field names: `{code, message, phase?, status?, retryAfterMs?, provider?, type?, retryable?,
-/// eventIndex?, elapsedMs?}` (absent fields are omitted).
+/// field names: `{code, message, provider, type, retryable, phase?, status?, retryAfterMs?,
+/// providerCode?, eventIndex?, elapsedMs?}`: `provider`, `type` and `retryable` are always
+/// present (`null` when absent, so every error has one shape); other absent fields are omitted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Error {
@@ -137,17 +138,16 @@ pub struct Error {
     /// For `http_error` (and provider errors that say so): how long to wait before retrying.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_ms: Option<u64>,
-    /// For provider errors: `openai`, `anthropic`, `ollama`, `openai-responses`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// For provider errors: `openai`, `anthropic`, `ollama`, `openai-responses`. Always
+    /// serialised (`null` when absent), like `type` and `retryable`.
     pub provider: Option<String>,
     /// The provider's error type (`overloaded_error`, `rate_limit_exceeded`, ...).
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub error_type: Option<String>,
     /// The provider's error code when it sends one.
     #[serde(rename = "providerCode", skip_serializing_if = "Option::is_none")]
     pub provider_code: Option<String>,
     /// Whether retrying the same request may succeed (overloaded, rate limited, 5xx).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub retryable: Option<bool>,
     /// For framing and decoding errors: the 0-based index of the offending event or line.
     #[serde(skip_serializing_if = "Option::is_none")]
