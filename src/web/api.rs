@@ -1,0 +1,287 @@
+//! The JS API: `stream(options)`, `open(options)` and the `StreamHandle` class, with the
+//! TypeScript surface declared by hand (the generated declarations are skipped so that the
+//! `.d.ts` is precise).
+
+use std::future::poll_fn;
+use std::rc::Rc;
+
+use js_sys::Promise;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use super::host::{self, outcome_to_js, Shared, Sink};
+use super::options;
+use super::sys;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_API: &'static str = r#"
+/** The wire protocols. `"auto"` decides from the Content-Type and the first event. */
+export type Protocol = "openai" | "openai-responses" | "anthropic" | "ollama" | "sse" | "auto";
+
+/** How a stream ended. Every outcome carries the text received before it. */
+export type Outcome =
+  | "complete" | "truncated" | "stalled" | "aborted" | "http_error"
+  | "provider_error" | "protocol_error" | "network_error";
+
+/** Why the model stopped, normalised across providers. */
+export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "other";
+
+/** Which timer fired. */
+export type StallPhase = "first_byte" | "idle" | "content" | "total";
+
+/** The stable error codes (`result.error.code`). */
+export type ErrorCode =
+  | "truncated" | "stalled" | "aborted" | "http_error" | "provider_error"
+  | "unexpected_content_type" | "invalid_json" | "invalid_event" | "event_too_large"
+  | "text_too_large" | "network_error";
+
+/**
+ * How text deltas are batched before `onText`: at most once per animation frame (default),
+ * every delta at once, at most once every `intervalMs`, or a steady reveal by word/grapheme.
+ */
+export type FlushMode = "frame" | "immediate" | { intervalMs: number } | { smooth: "word" | "grapheme" };
+
+/** Retries before any content, as the policy allows (off by default). */
+export interface RetryPolicy {
+  /** Attempts in all, including the first (default 3 when a policy object is given). */
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** The longest `Retry-After` honoured; a longer one ends retrying. */
+  maxRetryAfterMs?: number;
+}
+
+/** Measurements; times in ms from the request start, `null` when the moment never came. */
+export interface Stats {
+  headersMs: number | null;
+  ttfbMs: number | null;
+  ttftMs: number | null;
+  durationMs: number;
+  bytes: number;
+  events: number;
+  keepAlives: number;
+  deltas: number;
+  flushes: number;
+  maxByteGapMs: number;
+  maxContentGapMs: number;
+  /** The whole body arrived in one burst after a long wait (a buffering proxy). */
+  buffered: boolean;
+}
+
+/** `result.error`: absent fields are omitted. `message` is for humans; match on `code`. */
+export interface StreamError {
+  code: ErrorCode;
+  message: string;
+  phase?: StallPhase;
+  status?: number;
+  retryAfterMs?: number;
+  provider?: string;
+  type?: string;
+  providerCode?: string;
+  retryable?: boolean;
+  eventIndex?: number;
+  elapsedMs?: number;
+}
+
+export interface ToolCall {
+  index: number;
+  id: string | null;
+  name: string | null;
+  /** The argument fragments concatenated (JSON text, possibly incomplete on truncation). */
+  arguments: string;
+}
+
+export interface Usage {
+  inputTokens: number | null;
+  outputTokens: number | null;
+}
+
+/** What `stream()` and `handle.result` resolve to, for every outcome. */
+export interface StreamResult {
+  outcome: Outcome;
+  text: string;
+  thinking: string;
+  finishReason: FinishReason | null;
+  toolCalls: ToolCall[];
+  usage: Usage | null;
+  /** `null` exactly when `outcome` is `"complete"`. */
+  error: StreamError | null;
+  stats: Stats;
+}
+
+/** The decoded non-text events passed to `onEvent`. */
+export type StreamEvent =
+  | { type: "text"; text: string }
+  | { type: "thinking"; text: string }
+  | { type: "tool_call"; index: number; id: string | null; name: string | null; arguments: string }
+  | { type: "usage"; inputTokens: number | null; outputTokens: number | null }
+  | { type: "finish"; reason: FinishReason }
+  | { type: "keep_alive" }
+  | { type: "meta"; name: string };
+
+/** The second argument of `onText`: live getters (after the end: the final values). */
+export interface TextInfo {
+  /** Everything received so far (computed when read). */
+  readonly text: string;
+  /** The live stats (computed when read). */
+  readonly stats: Stats;
+}
+
+export interface StreamOptions {
+  url: string | URL;
+  /** Defaults to POST when `body` is set, GET otherwise. */
+  method?: string;
+  headers?: HeadersInit;
+  body?: string;
+  credentials?: RequestCredentials;
+  /** Default `"auto"`. */
+  protocol?: Protocol;
+  /** Request until the first body byte (headers do not count). 0 = off. Default 60000. */
+  firstByteTimeoutMs?: number;
+  /** The longest silence between body bytes. 0 = off. Default 30000. */
+  idleTimeoutMs?: number;
+  /** The longest time without a content delta (pings do not count). 0 = off. Default 120000. */
+  contentTimeoutMs?: number;
+  /** The whole request. 0 = off. Default 600000. */
+  totalTimeoutMs?: number;
+  /** Cap on one line or event, in bytes. */
+  maxEventBytes?: number;
+  /** Cap on the accumulated text, in bytes. */
+  maxTextBytes?: number;
+  /** Aborting it resolves the stream with `"aborted"` (already aborted: at once, no request). */
+  signal?: AbortSignal;
+  /** Default `"frame"`. */
+  flush?: FlushMode;
+  retry?: RetryPolicy;
+  /** Batched text. Never called after the result. */
+  onText?: (delta: string, info: TextInfo) => void;
+  /** Tool-call deltas, thinking, usage and other decoded events. Never called after the result. */
+  onEvent?: (event: StreamEvent) => void;
+}
+
+/**
+ * Streams one request and resolves with its result for EVERY outcome (aborts and stalls
+ * included: the partial text is in the result). Rejects only for invalid options, with a
+ * `TypeError` naming the option.
+ */
+export function stream(options: StreamOptions): Promise<StreamResult>;
+
+/**
+ * Starts one request and returns its handle at once. Throws a `TypeError` for invalid options.
+ */
+export function open(options: StreamOptions): StreamHandle;
+
+/**
+ * A running request: an async iterator of batched text, its `result`, and `abort()`.
+ * Freeing it (`free()`, `using`) before the end aborts the request. Leaving a `for await`
+ * loop early (`break`, `throw`) aborts it too.
+ */
+export class StreamHandle implements AsyncIterableIterator<string> {
+  private constructor();
+  /** Resolves with the result, for every outcome. */
+  readonly result: Promise<StreamResult>;
+  /** Aborts the request (a no-op once it ended). */
+  abort(): void;
+  /** The text flushed since the last call (coalesced); done after the final flush. */
+  next(): Promise<IteratorResult<string, undefined>>;
+  /** Aborts the request; called by `for await` when the loop is left early. */
+  return(): Promise<IteratorResult<string, undefined>>;
+  [Symbol.asyncIterator](): StreamHandle;
+  /** Releases the handle; aborts the request if it is still running. */
+  free(): void;
+}
+"#;
+
+/// `stream(options)`: see the TypeScript declaration above.
+#[wasm_bindgen(skip_typescript)]
+pub async fn stream(options: JsValue) -> Result<JsValue, JsValue> {
+    let (options, callbacks) = options::parse(&options).map_err(|e| e.to_js())?;
+    let (outcome, js) = host::run(
+        options,
+        Sink {
+            callbacks,
+            shared: None,
+        },
+    )
+    .await;
+    Ok(js.unwrap_or_else(|| outcome_to_js(&outcome)))
+}
+
+/// `open(options)`: see the TypeScript declaration above.
+#[wasm_bindgen(skip_typescript)]
+pub fn open(options: JsValue) -> Result<JsValue, JsValue> {
+    let (options, callbacks) = options::parse(&options).map_err(|e| e.to_js())?;
+    let shared = Rc::new(Shared::default());
+    let result = {
+        let shared = shared.clone();
+        future_to_promise(async move {
+            let outcome = poll_fn(|cx| shared.poll_outcome(cx)).await;
+            Ok(outcome_to_js(&outcome))
+        })
+    };
+    let handle = JsValue::from(StreamHandle {
+        shared: shared.clone(),
+        result,
+    });
+    sys::install_async_iterator(&handle);
+    // The loop holds the JS object while it runs, so a handle the page no longer references
+    // is not garbage-collected (and its request aborted) mid-stream; only `free()` aborts.
+    let keep = handle.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        host::run(
+            options,
+            Sink {
+                callbacks,
+                shared: Some(shared),
+            },
+        )
+        .await;
+        drop(keep);
+    });
+    Ok(handle)
+}
+
+/// The JS `StreamHandle` class.
+#[wasm_bindgen(skip_typescript)]
+pub struct StreamHandle {
+    shared: Rc<Shared>,
+    result: Promise,
+}
+
+#[wasm_bindgen]
+impl StreamHandle {
+    /// Resolves with the result.
+    #[wasm_bindgen(getter)]
+    pub fn result(&self) -> Promise {
+        self.result.clone()
+    }
+
+    /// Aborts the request.
+    pub fn abort(&self) {
+        self.shared.abort();
+    }
+
+    /// The next batch of text.
+    pub fn next(&self) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(async move {
+            Ok(match poll_fn(|cx| shared.poll_text(cx)).await {
+                Some(text) => sys::iter_result(&JsValue::from_str(&text), false),
+                None => sys::iter_result(&JsValue::UNDEFINED, true),
+            })
+        })
+    }
+
+    /// Leaves the iteration early: aborts.
+    #[wasm_bindgen(js_name = "return")]
+    pub fn return_(&self) -> Promise {
+        self.shared.abort();
+        Promise::resolve(&sys::iter_result(&JsValue::UNDEFINED, true))
+    }
+}
+
+impl Drop for StreamHandle {
+    fn drop(&mut self) {
+        self.shared.abort();
+    }
+}

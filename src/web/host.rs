@@ -1,0 +1,604 @@
+//! The host loop: fetch + reader + one timer + frames + abort, driving a [`Session`].
+//!
+//! ```text
+//!  fetch(request, controller.signal) ──> handle_response_head ──> reader.read() ─┐
+//!        ▲                                                                       │ one handle_bytes per read
+//!        │ (retry: new Session, new fetch; never after content)                  ▼
+//!  select { read | the ONE timer at poll_deadline() | frame | caller abort | visibilitychange }
+//!        │
+//!        └─ drain poll_output(): Text → onText / handle queue, Event → onEvent,
+//!           AbortRequest → controller.abort() + reader.cancel(), Finished → clean up, return
+//! ```
+//!
+//! Every resource of an attempt is a local RAII value ([`Wait`], [`ReaderGuard`],
+//! [`ControllerGuard`]): returning or being dropped mid-await (the caller dropped the Rust
+//! handle) aborts the fetch, cancels and releases the reader, clears the timer, cancels the
+//! frame and removes the listeners. Nothing is called back after the final result.
+
+use std::cell::{Cell, RefCell};
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+
+use js_sys::Uint8Array;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, ReadableStreamDefaultReader, ReadableStreamReadResult, Response};
+
+use super::options::{Callbacks, Options};
+use super::sys::{self, Wait};
+use crate::outcome::{Outcome, Stats};
+use crate::session::{FlushMode, NetworkError, NetworkErrorKind, Output, Session};
+use crate::time::Millis;
+
+/// State shared between the loop and a handle (JS `StreamHandle` or the Rust one).
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    /// Flushed text not yet taken by the iterator (coalesced).
+    pending: RefCell<String>,
+    /// The final outcome, once there.
+    outcome: RefCell<Option<Outcome>>,
+    /// The handle asked for an abort (abort(), free(), drop).
+    abort: Cell<bool>,
+    /// The loop's waker, for `abort`.
+    loop_waker: RefCell<Option<Waker>>,
+    /// Consumers waiting for text or the outcome.
+    waiters: RefCell<Vec<Waker>>,
+}
+
+impl Shared {
+    /// Asks the loop to abort (no-op after the outcome).
+    pub(crate) fn abort(&self) {
+        if self.outcome.borrow().is_none() && !self.abort.replace(true) {
+            if let Some(w) = self.loop_waker.borrow_mut().take() {
+                w.wake();
+            }
+        }
+    }
+
+    fn wake_waiters(&self) {
+        let waiters = core::mem::take(&mut *self.waiters.borrow_mut());
+        for w in waiters {
+            w.wake();
+        }
+    }
+
+    fn push_text(&self, text: &str) {
+        self.pending.borrow_mut().push_str(text);
+        self.wake_waiters();
+    }
+
+    fn finish(&self, outcome: Outcome) {
+        *self.outcome.borrow_mut() = Some(outcome);
+        self.loop_waker.borrow_mut().take();
+        self.wake_waiters();
+    }
+
+    /// The next batch of text: `Ready(Some)` with the text flushed since the last call,
+    /// `Ready(None)` once the stream is over and everything was taken.
+    pub(crate) fn poll_text(&self, cx: &mut std::task::Context<'_>) -> Poll<Option<String>> {
+        let mut pending = self.pending.borrow_mut();
+        if !pending.is_empty() {
+            return Poll::Ready(Some(core::mem::take(&mut *pending)));
+        }
+        if self.outcome.borrow().is_some() {
+            return Poll::Ready(None);
+        }
+        self.waiters.borrow_mut().push(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// The outcome, once there.
+    pub(crate) fn poll_outcome(&self, cx: &mut std::task::Context<'_>) -> Poll<Outcome> {
+        if let Some(o) = &*self.outcome.borrow() {
+            return Poll::Ready(o.clone());
+        }
+        self.waiters.borrow_mut().push(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Whether the outcome is there.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.outcome.borrow().is_some()
+    }
+}
+
+/// Where the loop's outputs go.
+pub(crate) struct Sink {
+    pub callbacks: Callbacks,
+    /// The handle's queue (`open`), or none (`stream`).
+    pub shared: Option<Rc<Shared>>,
+}
+
+/// The live session, readable by the lazy `info.text` / `info.stats` getters.
+pub(crate) type Live = Rc<RefCell<Session>>;
+
+/// `info` for onText: the object, its settle cell and the getter closures (dropped after the
+/// cell is settled with the final values).
+struct Info {
+    info: JsValue,
+    cell: JsValue,
+    _text: Closure<dyn Fn() -> JsValue>,
+    _stats: Closure<dyn Fn() -> JsValue>,
+}
+
+impl Info {
+    fn new(live: &Live) -> Self {
+        let l = live.clone();
+        let text = Closure::<dyn Fn() -> JsValue>::new(move || match l.try_borrow() {
+            Ok(s) => JsValue::from_str(s.text()),
+            Err(_) => JsValue::UNDEFINED,
+        });
+        let l = live.clone();
+        let stats = Closure::<dyn Fn() -> JsValue>::new(move || match l.try_borrow() {
+            Ok(s) => stats_to_js(&s.stats(sys::now())),
+            Err(_) => JsValue::UNDEFINED,
+        });
+        let pair = sys::make_info(
+            text.as_ref().unchecked_ref(),
+            stats.as_ref().unchecked_ref(),
+        );
+        Info {
+            info: pair.get(0),
+            cell: pair.get(1),
+            _text: text,
+            _stats: stats,
+        }
+    }
+}
+
+fn opt(v: Option<u64>) -> f64 {
+    v.map_or(-1.0, |v| v as f64)
+}
+
+/// Stats as a JS object, built from numbers (no string crosses).
+pub(crate) fn stats_to_js(s: &Stats) -> JsValue {
+    sys::make_stats(
+        opt(s.headers_ms),
+        opt(s.ttfb_ms),
+        opt(s.ttft_ms),
+        s.duration_ms as f64,
+        s.bytes as f64,
+        s.events as f64,
+        s.keep_alives as f64,
+        s.deltas as f64,
+        s.flushes as f64,
+        s.max_byte_gap_ms as f64,
+        s.max_content_gap_ms as f64,
+        s.buffered,
+    )
+}
+
+/// The outcome as the plain JS result object: one string crosses (JSON.parse of `to_json`).
+pub(crate) fn outcome_to_js(outcome: &Outcome) -> JsValue {
+    js_sys::JSON::parse(&outcome.to_json()).unwrap_or(JsValue::NULL)
+}
+
+/// Runs every attempt of one request and returns the final outcome. Completes the handle's
+/// [`Shared`] (if any) with it.
+/// The second value is the JS result object when one was already built (for `info`).
+pub(crate) async fn run(options: Options, sink: Sink) -> (Outcome, Option<JsValue>) {
+    let live: Live = Rc::new(RefCell::new(Session::new(
+        options.config.clone(),
+        sys::now(),
+    )));
+    let info = sink.callbacks.on_text.as_ref().map(|_| Info::new(&live));
+    let mut host = Host {
+        options: &options,
+        sink: &sink,
+        info: info.as_ref().map(|i| i.info.clone()),
+        content: false,
+    };
+    let mut attempt = 1u32;
+    let outcome = loop {
+        let outcome = host.attempt(&live).await;
+        // Retry only before any content reached the caller, and as the policy says.
+        let delay = if host.content || outcome.stats.deltas > 0 || !outcome.text.is_empty() {
+            None
+        } else {
+            options
+                .retry
+                .decide(attempt, &outcome, js_sys::Math::random())
+        };
+        match delay {
+            None => break outcome,
+            Some(ms) => {
+                let mut delay = Wait::after(ms);
+                let mut signal_wait = options
+                    .signal
+                    .as_ref()
+                    .map(|s| Wait::event(s.as_ref(), "abort"));
+                let waited = poll_fn(|cx| {
+                    let signalled = signal_wait
+                        .as_mut()
+                        .is_some_and(|w| Pin::new(w).poll(cx).is_ready());
+                    if signalled || host.abort_requested(cx) {
+                        return Poll::Ready(false);
+                    }
+                    Pin::new(&mut delay).poll(cx).map(|_| true)
+                })
+                .await;
+                if !waited {
+                    // Aborted during the backoff: an `aborted` outcome with no text.
+                    let now = sys::now();
+                    let mut session = Session::new(options.config.clone(), now);
+                    session.handle_abort(now);
+                    let mut last = None;
+                    while let Some(o) = session.poll_output() {
+                        if let Output::Finished(o) = o {
+                            last = Some(o);
+                        }
+                    }
+                    break last.unwrap_or(outcome);
+                }
+                attempt += 1;
+            }
+        }
+    };
+    // `info` keeps answering after the end, with the final values; the getter closures are
+    // released here.
+    let js = info.map(|info| {
+        let js = outcome_to_js(&outcome);
+        sys::settle_info(&info.cell, &js);
+        js
+    });
+    if let Some(shared) = &sink.shared {
+        shared.finish(outcome.clone());
+    }
+    (outcome, js)
+}
+
+/// Aborts the attempt's fetch when dropped (a no-op once the response is complete).
+struct ControllerGuard(AbortController);
+
+impl Drop for ControllerGuard {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Cancels and releases the reader when dropped.
+struct ReaderGuard(ReadableStreamDefaultReader);
+
+impl Drop for ReaderGuard {
+    fn drop(&mut self) {
+        sys::cancel_reader(&self.0);
+    }
+}
+
+/// The pending network operation.
+enum Net {
+    Fetch(JsFuture),
+    Read(JsFuture),
+    Idle,
+}
+
+/// What woke the loop.
+enum Wake {
+    Abort,
+    Fetched(Result<JsValue, JsValue>),
+    Read(Result<JsValue, JsValue>),
+    Timer,
+    Frame,
+    Visibility,
+}
+
+struct Host<'a> {
+    options: &'a Options,
+    sink: &'a Sink,
+    info: Option<JsValue>,
+    /// Content (text or a content event) reached the caller: never retry after this.
+    content: bool,
+}
+
+impl Host<'_> {
+    /// Whether the caller's signal or the handle asked for an abort; registers the waker for
+    /// the handle (the signal is watched by its own listener).
+    fn abort_requested(&self, cx: &mut std::task::Context<'_>) -> bool {
+        if self.options.signal.as_ref().is_some_and(|s| s.aborted()) {
+            return true;
+        }
+        match &self.sink.shared {
+            Some(shared) if shared.abort.get() => true,
+            Some(shared) => {
+                *shared.loop_waker.borrow_mut() = Some(cx.waker().clone());
+                // The signal's listener is only armed inside an attempt; in a backoff, poll it
+                // through the same waker.
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn deliver_text(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        self.content = true;
+        if let Some(shared) = &self.sink.shared {
+            shared.push_text(text);
+        }
+        if let Some(f) = &self.sink.callbacks.on_text {
+            let info = self.info.clone().unwrap_or(JsValue::UNDEFINED);
+            if let Err(e) = f.call2(&JsValue::UNDEFINED, &JsValue::from_str(text), &info) {
+                sys::report_error(&e);
+            }
+        }
+    }
+
+    fn deliver_event(&mut self, event: &crate::decode::StreamEvent) {
+        if event.is_content() {
+            self.content = true;
+        }
+        let Some(f) = &self.sink.callbacks.on_event else {
+            return;
+        };
+        let Ok(json) = serde_json::to_string(event) else {
+            return;
+        };
+        let value = js_sys::JSON::parse(&json).unwrap_or(JsValue::NULL);
+        if let Err(e) = f.call1(&JsValue::UNDEFINED, &value) {
+            sys::report_error(&e);
+        }
+    }
+
+    /// One request. Every resource is local and released on return or drop.
+    async fn attempt(&mut self, live: &Live) -> Outcome {
+        let start = sys::now();
+        *live.borrow_mut() = Session::new(self.options.config.clone(), start);
+        let frame_mode = matches!(
+            self.options.config.flush,
+            FlushMode::Frame | FlushMode::Smooth { .. }
+        );
+
+        let mut controller = None;
+        let mut net = Net::Idle;
+        let already_aborted = self.options.signal.as_ref().is_some_and(|s| s.aborted())
+            || self.sink.shared.as_ref().is_some_and(|s| s.abort.get());
+        if already_aborted {
+            live.borrow_mut().handle_abort(start);
+        } else {
+            match AbortController::new() {
+                Ok(c) => {
+                    match self.options.request(Some(&c.signal())) {
+                        Ok(request) => net = Net::Fetch(JsFuture::from(sys::fetch(&request))),
+                        Err(e) => live.borrow_mut().handle_error(
+                            start,
+                            NetworkError {
+                                kind: NetworkErrorKind::Other,
+                                message: e.to_string(),
+                            },
+                        ),
+                    }
+                    controller = Some(ControllerGuard(c));
+                }
+                Err(e) => live.borrow_mut().handle_error(
+                    start,
+                    NetworkError {
+                        kind: NetworkErrorKind::Other,
+                        message: sys::error_message(&e),
+                    },
+                ),
+            }
+        }
+
+        let mut reader: Option<ReaderGuard> = None;
+        let mut timer: Option<(Millis, Wait)> = None;
+        let mut frame: Option<Wait> = None;
+        let mut signal_wait = self
+            .options
+            .signal
+            .as_ref()
+            .map(|s| Wait::event(s.as_ref(), "abort"));
+        let mut visibility = Wait::visibility();
+        let mut buf: Vec<u8> = Vec::new();
+        // Frame mode: a text was delivered since the last frame tick; any further text waits
+        // for the next tick (never two flushes in one frame, the final one included).
+        let mut flushed_this_frame = false;
+        let mut deferred: Vec<Output> = Vec::new();
+
+        loop {
+            // Drain the session. The borrow is released before any callback runs, so the
+            // callbacks may read `info.text` / `info.stats`. In frame mode text is collected
+            // and delivered as ONE flush, at most once per frame tick (the final one included).
+            let mut finished = None;
+            loop {
+                let out = live.borrow_mut().poll_output();
+                let Some(out) = out else { break };
+                match out {
+                    Output::Text(t) if frame_mode => deferred.push(Output::Text(t)),
+                    Output::Text(t) => self.deliver_text(&t),
+                    Output::Event(e) if deferred.is_empty() => self.deliver_event(&e),
+                    Output::Event(e) => deferred.push(Output::Event(e)),
+                    Output::AbortRequest => {
+                        net = Net::Idle;
+                        reader = None;
+                        controller = None;
+                    }
+                    Output::Finished(o) => finished = Some(o),
+                }
+            }
+            if !flushed_this_frame && !deferred.is_empty() {
+                flushed_this_frame = self.deliver_deferred(&mut deferred);
+            }
+            if let Some(outcome) = finished {
+                // Release the network and every wait now; only a final flush that would be
+                // the second in this frame still waits for the next one.
+                drop(net);
+                drop(reader);
+                drop(controller);
+                drop(timer);
+                drop(signal_wait);
+                drop(visibility);
+                if !deferred.is_empty() {
+                    match frame {
+                        Some(f) => f.await,
+                        None => Wait::frame().await,
+                    }
+                    self.deliver_deferred(&mut deferred);
+                }
+                return outcome;
+            }
+
+            // The ONE timer, at the session's next deadline. A later deadline keeps the armed
+            // timer: it fires early, `handle_timeout` is a no-op, and it is re-armed then.
+            let deadline = live.borrow().poll_deadline();
+            match deadline {
+                None => timer = None,
+                Some(d) => {
+                    if timer.as_ref().is_none_or(|(armed, _)| *armed > d) {
+                        timer = Some((d, Wait::until(d)));
+                    }
+                }
+            }
+            if frame.is_none() && (flushed_this_frame || live.borrow().wants_frame()) {
+                frame = Some(Wait::frame());
+            }
+
+            let wake = poll_fn(|cx| {
+                if self.abort_requested(cx) {
+                    return Poll::Ready(Wake::Abort);
+                }
+                if let Some(w) = &mut signal_wait {
+                    if Pin::new(w).poll(cx).is_ready() {
+                        return Poll::Ready(Wake::Abort);
+                    }
+                }
+                match &mut net {
+                    Net::Fetch(f) => {
+                        if let Poll::Ready(r) = Pin::new(f).poll(cx) {
+                            return Poll::Ready(Wake::Fetched(r));
+                        }
+                    }
+                    Net::Read(f) => {
+                        if let Poll::Ready(r) = Pin::new(f).poll(cx) {
+                            return Poll::Ready(Wake::Read(r));
+                        }
+                    }
+                    Net::Idle => {}
+                }
+                if let Some((_, t)) = &mut timer {
+                    if Pin::new(t).poll(cx).is_ready() {
+                        return Poll::Ready(Wake::Timer);
+                    }
+                }
+                if let Some(f) = &mut frame {
+                    if Pin::new(f).poll(cx).is_ready() {
+                        return Poll::Ready(Wake::Frame);
+                    }
+                }
+                if let Some(v) = &mut visibility {
+                    if Pin::new(v).poll(cx).is_ready() {
+                        return Poll::Ready(Wake::Visibility);
+                    }
+                }
+                Poll::Pending
+            })
+            .await;
+
+            let now = sys::now();
+            let mut session = live.borrow_mut();
+            // Deadlines are timestamps: re-check them on every wake-up, since timers are
+            // throttled in hidden pages and may fire late.
+            if session.poll_deadline().is_some_and(|d| now >= d) {
+                session.handle_timeout(now);
+            }
+            match wake {
+                Wake::Abort => {
+                    signal_wait = None;
+                    session.handle_abort(now);
+                }
+                Wake::Fetched(Ok(response)) => {
+                    let response: Response = response.unchecked_into();
+                    let flat = sys::header_pairs(&response.headers());
+                    let pairs: Vec<(&str, &str)> = flat
+                        .chunks(2)
+                        .filter_map(|p| Some((p.first()?.as_str(), p.get(1)?.as_str())))
+                        .collect();
+                    session.handle_response_head(now, response.status(), &pairs);
+                    net = Net::Idle;
+                    if !session.is_finished() {
+                        match response.body() {
+                            Some(body) => {
+                                let r: ReadableStreamDefaultReader =
+                                    body.get_reader().unchecked_into();
+                                net = Net::Read(JsFuture::from(r.read()));
+                                reader = Some(ReaderGuard(r));
+                            }
+                            None => session.handle_eof(now),
+                        }
+                    }
+                }
+                Wake::Fetched(Err(e)) => {
+                    net = Net::Idle;
+                    session.handle_error(
+                        now,
+                        NetworkError {
+                            kind: NetworkErrorKind::Other,
+                            message: sys::error_message(&e),
+                        },
+                    );
+                }
+                Wake::Read(Ok(result)) => {
+                    net = Net::Idle;
+                    let result: ReadableStreamReadResult = result.unchecked_into();
+                    if result.get_done().unwrap_or(false) {
+                        session.handle_eof(now);
+                    } else {
+                        let chunk: Uint8Array = result.get_value().unchecked_into();
+                        buf.resize(chunk.length() as usize, 0);
+                        chunk.copy_to(&mut buf);
+                        session.handle_bytes(now, &buf);
+                        if !session.is_finished() {
+                            if let Some(r) = &reader {
+                                net = Net::Read(JsFuture::from(r.0.read()));
+                            }
+                        }
+                    }
+                }
+                Wake::Read(Err(e)) => {
+                    net = Net::Idle;
+                    session.handle_error(
+                        now,
+                        NetworkError {
+                            kind: NetworkErrorKind::Reset,
+                            message: sys::error_message(&e),
+                        },
+                    );
+                }
+                Wake::Timer => {
+                    timer = None;
+                    session.handle_timeout(now);
+                }
+                Wake::Frame => {
+                    frame = None;
+                    flushed_this_frame = false;
+                    session.handle_frame(now);
+                }
+                Wake::Visibility => {
+                    visibility = Wait::visibility();
+                    // Frames stop in a hidden page: re-pick rAF or the timer fallback.
+                    frame = None;
+                    session.handle_timeout(now);
+                }
+            }
+        }
+    }
+
+    /// Delivers the deferred outputs, all text merged into one flush. Returns whether text
+    /// was delivered.
+    fn deliver_deferred(&mut self, deferred: &mut Vec<Output>) -> bool {
+        let mut text = String::new();
+        for out in deferred.drain(..) {
+            match out {
+                Output::Text(t) => text.push_str(&t),
+                Output::Event(e) => self.deliver_event(&e),
+                _ => {}
+            }
+        }
+        self.deliver_text(&text);
+        !text.is_empty()
+    }
+}
