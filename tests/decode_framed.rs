@@ -305,3 +305,15 @@ fn framed_ndjson_lines() {
     assert_eq!(e.retryable, Some(true));
     assert_eq!(e.event_index, Some(2));
 }
+
+#[test]
+fn a_four_mib_event_in_small_chunks_decodes_whole() {
+    let big = "é".repeat(2 * 1024 * 1024);
+    let body = format!("data: {}\n\ndata: [DONE]\n\n", chunk(&big));
+    let chunks: Vec<&[u8]> = body.as_bytes().chunks(4096).collect();
+    let run = run_decoder(Protocol::OpenAi, None, 8 << 20, &chunks);
+    assert_eq!(run.verdict, None);
+    assert_eq!(run.outcome.text.len(), big.len());
+    assert!(run.outcome.text == big);
+    assert_eq!(run.frames, 2);
+}
