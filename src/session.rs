@@ -14,6 +14,47 @@
 //!  is_finished() -> bool ; text() -> &str ; stats(now) -> Stats ; last_event_id() ; retry_ms()
 //! ```
 //! After `Output::Finished` nothing else is ever returned and every `handle_*` is a no-op.
+//!
+//! # How an input is processed
+//! Every `handle_*` first clamps `now` to the latest time seen (a host clock that steps back
+//! cannot move a deadline), then re-checks the four deadlines against it
+//! ([`crate::watchdog`]): if any is at or before `now`, the request is `stalled` with the phase
+//! of the deadline that expired **earliest** and `elapsed_ms = now - start` (a timer callback
+//! that runs late in a hidden tab still names the right timer; the late input itself is
+//! dropped). Interval text that is due is flushed. Only then is the input processed.
+//!
+//! # Outputs
+//! - `Text`: see [`crate::batch`] for the modes. Never empty; all flushes concatenate to exactly
+//!   the outcome's `text` (the batcher is fed from the decoder's reply, not from the events).
+//! - `Event`: with `emit_events`, every decoded event except `Text` and `End` (so `Thinking`,
+//!   `ToolCall`, `Usage`, `Finish`, `Meta` and `KeepAlive`), at once; text in frame, interval
+//!   and smooth modes is batched, so an event can reach the host before text that preceded it.
+//! - `AbortRequest`: the session finished while the connection is still open (a timer fired,
+//!   a cap was exceeded, the provider's terminator or an error event arrived before EOF, a
+//!   non-stream body's prefix is full): the host aborts the fetch / cancels the reader and
+//!   closes the connection. Never after `handle_eof`, `handle_error` or `handle_abort` (the
+//!   connection is already closed or being closed by the caller).
+//! - `Finished(outcome)`: always last. Before it: the pending text in ONE flush (also in smooth
+//!   mode: the reveal never delays the outcome), then `AbortRequest` if needed.
+//!
+//! # The response head
+//! Non-2xx: the body (at most [`crate::head::ERROR_BODY_PREFIX`] bytes) becomes `http_error` at
+//! EOF, on a network error, or as soon as the prefix is full. 2xx: [`crate::head::classify`]
+//! decides by Content-Type: decode the stream, collect a JSON body (SSE protocols) and report
+//! the error inside it, or report `unexpected_content_type` with the first
+//! [`crate::head::BODY_PREVIEW_BYTES`] bytes. Bytes before any head are a 200 of unknown type.
+//! The timers run throughout.
+//!
+//! # Endings
+//! | input | outcome |
+//! |---|---|
+//! | the provider's terminator, an error event | the decoder's verdict, at once (not at close) |
+//! | `handle_eof` | the decoder's verdict: `complete` if an end signal or finish reason was seen, else `truncated` |
+//! | `handle_error` | `network_error`, except after a finish reason: `complete` (the text is whole; only the terminator was lost) |
+//! | `handle_abort` | `aborted` ("aborted by the caller") |
+//! | a deadline | `stalled` with the phase |
+//! | text over `max_text_bytes` | `protocol_error` `text_too_large` (the delta that crossed the cap is kept) |
+//! | a line/event over `max_event_bytes` | `protocol_error` `event_too_large` (from the framer) |
 
 use std::collections::VecDeque;
 
@@ -56,7 +97,15 @@ pub enum SmoothUnit {
     Grapheme,
 }
 
-/// Session configuration. Every timeout of 0 is off.
+/// Session configuration. Every timeout of 0 is off; a cap of 0 is off too.
+///
+/// The defaults are for real models over real networks, where a false stall costs a
+/// generation: first byte 60 s (queueing and long prompts; reasoning models that send nothing
+/// until they answer), idle 30 s (providers that ping send one every 5-15 s; a silent proxy
+/// holding a dead connection is caught in 30 s), content 120 s (a relay that pings while its
+/// upstream is dead; long hidden reasoning stays under it), total 10 min. The event cap is the
+/// framer's 8 MiB, the text cap 64 MiB. Chat UIs on fast models may tighten them; with
+/// reasoning models that think silently for minutes, raise idle and content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// The wire protocol.
@@ -71,9 +120,9 @@ pub struct Config {
     pub total_timeout_ms: u64,
     /// How text is batched.
     pub flush: FlushMode,
-    /// Cap on one line / event.
+    /// Cap on one line / event (passed to the framer).
     pub max_event_bytes: usize,
-    /// Cap on the total text.
+    /// Cap on text + thinking + tool-call fragments together.
     pub max_text_bytes: usize,
     /// Emit `Output::Event` for non-text events (the JS `onEvent` is set).
     pub emit_events: bool,
