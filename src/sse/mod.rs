@@ -10,8 +10,8 @@
 //! - `bytes_examined(&self) -> u64`: bytes the line search looked at (linear-time proof).
 //! - `last_event_id(&self) -> &str`: the current last event ID buffer.
 //!
-//! Two stages: [`lines`] splits raw bytes into lines (CRLF, LF, lone CR; a CR at the end of a
-//! chunk and an LF at the start of the next are one line end), [`event`] turns lines into
+//! Two stages: `lines` splits raw bytes into lines (CRLF, LF, lone CR; a CR at the end of a
+//! chunk and an LF at the start of the next are one line end), `event` turns lines into
 //! events. Each complete line is decoded as UTF-8 with U+FFFD replacement; CR, LF and ':' never
 //! occur inside a multi-byte sequence, so a code point split across chunks decodes intact.
 //!
