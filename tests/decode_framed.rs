@@ -317,3 +317,56 @@ fn a_four_mib_event_in_small_chunks_decodes_whole() {
     assert!(run.outcome.text == big);
     assert_eq!(run.frames, 2);
 }
+
+#[test]
+fn every_event_serialises_with_its_type_tag() {
+    let mut e = streamguard::Error::new(ErrorCode::ProviderError, "m");
+    e.provider = Some("openai".into());
+    let cases = [
+        (
+            StreamEvent::Text { text: "t".into() },
+            r#"{"type":"text","text":"t"}"#,
+        ),
+        (
+            StreamEvent::Thinking { text: "h".into() },
+            r#"{"type":"thinking","text":"h"}"#,
+        ),
+        (
+            StreamEvent::ToolCall {
+                index: 1,
+                id: None,
+                name: Some("n".into()),
+                arguments: "{".into(),
+            },
+            r#"{"type":"tool_call","index":1,"id":null,"name":"n","arguments":"{"}"#,
+        ),
+        (
+            StreamEvent::Usage(streamguard::Usage {
+                input_tokens: Some(1),
+                output_tokens: None,
+            }),
+            r#"{"type":"usage","inputTokens":1,"outputTokens":null}"#,
+        ),
+        (
+            StreamEvent::Finish {
+                reason: FinishReason::Length,
+            },
+            r#"{"type":"finish","reason":"length"}"#,
+        ),
+        (StreamEvent::KeepAlive, r#"{"type":"keep_alive"}"#),
+        (
+            StreamEvent::Meta {
+                name: "ping".into(),
+            },
+            r#"{"type":"meta","name":"ping"}"#,
+        ),
+        (StreamEvent::End(None), r#"{"type":"end","error":null}"#),
+        (
+            StreamEvent::End(Some(e)),
+            r#"{"type":"end","error":{"code":"provider_error","message":"m","provider":"openai","type":null,"retryable":null}}"#,
+        ),
+    ];
+    for (event, want) in cases {
+        assert_eq!(serde_json::to_string(&event).expect("serialise"), want);
+    }
+}

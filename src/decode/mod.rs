@@ -169,8 +169,21 @@ pub enum StreamEvent {
         name: String,
     },
     /// The stream is over. `None`: complete (terminator seen). `Some`: a provider or protocol
-    /// error. Nothing follows.
+    /// error. Nothing follows. Serialises as `{"type": "end", "error": null | {..}}`.
+    #[serde(serialize_with = "serialize_end")]
     End(Option<Error>),
+}
+
+/// `End`'s payload as an object (an internally tagged variant must serialise as a map).
+fn serialize_end<S: serde::Serializer>(error: &Option<Error>, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct EndPayload<'a> {
+        error: Option<&'a Error>,
+    }
+    EndPayload {
+        error: error.as_ref(),
+    }
+    .serialize(s)
 }
 
 impl StreamEvent {
