@@ -5,7 +5,7 @@
 //! re-render per token, multibyte characters or CRLF split across chunks.
 //!
 //! The core is **sans-io**: it does no networking and never reads a clock. The host (the
-//! browser layer in [`web`] on wasm32, the native client in the harness, or a test with a
+//! browser layer in `web` on wasm32, the native client in the harness, or a test with a
 //! virtual clock) hands in bytes with a timestamp and asks what to do next:
 //!
 //! ```text
@@ -17,7 +17,7 @@
 //!                 (framing, UTF-8, caps)                   (provider wire format)     (text, tools)
 //! ```
 //!
-//! What it does not do: it sends no request itself outside [`web`], never retries on its own
+//! What it does not do: it sends no request itself outside `web`, never retries on its own
 //! (it says when a retry is safe; the host does it), and never renders.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
