@@ -43,6 +43,9 @@ pub struct Batcher {
     last_flush: Option<Millis>,
     /// Smooth: units released per frame; raised on arrival, reset when the backlog is empty.
     quota: usize,
+    /// Smooth: units in `pending`, kept incrementally so a push costs O(its own length), not
+    /// O(backlog) (a hidden tab gets no frames while text keeps arriving).
+    units: usize,
 }
 
 impl Batcher {
@@ -53,6 +56,7 @@ impl Batcher {
             pending: String::new(),
             last_flush: None,
             quota: 1,
+            units: 0,
         }
     }
 
@@ -71,13 +75,17 @@ impl Batcher {
         if text.is_empty() {
             return None;
         }
+        let prev = self.pending.chars().next_back();
         self.pending.push_str(text);
         match self.mode {
             FlushMode::Immediate => self.take(now),
             FlushMode::Interval { .. } => self.poll(now),
             FlushMode::Smooth { unit } => {
-                let backlog = count_units(&self.pending, unit);
-                self.quota = self.quota.max(backlog.div_ceil(SMOOTH_CATCHUP_FRAMES));
+                self.units += match prev {
+                    None => count_units(text, unit),
+                    Some(_) => count_starts(text, unit, prev),
+                };
+                self.quota = self.quota.max(self.units.div_ceil(SMOOTH_CATCHUP_FRAMES));
                 None
             }
             FlushMode::Frame => None,
@@ -110,7 +118,14 @@ impl Batcher {
     pub fn wants_frame(&self) -> bool {
         match self.mode {
             FlushMode::Frame => !self.pending.is_empty(),
-            FlushMode::Smooth { unit } => releasable(&self.pending, unit, 1) > 0,
+            // O(1): a unit is complete when another starts after it, or (words) when the
+            // text already ends in whitespace.
+            FlushMode::Smooth { unit } => {
+                self.units >= 2
+                    || (unit == SmoothUnit::Word
+                        && self.units == 1
+                        && self.pending.ends_with(char::is_whitespace))
+            }
             _ => false,
         }
     }
@@ -121,14 +136,16 @@ impl Batcher {
         match self.mode {
             FlushMode::Frame => self.take(now),
             FlushMode::Smooth { unit } => {
-                let end = releasable(&self.pending, unit, self.quota);
+                let (end, released) = releasable(&self.pending, unit, self.quota);
                 if end == 0 {
                     return None;
                 }
                 let rest = self.pending.split_off(end);
                 let out = core::mem::replace(&mut self.pending, rest);
+                self.units = self.units.saturating_sub(released);
                 if self.pending.is_empty() {
                     self.quota = 1;
+                    self.units = 0;
                 }
                 self.last_flush = Some(now);
                 Some(out)
@@ -149,6 +166,7 @@ impl Batcher {
             return None;
         }
         self.last_flush = Some(now);
+        self.units = 0;
         Some(core::mem::take(&mut self.pending))
     }
 }
@@ -174,8 +192,9 @@ fn is_extender(c: char) -> bool {
 }
 
 /// Byte offsets where grapheme-ish units start (after the first one).
-fn grapheme_starts(s: &str) -> impl Iterator<Item = usize> + '_ {
-    let mut prev: Option<char> = None;
+/// `prev`: the char before `s` (when `s` continues a text), else `None`.
+fn grapheme_starts(s: &str, prev: Option<char>) -> impl Iterator<Item = usize> + '_ {
+    let mut prev = prev;
     s.char_indices().filter_map(move |(i, c)| {
         let starts = match prev {
             None => false,
@@ -189,8 +208,9 @@ fn grapheme_starts(s: &str) -> impl Iterator<Item = usize> + '_ {
 }
 
 /// Byte offsets where words start (whitespace followed by non-whitespace).
-fn word_starts(s: &str) -> impl Iterator<Item = usize> + '_ {
-    let mut prev_ws = false;
+/// `prev`: the char before `s` (when `s` continues a text), else `None`.
+fn word_starts(s: &str, prev: Option<char>) -> impl Iterator<Item = usize> + '_ {
+    let mut prev_ws = prev.is_some_and(char::is_whitespace);
     s.char_indices().filter_map(move |(i, c)| {
         let ws = c.is_whitespace();
         let starts = prev_ws && !ws;
@@ -204,36 +224,48 @@ fn count_units(s: &str, unit: SmoothUnit) -> usize {
     if s.is_empty() {
         return 0;
     }
-    1 + match unit {
-        SmoothUnit::Word => word_starts(s).count(),
-        SmoothUnit::Grapheme => grapheme_starts(s).count(),
+    1 + count_starts(s, unit, None)
+}
+
+/// Unit starts in `s`, which follows the char `prev` (a start at index 0 counts when `prev`
+/// is set and the unit boundary falls there).
+fn count_starts(s: &str, unit: SmoothUnit, prev: Option<char>) -> usize {
+    match unit {
+        SmoothUnit::Word => word_starts(s, prev).count(),
+        SmoothUnit::Grapheme => grapheme_starts(s, prev).count(),
     }
 }
 
-/// The byte length of the first `n` complete units of `s` (0 if none is complete). A unit is
-/// complete when another unit starts after it, or (words) when it already ends in whitespace.
-fn releasable(s: &str, unit: SmoothUnit, n: usize) -> usize {
+/// The byte length of the first `n` complete units of `s` (0 if none is complete) and how many
+/// units that is. A unit is complete when another unit starts after it, or (words) when it
+/// already ends in whitespace. Costs O(the released bytes), not O(`s`), except for the last unit.
+fn releasable(s: &str, unit: SmoothUnit, n: usize) -> (usize, usize) {
     if n == 0 || s.is_empty() {
-        return 0;
+        return (0, 0);
     }
     let mut starts: Box<dyn Iterator<Item = usize>> = match unit {
-        SmoothUnit::Word => Box::new(word_starts(s)),
-        SmoothUnit::Grapheme => Box::new(grapheme_starts(s)),
+        SmoothUnit::Word => Box::new(word_starts(s, None)),
+        SmoothUnit::Grapheme => Box::new(grapheme_starts(s, None)),
     };
     let mut end = 0;
+    let mut released = 0;
     for _ in 0..n {
         match starts.next() {
-            Some(i) => end = i,
+            Some(i) => {
+                end = i;
+                released += 1;
+            }
             None => {
                 // The last unit: a word that already ends in whitespace is complete.
                 if unit == SmoothUnit::Word && s.ends_with(char::is_whitespace) {
                     end = s.len();
+                    released += 1;
                 }
                 break;
             }
         }
     }
-    end
+    (end, released)
 }
 
 #[cfg(test)]
@@ -343,12 +375,73 @@ mod tests {
     }
 
     #[test]
+    fn smooth_push_is_linear_without_frames() {
+        // A hidden tab: no frames while 20 000 deltas arrive. Incremental counting keeps each
+        // push proportional to the delta; a rescan of the backlog would take seconds here.
+        let mut b = Batcher::new(FlushMode::Smooth {
+            unit: SmoothUnit::Grapheme,
+        });
+        for i in 0..20_000u64 {
+            b.push(Millis(i), "abcdefghij ");
+            assert!(b.wants_frame());
+        }
+        assert_eq!(b.units, 220_000);
+        let first = b.on_frame(Millis(20_000)).unwrap_or_default();
+        assert_eq!(first.chars().count(), 220_000 / SMOOTH_CATCHUP_FRAMES);
+        assert_eq!(b.units, 220_000 - 220_000 / SMOOTH_CATCHUP_FRAMES);
+    }
+
+    #[test]
+    fn incremental_units_match_a_full_count() {
+        let pieces = [
+            "a",
+            " ",
+            "b c",
+            "e\u{301}",
+            "\u{200D}",
+            "👍",
+            "\u{1F3FD}",
+            "  x",
+            "\n",
+        ];
+        for unit in [SmoothUnit::Word, SmoothUnit::Grapheme] {
+            let mut b = Batcher::new(FlushMode::Smooth { unit });
+            let mut seed = 0x2545_F491_4F6C_DD1Du64;
+            for t in 0..3000u64 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                if seed % 3 == 0 {
+                    b.on_frame(Millis(t));
+                } else {
+                    b.push(Millis(t), pieces[(seed >> 8) as usize % pieces.len()]);
+                }
+                assert_eq!(b.units, count_units(&b.pending, unit), "{:?}", b.pending);
+            }
+        }
+    }
+
+    #[test]
     fn units_counting() {
         assert_eq!(count_units("", SmoothUnit::Word), 0);
         assert_eq!(count_units("  a  b", SmoothUnit::Word), 3);
-        assert_eq!(releasable("  a  b", SmoothUnit::Word, 1), 2);
-        assert_eq!(releasable("a b ", SmoothUnit::Word, 5), 4);
-        assert_eq!(releasable("ab", SmoothUnit::Word, 5), 0);
-        assert_eq!(releasable("ab", SmoothUnit::Grapheme, 5), 1);
+        assert_eq!(releasable("  a  b", SmoothUnit::Word, 1), (2, 1));
+        assert_eq!(releasable("a b ", SmoothUnit::Word, 5), (4, 2));
+        assert_eq!(releasable("ab", SmoothUnit::Word, 5), (0, 0));
+        assert_eq!(releasable("ab", SmoothUnit::Grapheme, 5), (1, 1));
+        // Incremental counting agrees with counting the whole text.
+        for (a, b) in [
+            ("a", " b"),
+            ("a ", "b"),
+            ("a", "b"),
+            ("e", "\u{301}x"),
+            (" ", " "),
+        ] {
+            for unit in [SmoothUnit::Word, SmoothUnit::Grapheme] {
+                let whole = count_units(&format!("{a}{b}"), unit);
+                let inc = count_units(a, unit) + count_starts(b, unit, a.chars().next_back());
+                assert_eq!(whole, inc, "{a:?} {b:?} {unit:?}");
+            }
+        }
     }
 }
