@@ -33,9 +33,9 @@
 //!
 //! A terminator that arrives without any finish reason before it implies `stop` (a `Finish
 //! {reason: Stop}` event is emitted just before `End(None)`), so a complete outcome always
-//! carries a finish reason except for raw SSE. At EOF without a terminator, [`StreamDecoder::
-//! finish`] returns `None` (complete) when a finish reason was seen (the text is whole), and a
-//! `truncated` error otherwise, saying whether the body ended inside an event.
+//! carries a finish reason except for raw SSE. At EOF without a terminator,
+//! [`StreamDecoder::finish`] returns `None` (complete) when a finish reason was seen (the text
+//! is whole), and a `truncated` error otherwise, saying whether the body ended inside an event.
 //!
 //! Provider errors (`{"error": ...}` in a chunk, Anthropic `event: error`, Responses `error` and
 //! `response.failed`, an Ollama `{"error": "..."}` line) end the stream at once with
