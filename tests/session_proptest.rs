@@ -205,7 +205,7 @@ fn run(config: Config, ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::OnDeadline => {
                 if let Some(d) = c.session.poll_deadline() {
                     c.now = c.now.max(d.0);
-                    c.input_at = c.now;
+                    c.input_at = c.input_at.max(d.0);
                     c.session.handle_timeout(d);
                 }
             }
