@@ -24,7 +24,7 @@ pub(crate) struct Ollama {
 impl Ollama {
     /// One decoded line.
     pub(crate) fn on_json(&mut self, v: &Value, index: u64, out: &mut Out) {
-        if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
+        if let Some(err) = v.get("error").filter(|e| e.is_object() || e.is_string()) {
             let message = err.as_str().or(str_at(err, "message"));
             out.fail(provider_error(
                 Protocol::Ollama,

@@ -29,7 +29,7 @@ pub(crate) struct OpenAi;
 impl OpenAi {
     /// One decoded chunk.
     pub(crate) fn on_json(&mut self, event_type: &str, v: &Value, index: u64, out: &mut Out) {
-        if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
+        if let Some(err) = v.get("error").filter(|e| e.is_object() || e.is_string()) {
             out.fail(error_from(err, index));
             return;
         }
@@ -179,6 +179,19 @@ mod tests {
         };
         assert_eq!(e.provider_code.as_deref(), Some("invalid_api_key"));
         assert_eq!(e.retryable, Some(false));
+    }
+
+    #[test]
+    fn a_null_or_false_error_field_is_not_an_error() {
+        let ev = run(&[
+            r#"{"error":null,"choices":[{"index":0,"delta":{"content":"a"}}]}"#,
+            r#"{"error":false,"choices":[{"index":0,"delta":{"content":"b"}}]}"#,
+            r#"{"error":"upstream went away"}"#,
+        ]);
+        assert_eq!(ev.len(), 3, "{ev:?}");
+        assert!(
+            matches!(ev.get(2), Some(StreamEvent::End(Some(e))) if e.message == "upstream went away")
+        );
     }
 
     #[test]
