@@ -4,6 +4,12 @@
 use clap::{Parser, Subcommand};
 
 mod cli_decode;
+mod client;
+mod faults;
+mod plan;
+mod scenario;
+mod server;
+mod wire;
 mod cli_parse;
 mod probe;
 mod proxy;

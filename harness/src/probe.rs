@@ -1,10 +1,161 @@
-//! `probe`. Stub until its issue lands.
+//! `probe URL`: the native client against any endpoint (a real model server or another mock).
+//!
+//! Progress and text go to stderr as they arrive; the LAST stdout line is the result as one
+//! JSON object with the JS API's field names (`outcome`, `text`, `finishReason`, `error` with
+//! `error.phase` for stalls, `stats`). Exit 0 whatever the outcome (non-zero only for bad
+//! arguments).
+use std::io::Write;
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub struct Args {}
+use bytes::Bytes;
+use streamguard::{Config, FlushMode, Output, Protocol};
 
-pub fn main(_args: Args) -> ExitCode {
-    eprintln!("probe: not implemented yet");
-    ExitCode::FAILURE
+use crate::client::{self, Options, RequestSpec};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The endpoint (`http://` only: the native client has no TLS stack).
+    pub url: String,
+    /// openai | openai-responses | anthropic | ollama | sse | auto
+    #[arg(long, default_value = "auto")]
+    pub protocol: String,
+    /// The HTTP method (default: POST with --body, else GET).
+    #[arg(long)]
+    pub method: Option<String>,
+    /// A request header `K:V` (repeatable).
+    #[arg(long = "header", value_name = "K:V")]
+    pub headers: Vec<String>,
+    /// The request body (`@FILE` reads a file). Sets content-type: application/json unless given.
+    #[arg(long)]
+    pub body: Option<String>,
+    /// First-byte timeout (0 = off; default: the library's).
+    #[arg(long)]
+    pub first_byte_timeout_ms: Option<u64>,
+    /// Idle timeout (0 = off).
+    #[arg(long)]
+    pub idle_timeout_ms: Option<u64>,
+    /// Content timeout (0 = off).
+    #[arg(long)]
+    pub content_timeout_ms: Option<u64>,
+    /// Total timeout (0 = off).
+    #[arg(long)]
+    pub total_timeout_ms: Option<u64>,
+    /// frame (default) | immediate | interval:MS
+    #[arg(long, default_value = "frame")]
+    pub flush: String,
+    /// Do not echo the text on stderr.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+fn parse_flush(s: &str) -> Result<FlushMode, String> {
+    match s {
+        "frame" => Ok(FlushMode::Frame),
+        "immediate" => Ok(FlushMode::Immediate),
+        _ => match s.strip_prefix("interval:").map(str::parse::<u64>) {
+            Some(Ok(ms)) => Ok(FlushMode::Interval { ms }),
+            _ => Err(format!("--flush: frame, immediate or interval:MS, not {s}")),
+        },
+    }
+}
+
+pub fn main(args: Args) -> ExitCode {
+    let Some(protocol) = Protocol::from_name(&args.protocol) else {
+        eprintln!("probe: unknown protocol {}", args.protocol);
+        return ExitCode::from(2);
+    };
+    let flush = match parse_flush(&args.flush) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("probe: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut headers = Vec::new();
+    for h in &args.headers {
+        match h.split_once(':') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                headers.push((k.trim().to_owned(), v.trim().to_owned()))
+            }
+            _ => {
+                eprintln!("probe: --header wants K:V, not {h}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let body = match &args.body {
+        Some(b) => match b.strip_prefix('@') {
+            Some(path) => match std::fs::read(path) {
+                Ok(bytes) => Some(Bytes::from(bytes)),
+                Err(e) => {
+                    eprintln!("probe: {path}: {e}");
+                    return ExitCode::from(2);
+                }
+            },
+            None => Some(Bytes::from(b.clone())),
+        },
+        None => None,
+    };
+    if body.is_some()
+        && !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        headers.push(("content-type".into(), "application/json".into()));
+    }
+    let method = args
+        .method
+        .clone()
+        .unwrap_or_else(|| if body.is_some() { "POST" } else { "GET" }.to_owned());
+    let d = Config::default();
+    let config = Config {
+        protocol,
+        first_byte_timeout_ms: args.first_byte_timeout_ms.unwrap_or(d.first_byte_timeout_ms),
+        idle_timeout_ms: args.idle_timeout_ms.unwrap_or(d.idle_timeout_ms),
+        content_timeout_ms: args.content_timeout_ms.unwrap_or(d.content_timeout_ms),
+        total_timeout_ms: args.total_timeout_ms.unwrap_or(d.total_timeout_ms),
+        flush,
+        ..d
+    };
+    let spec = RequestSpec {
+        url: args.url.clone(),
+        method,
+        headers,
+        body,
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("probe: runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let quiet = args.quiet;
+    eprintln!("probe: {} {} ({})", spec.method, spec.url, args.protocol);
+    let report = rt.block_on(client::stream(spec, Options::new(config), |out| {
+        if quiet {
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        match out {
+            Output::Text(t) => {
+                let _ = write!(err, "{t}");
+            }
+            Output::AbortRequest => {
+                let _ = writeln!(err, "\nprobe: aborting the request");
+            }
+            Output::Finished(o) => {
+                let _ = writeln!(err, "\nprobe: {}", o.outcome.code());
+            }
+            Output::Event(_) => {}
+        }
+        let _ = err.flush();
+    }));
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", report.outcome.to_json());
+    let _ = out.flush();
+    ExitCode::SUCCESS
 }

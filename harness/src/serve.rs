@@ -1,10 +1,95 @@
-//! `serve`. Stub until its issue lands.
+//! `serve`: the mock LLM server in the foreground.
+//!
+//! The first stdout line is exactly the bound URL (`http://127.0.0.1:43123`), flushed, so
+//! scripts can read it; logs go to stderr. Runs until Ctrl-C.
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub struct Args {}
+use crate::scenario::ScenarioSet;
+use crate::server::statics::StaticMount;
+use crate::server::{Server, ServerConfig};
 
-pub fn main(_args: Args) -> ExitCode {
-    eprintln!("serve: not implemented yet");
-    ExitCode::FAILURE
+#[derive(clap::Args)]
+pub struct Args {
+    /// The address to bind (loopback by default).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// The port (0 = a free port; the bound URL is the first stdout line).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// A directory of extra scenario files (*.toml, *.json); they may override built-ins.
+    #[arg(long)]
+    pub scenarios: Option<PathBuf>,
+    /// The default seed of every request (default: random, logged on stderr).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Serve static files: `DIR` (at /) or `DIR:/prefix`. Repeatable; GET / serves the first
+    /// directory's index.html.
+    #[arg(long = "static", value_name = "DIR[:/PREFIX]")]
+    pub statics: Vec<String>,
+    /// Do not log requests on stderr.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub fn main(args: Args) -> ExitCode {
+    let mut scenarios = match ScenarioSet::builtin() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("serve: built-in scenarios: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(dir) = &args.scenarios {
+        match scenarios.load_dir(dir) {
+            Ok(n) => eprintln!("serve: {n} scenario file(s) from {}", dir.display()),
+            Err(e) => {
+                eprintln!("serve: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let seed = args.seed.unwrap_or_else(rand::random);
+    let config = ServerConfig {
+        host: args.host.clone(),
+        port: args.port,
+        scenarios,
+        seed,
+        statics: args.statics.iter().map(|s| StaticMount::parse(s)).collect(),
+        log: !args.quiet,
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("serve: runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(async move {
+        let n = config.scenarios.by_name.len();
+        let statics = config.statics.clone();
+        let server = match Server::start(config).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("serve: bind {}:{}: {e}", args.host, args.port);
+                return ExitCode::FAILURE;
+            }
+        };
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "{}", server.url());
+        let _ = out.flush();
+        eprintln!("serve: {} scenarios, seed {seed} (replay with --seed {seed})", n);
+        for m in &statics {
+            eprintln!("serve: static {} -> {}", m.prefix, m.dir.display());
+        }
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("serve: shutting down");
+        server.shutdown().await;
+        ExitCode::SUCCESS
+    })
 }

@@ -1,0 +1,286 @@
+//! A minimal HTTP/1.1 server side: read one request (head with `httparse`, body by
+//! Content-Length), write responses by hand. One request per connection: every response says
+//! `Connection: close` (browsers and hyper handle that fine), which is also what lets the
+//! harness end a body by closing, reset a connection, or lie about lengths.
+
+use std::io;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+
+/// The largest request head accepted.
+const MAX_HEAD: usize = 64 * 1024;
+/// The largest request body accepted.
+const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// A parsed request.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Request {
+    pub method: String,
+    /// The path without the query, percent-decoded.
+    pub path: String,
+    /// Query parameters in order, percent-decoded (`+` is a space).
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+impl Request {
+    /// The first header with this name (case-insensitive).
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first query parameter with this name.
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every query parameter with this name.
+    pub(crate) fn params<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.query
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Percent-decoding (`+` as space when `plus`); invalid escapes are kept as they are.
+pub(crate) fn percent_decode(s: &str, plus: bool) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 3;
+                    }
+                    Err(_) => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' if plus => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Splits a target into its decoded path and query.
+pub(crate) fn split_target(target: &str) -> (String, Vec<(String, String)>) {
+    let (path, query) = match target.split_once('?') {
+        Some((p, q)) => (p, q),
+        None => (target, ""),
+    };
+    let query = query
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) => (percent_decode(k, true), percent_decode(v, true)),
+            None => (percent_decode(kv, true), String::new()),
+        })
+        .collect();
+    (percent_decode(path, false), query)
+}
+
+/// Reads one request. `Ok(None)`: the client closed before sending a complete head.
+pub(crate) async fn read_request(stream: &mut TcpStream) -> io::Result<Option<Request>> {
+    let mut buf = BytesMut::with_capacity(4096);
+    loop {
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut req = httparse::Request::new(&mut headers);
+        match req.parse(&buf) {
+            Ok(httparse::Status::Complete(n)) => {
+                let method = req.method.unwrap_or("GET").to_owned();
+                let (path, query) = split_target(req.path.unwrap_or("/"));
+                let headers: Vec<(String, String)> = req
+                    .headers
+                    .iter()
+                    .map(|h| {
+                        (
+                            h.name.to_owned(),
+                            String::from_utf8_lossy(h.value).into_owned(),
+                        )
+                    })
+                    .collect();
+                let len = headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                    .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                if len > MAX_BODY {
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, "body too large"));
+                }
+                let _ = buf.split_to(n);
+                while buf.len() < len {
+                    if stream.read_buf(&mut buf).await? == 0 {
+                        return Ok(None);
+                    }
+                }
+                let body = buf.split_to(len).freeze();
+                return Ok(Some(Request {
+                    method,
+                    path,
+                    query,
+                    headers,
+                    body,
+                }));
+            }
+            Ok(httparse::Status::Partial) => {}
+            Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string())),
+        }
+        if buf.len() > MAX_HEAD {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "head too large"));
+        }
+        if stream.read_buf(&mut buf).await? == 0 {
+            return Ok(None);
+        }
+    }
+}
+
+/// The reason phrase of a status.
+pub(crate) fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        204 => "No Content",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        413 => "Payload Too Large",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        529 => "Site Overloaded",
+        _ => "Status",
+    }
+}
+
+/// The CORS headers every response carries.
+pub(crate) const CORS: &[(&str, &str)] = &[
+    ("Access-Control-Allow-Origin", "*"),
+    (
+        "Access-Control-Expose-Headers",
+        "Retry-After, retry-after-ms, x-streamguard-request-id, x-streamguard-scenario, x-streamguard-seed",
+    ),
+];
+
+/// A response head (status line, the given headers, CORS, `Connection: close`).
+pub(crate) fn head(status: u16, headers: &[(String, String)]) -> Vec<u8> {
+    let mut s = format!("HTTP/1.1 {status} {}\r\n", reason(status));
+    for (k, v) in headers {
+        s.push_str(k);
+        s.push_str(": ");
+        s.push_str(v);
+        s.push_str("\r\n");
+    }
+    for (k, v) in CORS {
+        if !headers.iter().any(|(h, _)| h.eq_ignore_ascii_case(k)) {
+            s.push_str(k);
+            s.push_str(": ");
+            s.push_str(v);
+            s.push_str("\r\n");
+        }
+    }
+    if !headers
+        .iter()
+        .any(|(h, _)| h.eq_ignore_ascii_case("connection"))
+    {
+        s.push_str("Connection: close\r\n");
+    }
+    s.push_str("\r\n");
+    s.into_bytes()
+}
+
+/// A complete response with a Content-Length body.
+pub(crate) fn response(status: u16, content_type: &str, body: &[u8], extra: &[(String, String)]) -> Vec<u8> {
+    let mut headers = vec![
+        ("Content-Type".to_owned(), content_type.to_owned()),
+        ("Content-Length".to_owned(), body.len().to_string()),
+        ("Cache-Control".to_owned(), "no-store".to_owned()),
+    ];
+    headers.extend_from_slice(extra);
+    let mut out = head(status, &headers);
+    out.extend_from_slice(body);
+    out
+}
+
+/// A JSON response.
+pub(crate) fn json(status: u16, value: &serde_json::Value) -> Vec<u8> {
+    response(status, "application/json", value.to_string().as_bytes(), &[])
+}
+
+/// The answer to a CORS preflight (`OPTIONS`): 204, the allowed methods, the requested headers
+/// echoed (or `*`), a max age.
+pub(crate) fn preflight(req: &Request) -> Vec<u8> {
+    let allow_headers = req
+        .header("access-control-request-headers")
+        .filter(|h| !h.trim().is_empty())
+        .unwrap_or("*")
+        .to_owned();
+    let headers = vec![
+        ("Access-Control-Allow-Methods".to_owned(), "GET, POST, OPTIONS".to_owned()),
+        ("Access-Control-Allow-Headers".to_owned(), allow_headers),
+        ("Access-Control-Max-Age".to_owned(), "86400".to_owned()),
+        ("Allow".to_owned(), "GET, POST, OPTIONS".to_owned()),
+        ("Content-Length".to_owned(), "0".to_owned()),
+    ];
+    head(204, &headers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_decoded() {
+        let (p, q) = split_target("/a%20b?x=1&fault=rechunk%3A7&fault=split_utf8&e=a+b&flag");
+        assert_eq!(p, "/a b");
+        assert_eq!(q[1], ("fault".into(), "rechunk:7".into()));
+        assert_eq!(q[2], ("fault".into(), "split_utf8".into()));
+        assert_eq!(q[3], ("e".into(), "a b".into()));
+        assert_eq!(q[4], ("flag".into(), String::new()));
+        assert_eq!(percent_decode("%zz%4", false), "%zz%4");
+        assert_eq!(percent_decode("100%", false), "100%");
+    }
+
+    #[test]
+    fn preflight_echoes_requested_headers() {
+        let req = Request {
+            method: "OPTIONS".into(),
+            headers: vec![(
+                "Access-Control-Request-Headers".into(),
+                "content-type, x-streamguard-scenario".into(),
+            )],
+            ..Request::default()
+        };
+        let text = String::from_utf8(preflight(&req)).unwrap();
+        assert!(text.starts_with("HTTP/1.1 204 No Content\r\n"));
+        assert!(text.contains("Access-Control-Allow-Headers: content-type, x-streamguard-scenario\r\n"));
+        assert!(text.contains("Access-Control-Allow-Origin: *\r\n"));
+        assert!(text.contains("Access-Control-Allow-Methods: GET, POST, OPTIONS\r\n"));
+        assert!(text.contains("Access-Control-Max-Age: 86400\r\n"));
+    }
+}
