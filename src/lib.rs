@@ -44,3 +44,8 @@ pub use outcome::{FinishReason, Outcome, OutcomeKind, Reply, Stats, ToolCall, Us
 pub use retry::RetryPolicy;
 pub use session::{Config, FlushMode, NetworkError, NetworkErrorKind, Output, Session, SmoothUnit};
 pub use time::Millis;
+
+/// The README's examples, compiled and run as doctests so they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
