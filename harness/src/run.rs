@@ -485,27 +485,35 @@ pub(crate) async fn run_all(
     base_only: bool,
     mut print: impl FnMut(&RunResult),
 ) -> (usize, usize) {
-    let mut jobs = Vec::new();
+    let mut shared = Vec::new();
+    let mut exclusive = Vec::new();
     for sc in set.by_name.values() {
         for v in variants(sc, seed, base_only) {
             let label = format!("{} [{}]", sc.name, v.label);
             if filter.is_none_or(|f| label.contains(f)) {
-                jobs.push((sc, v));
+                if sc.run.exclusive {
+                    exclusive.push((sc, v));
+                } else {
+                    shared.push((sc, v));
+                }
             }
         }
     }
     let nonce = u64::from(std::process::id());
-    let mut results = futures::stream::iter(jobs)
-        .map(|(sc, v)| async move { run_one(base, sc, &v, nonce).await })
-        .buffer_unordered(concurrency.max(1));
     let (mut passed, mut failed) = (0, 0);
-    while let Some(r) = results.next().await {
-        if r.passed {
-            passed += 1;
-        } else {
-            failed += 1;
+    // Timing-sensitive runs share the machine; CPU-heavy ones then run one at a time.
+    for (jobs, n) in [(shared, concurrency.max(1)), (exclusive, 1)] {
+        let mut results = futures::stream::iter(jobs)
+            .map(|(sc, v)| async move { run_one(base, sc, &v, nonce).await })
+            .buffer_unordered(n);
+        while let Some(r) = results.next().await {
+            if r.passed {
+                passed += 1;
+            } else {
+                failed += 1;
+            }
+            print(&r);
         }
-        print(&r);
     }
     (passed, failed)
 }
@@ -536,31 +544,46 @@ pub fn main(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    rt.block_on(async move {
-        let (base, server) = match &args.server {
-            Some(url) => (url.trim_end_matches('/').to_owned(), None),
-            None => {
-                let mut config = match ServerConfig::local(seed) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        eprintln!("run: {e}");
-                        return ExitCode::FAILURE;
-                    }
-                };
-                config.scenarios = set.clone();
-                match Server::start(config).await {
-                    Ok(s) => (s.url(), Some(s)),
-                    Err(e) => {
-                        eprintln!("run: cannot start the server: {e}");
-                        return ExitCode::FAILURE;
-                    }
+    // The in-process server gets its own runtime (its own worker thread), so the clients'
+    // parsing work cannot delay the server's timed writes.
+    let (base, server) = match &args.server {
+        Some(url) => (url.trim_end_matches('/').to_owned(), None),
+        None => {
+            let mut config = match ServerConfig::local(seed) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("run: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            config.scenarios = set.clone();
+            let server_rt = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("harness-server")
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("run: runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match server_rt.block_on(Server::start(config)) {
+                Ok(s) => (s.url(), Some((s, server_rt))),
+                Err(e) => {
+                    eprintln!("run: cannot start the server: {e}");
+                    return ExitCode::FAILURE;
                 }
             }
-        };
+        }
+    };
+    let code = rt.block_on(async move {
         println!("run: seed {seed} (replay with --seed {seed}), server {base}");
+        let base = base.as_str();
         let start = std::time::Instant::now();
         let (passed, failed) = run_all(
-            &base,
+            base,
             &set,
             args.filter.as_deref(),
             seed,
@@ -573,9 +596,6 @@ pub fn main(args: Args) -> ExitCode {
             },
         )
         .await;
-        if let Some(s) = server {
-            s.shutdown().await;
-        }
         eprintln!("run: {:.1} s", start.elapsed().as_secs_f64());
         println!("{passed} passed, {failed} failed");
         if failed > 0 || passed == 0 {
@@ -583,5 +603,9 @@ pub fn main(args: Args) -> ExitCode {
         } else {
             ExitCode::SUCCESS
         }
-    })
+    });
+    if let Some((s, server_rt)) = server {
+        server_rt.block_on(s.shutdown());
+    }
+    code
 }

@@ -280,6 +280,10 @@ pub(crate) struct RunSpec {
     /// Why the default chunkings are not used (documentation).
     #[serde(default)]
     pub why: Option<String>,
+    /// CPU-heavy (megabytes through the parser): `run` runs it alone, after the others, so it
+    /// cannot delay the timers of concurrent runs.
+    #[serde(default)]
+    pub exclusive: bool,
 }
 
 /// A scenario file.
