@@ -1,5 +1,7 @@
 //! Property tests: no input makes a decoder panic, and the decoded result never depends on
 //! how the bytes were chunked.
+// proptest is a native-only dev-dependency: keep this binary off wasm32 (browser tests build every test target).
+#![cfg(not(target_arch = "wasm32"))]
 
 mod decode_support;
 

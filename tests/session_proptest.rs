@@ -4,6 +4,8 @@
 //! concatenate to the final text, `stats.flushes` counts them, `AbortRequest` only right before
 //! the outcome, each timer deadline only moves later, `poll_deadline` never asks for a time at
 //! or before the last input, no panic.
+// proptest is a native-only dev-dependency: keep this binary off wasm32 (browser tests build every test target).
+#![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
 use streamguard::session::{

@@ -3,6 +3,8 @@
 //! gives exactly the output of feeding the stream whole; and feeding whole agrees with a naive
 //! reference model written straight from the spec (decode the whole stream, then split lines).
 //! The same for NDJSON.
+// proptest is a native-only dev-dependency: keep this binary off wasm32 (browser tests build every test target).
+#![cfg(not(target_arch = "wasm32"))]
 
 mod support;
 
