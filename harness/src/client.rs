@@ -48,7 +48,9 @@ impl Url {
         let rest = if let Some(r) = url.strip_prefix("http://") {
             r
         } else if url.starts_with("https://") {
-            return Err("https is not supported by the native client (no TLS stack); use http".into());
+            return Err(
+                "https is not supported by the native client (no TLS stack); use http".into(),
+            );
         } else {
             return Err(format!("not an http:// URL: {url}"));
         };
@@ -67,7 +69,11 @@ impl Url {
         let (host, port) = if let Some(h) = authority.strip_prefix('[') {
             // [v6]:port
             let (h, p) = h.split_once(']').ok_or("bad IPv6 host")?;
-            let port = p.strip_prefix(':').map(str::parse).transpose().map_err(|e| format!("port: {e}"))?;
+            let port = p
+                .strip_prefix(':')
+                .map(str::parse)
+                .transpose()
+                .map_err(|e| format!("port: {e}"))?;
             (h.to_owned(), port.unwrap_or(80))
         } else {
             match authority.rsplit_once(':') {
@@ -178,29 +184,37 @@ async fn net_task(url: Url, spec: RequestSpec, tx: mpsc::Sender<NetEvent>) {
             } else {
                 NetworkErrorKind::Other
             };
-            let _ = tx.send(NetEvent::Error(kind, format!("connect: {e}"))).await;
+            let _ = tx
+                .send(NetEvent::Error(kind, format!("connect: {e}")))
+                .await;
             return;
         }
     };
     let _ = stream.set_nodelay(true);
-    let (mut sender, conn) = match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await {
+    let (mut sender, conn) = match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await
+    {
         Ok(x) => x,
         Err(e) => {
-            let _ = tx
-                .send(NetEvent::Error(classify(&e), describe(&e)))
-                .await;
+            let _ = tx.send(NetEvent::Error(classify(&e), describe(&e))).await;
             return;
         }
     };
     let mut builder = hyper::Request::builder()
         .method(spec.method.as_str())
         .uri(url.target.as_str());
-    let has = |name: &str| spec.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+    let has = |name: &str| {
+        spec.headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(name))
+    };
     if !has("host") {
         builder = builder.header("host", url.authority());
     }
     if !has("accept") {
-        builder = builder.header("accept", "text/event-stream, application/x-ndjson, application/json");
+        builder = builder.header(
+            "accept",
+            "text/event-stream, application/x-ndjson, application/json",
+        );
     }
     for (k, v) in &spec.headers {
         builder = builder.header(k.as_str(), v.as_str());
@@ -209,7 +223,10 @@ async fn net_task(url: Url, spec: RequestSpec, tx: mpsc::Sender<NetEvent>) {
         Ok(r) => r,
         Err(e) => {
             let _ = tx
-                .send(NetEvent::Error(NetworkErrorKind::Other, format!("request: {e}")))
+                .send(NetEvent::Error(
+                    NetworkErrorKind::Other,
+                    format!("request: {e}"),
+                ))
                 .await;
             return;
         }
@@ -226,7 +243,12 @@ async fn net_task(url: Url, spec: RequestSpec, tx: mpsc::Sender<NetEvent>) {
         let headers = resp
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         if tx.send(NetEvent::Head(status, headers)).await.is_err() {
             return;
@@ -410,23 +432,6 @@ pub(crate) async fn stream(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_parse() {
-        let u = Url::parse("http://127.0.0.1:8080/v1/chat/completions?x=1").unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.target.as_str()), ("127.0.0.1", 8080, "/v1/chat/completions?x=1"));
-        let u = Url::parse("http://localhost").unwrap();
-        assert_eq!((u.port, u.target.as_str()), (80, "/"));
-        let u = Url::parse("http://[::1]:9/a").unwrap();
-        assert_eq!((u.host.as_str(), u.port), ("::1", 9));
-        assert!(Url::parse("https://api.openai.com/v1").is_err());
-        assert!(Url::parse("ftp://x").is_err());
-    }
-}
-
 /// A plain GET returning the body as JSON (for the harness's control endpoints).
 pub(crate) async fn get_json(url: &str) -> Result<serde_json::Value, String> {
     let u = Url::parse(url)?;
@@ -455,7 +460,30 @@ pub(crate) async fn get_json(url: &str) -> Result<serde_json::Value, String> {
         .to_bytes();
     conn.abort();
     if status != 200 {
-        return Err(format!("GET {url}: {status} {}", String::from_utf8_lossy(&body)));
+        return Err(format!(
+            "GET {url}: {status} {}",
+            String::from_utf8_lossy(&body)
+        ));
     }
     serde_json::from_slice(&body).map_err(|e| format!("GET {url}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse() {
+        let u = Url::parse("http://127.0.0.1:8080/v1/chat/completions?x=1").unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.port, u.target.as_str()),
+            ("127.0.0.1", 8080, "/v1/chat/completions?x=1")
+        );
+        let u = Url::parse("http://localhost").unwrap();
+        assert_eq!((u.port, u.target.as_str()), (80, "/"));
+        let u = Url::parse("http://[::1]:9/a").unwrap();
+        assert_eq!((u.host.as_str(), u.port), ("::1", 9));
+        assert!(Url::parse("https://api.openai.com/v1").is_err());
+        assert!(Url::parse("ftp://x").is_err());
+    }
 }

@@ -4,18 +4,18 @@
 use clap::{Parser, Subcommand};
 
 mod cli_decode;
+mod cli_parse;
 mod client;
 mod faults;
 mod plan;
-mod scenario;
-mod server;
-mod wire;
-mod cli_parse;
 mod probe;
 mod proxy;
 mod record;
 mod run;
+mod scenario;
 mod serve;
+mod server;
+mod wire;
 
 #[derive(Parser)]
 #[command(name = "streamguard-harness", version, about)]

@@ -97,7 +97,12 @@ mod tests {
     fn normalize_appends_close_and_cuts_after_terminal() {
         let p = normalize(vec![Action::Head]);
         assert_eq!(p, vec![Action::Head, Action::Close]);
-        let p = normalize(vec![Action::Head, Action::Stall, Action::Wait(5), Action::Close]);
+        let p = normalize(vec![
+            Action::Head,
+            Action::Stall,
+            Action::Wait(5),
+            Action::Close,
+        ]);
         assert_eq!(p, vec![Action::Head, Action::Stall]);
     }
 }

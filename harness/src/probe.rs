@@ -110,7 +110,9 @@ pub fn main(args: Args) -> ExitCode {
     let d = Config::default();
     let config = Config {
         protocol,
-        first_byte_timeout_ms: args.first_byte_timeout_ms.unwrap_or(d.first_byte_timeout_ms),
+        first_byte_timeout_ms: args
+            .first_byte_timeout_ms
+            .unwrap_or(d.first_byte_timeout_ms),
         idle_timeout_ms: args.idle_timeout_ms.unwrap_or(d.idle_timeout_ms),
         content_timeout_ms: args.content_timeout_ms.unwrap_or(d.content_timeout_ms),
         total_timeout_ms: args.total_timeout_ms.unwrap_or(d.total_timeout_ms),

@@ -130,8 +130,10 @@ pub(crate) fn client_config(sc: &Scenario) -> Config {
 /// A request body in the provider's shape.
 pub(crate) fn request_body(protocol: &str) -> Bytes {
     let v = match protocol {
-        "anthropic" => serde_json::json!({"model": "claude-mock", "max_tokens": 256, "stream": true,
-            "messages": [{"role": "user", "content": "Say something."}]}),
+        "anthropic" => {
+            serde_json::json!({"model": "claude-mock", "max_tokens": 256, "stream": true,
+            "messages": [{"role": "user", "content": "Say something."}]})
+        }
         "openai-responses" => serde_json::json!({"model": "gpt-4o-mini-mock", "stream": true,
             "input": "Say something."}),
         "ollama" => serde_json::json!({"model": "llama3.2-mock", "stream": true,
@@ -167,7 +169,10 @@ fn text_diff(want: &str, got: &str) -> String {
         .find(|((_, a), b)| a != b)
         .map(|((i, _), _)| i)
         .unwrap_or(want.len().min(got.len()));
-    let at = (0..=at).rev().find(|i| want.is_char_boundary(*i) && got.is_char_boundary(*i)).unwrap_or(0);
+    let at = (0..=at)
+        .rev()
+        .find(|i| want.is_char_boundary(*i) && got.is_char_boundary(*i))
+        .unwrap_or(0);
     format!(
         "text differs at byte {at} (want {} bytes, got {}): want {} got {}",
         want.len(),
@@ -198,7 +203,11 @@ pub(crate) fn check(sc: &Scenario, r: &Report) -> Vec<String> {
     let mut fails = Vec::new();
     let outcomes = e.outcome.as_ref().map(|x| x.list()).unwrap_or_default();
     if !outcomes.contains(&o.outcome.code()) {
-        fails.push(format!("outcome {} (want {})", o.outcome.code(), outcomes.join(" or ")));
+        fails.push(format!(
+            "outcome {} (want {})",
+            o.outcome.code(),
+            outcomes.join(" or ")
+        ));
     }
     let err = o.error.as_ref();
     if let Some(code) = &e.error_code {
@@ -208,7 +217,10 @@ pub(crate) fn check(sc: &Scenario, r: &Report) -> Vec<String> {
         }
     }
     if let Some(phase) = &e.phase {
-        let got = err.and_then(|e| e.phase).map(|p| p.code()).unwrap_or("none");
+        let got = err
+            .and_then(|e| e.phase)
+            .map(|p| p.code())
+            .unwrap_or("none");
         if got != phase {
             fails.push(format!("phase {got} (want {phase})"));
         }
@@ -269,7 +281,11 @@ pub(crate) fn check(sc: &Scenario, r: &Report) -> Vec<String> {
     if let Some(m) = &e.message_contains {
         let got = err.map(|e| e.message.as_str()).unwrap_or("");
         if !got.contains(m.as_str()) {
-            fails.push(format!("error.message {} lacks {}", short(got, 80), short(m, 40)));
+            fails.push(format!(
+                "error.message {} lacks {}",
+                short(got, 80),
+                short(m, 40)
+            ));
         }
     }
     if let Some(i) = e.event_index {
@@ -290,7 +306,10 @@ pub(crate) fn check(sc: &Scenario, r: &Report) -> Vec<String> {
     }
     if let Some(max) = e.max_duration_ms {
         if o.stats.duration_ms > max {
-            fails.push(format!("took {} ms (want at most {max})", o.stats.duration_ms));
+            fails.push(format!(
+                "took {} ms (want at most {max})",
+                o.stats.duration_ms
+            ));
         }
     }
     if let Some(max) = e.max_flushes {
@@ -360,7 +379,10 @@ pub(crate) async fn run_one(base: &str, sc: &Scenario, v: &Variant, nonce: u64) 
         v.seed
     );
     let url = if sc.server {
-        let mut u = format!("{base}/scenarios/{}?request_id={id}&seed={}", sc.name, v.seed);
+        let mut u = format!(
+            "{base}/scenarios/{}?request_id={id}&seed={}",
+            sc.name, v.seed
+        );
         for f in &v.faults {
             u.push_str("&fault=");
             u.push_str(f);
@@ -407,7 +429,9 @@ pub(crate) async fn run_one(base: &str, sc: &Scenario, v: &Variant, nonce: u64) 
             (format!("{} {}ms", summary(&r.outcome), ms), Some(r))
         }
         Err(_) => {
-            fails.push(format!("no outcome within {limit} ms (the session never finished)"));
+            fails.push(format!(
+                "no outcome within {limit} ms (the session never finished)"
+            ));
             ("none".to_owned(), None)
         }
     };
@@ -457,11 +481,16 @@ pub(crate) async fn run_one(base: &str, sc: &Scenario, v: &Variant, nonce: u64) 
         text.push_str(&format!("     - {f}\n"));
     }
     if let Some(r) = &report {
-        text.push_str(&format!("     outcome: {}\n", short(&r.outcome.to_json(), 600)));
+        text.push_str(&format!(
+            "     outcome: {}\n",
+            short(&r.outcome.to_json(), 600)
+        ));
     }
     if sc.server {
         if record.is_none() {
-            record = client::get_json(&format!("{base}/_harness/requests/{id}")).await.ok();
+            record = client::get_json(&format!("{base}/_harness/requests/{id}"))
+                .await
+                .ok();
         }
         match record {
             Some(rec) => text.push_str(&format_transcript(&rec)),
@@ -475,7 +504,7 @@ pub(crate) async fn run_one(base: &str, sc: &Scenario, v: &Variant, nonce: u64) 
     }
 }
 
-/// Runs everything; returns (passed, failed).
+/// Runs everything; returns the number passed and the labels that failed.
 pub(crate) async fn run_all(
     base: &str,
     set: &ScenarioSet,
@@ -484,7 +513,7 @@ pub(crate) async fn run_all(
     concurrency: usize,
     base_only: bool,
     mut print: impl FnMut(&RunResult),
-) -> (usize, usize) {
+) -> (usize, Vec<String>) {
     let mut shared = Vec::new();
     let mut exclusive = Vec::new();
     for sc in set.by_name.values() {
@@ -500,7 +529,7 @@ pub(crate) async fn run_all(
         }
     }
     let nonce = u64::from(std::process::id());
-    let (mut passed, mut failed) = (0, 0);
+    let (mut passed, mut failed) = (0, Vec::new());
     // Timing-sensitive runs share the machine; CPU-heavy ones then run one at a time.
     for (jobs, n) in [(shared, concurrency.max(1)), (exclusive, 1)] {
         let mut results = futures::stream::iter(jobs)
@@ -510,7 +539,7 @@ pub(crate) async fn run_all(
             if r.passed {
                 passed += 1;
             } else {
-                failed += 1;
+                failed.push(r.label.clone());
             }
             print(&r);
         }
@@ -597,8 +626,11 @@ pub fn main(args: Args) -> ExitCode {
         )
         .await;
         eprintln!("run: {:.1} s", start.elapsed().as_secs_f64());
-        println!("{passed} passed, {failed} failed");
-        if failed > 0 || passed == 0 {
+        if !failed.is_empty() {
+            println!("failed: {}", failed.join(", "));
+        }
+        println!("{passed} passed, {} failed", failed.len());
+        if !failed.is_empty() || passed == 0 {
             ExitCode::FAILURE
         } else {
             ExitCode::SUCCESS

@@ -333,7 +333,11 @@ fn eol_convert(s: String, eol: Eol, rng: &mut SmallRng) -> Bytes {
         Eol::Cr => Style::Cr,
         Eol::Mixed => Style::Mixed,
     };
-    Bytes::from(crate::faults::line_endings::convert(s.as_bytes(), style, rng))
+    Bytes::from(crate::faults::line_endings::convert(
+        s.as_bytes(),
+        style,
+        rng,
+    ))
 }
 
 fn decode_hex(s: &str) -> Result<Vec<u8>, String> {
@@ -365,7 +369,12 @@ impl Scenario {
     }
 
     fn validate(&self) -> Result<(), String> {
-        if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
             return Err(format!("bad scenario name {:?}", self.name));
         }
         if self.wire().is_none() {
@@ -383,16 +392,22 @@ impl Scenario {
             match step {
                 Step::Send { data, hex, .. } => {
                     if data.is_some() == hex.is_some() {
-                        return Err(format!("{}: send needs exactly one of data, hex", self.name));
+                        return Err(format!(
+                            "{}: send needs exactly one of data, hex",
+                            self.name
+                        ));
                     }
                     if let Some(h) = hex {
                         decode_hex(h).map_err(|e| format!("{}: hex: {e}", self.name))?;
                     }
                 }
-                Step::Fill { byte, write_size, .. } => {
-                    if byte.len() != 1 || *write_size == 0 {
-                        return Err(format!("{}: fill needs one ASCII byte and write_size > 0", self.name));
-                    }
+                Step::Fill {
+                    byte, write_size, ..
+                } if byte.len() != 1 || *write_size == 0 => {
+                    return Err(format!(
+                        "{}: fill needs one ASCII byte and write_size > 0",
+                        self.name
+                    ));
                 }
                 Step::Keepalive { every_ms, .. } if *every_ms == 0 => {
                     return Err(format!("{}: keepalive every_ms must be > 0", self.name));
@@ -419,7 +434,12 @@ impl Scenario {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
             .map(|(_, v)| v.clone())
-            .unwrap_or_else(|| self.wire().unwrap_or(Wire::OpenAi).content_type().to_owned())
+            .unwrap_or_else(|| {
+                self.wire()
+                    .unwrap_or(Wire::OpenAi)
+                    .content_type()
+                    .to_owned()
+            })
     }
 
     /// Compiles the steps to a wire plan (scenario faults not applied yet).
@@ -427,7 +447,7 @@ impl Scenario {
         let wire = self.wire().unwrap_or(Wire::OpenAi);
         let mut gen = Generator::new(wire);
         let mut plan = Vec::new();
-        if self.head && !self.steps.iter().any(|s| *s == Step::Head) {
+        if self.head && !self.steps.contains(&Step::Head) {
             plan.push(Action::Head);
         }
         let write = |plan: &mut Plan, bytes: Bytes, tag: Tag| {
@@ -507,12 +527,16 @@ impl Scenario {
                     let s = gen.error(error_type, message, code.as_deref());
                     write(&mut plan, Bytes::from(s), Tag::Event);
                 }
-                Step::Event { event, data } => {
-                    write(&mut plan, Bytes::from(sse(event.as_deref(), data)), Tag::Event)
-                }
-                Step::Json { value, event } => {
-                    write(&mut plan, Bytes::from(gen.frame(event.as_deref(), value)), Tag::Event)
-                }
+                Step::Event { event, data } => write(
+                    &mut plan,
+                    Bytes::from(sse(event.as_deref(), data)),
+                    Tag::Event,
+                ),
+                Step::Json { value, event } => write(
+                    &mut plan,
+                    Bytes::from(gen.frame(event.as_deref(), value)),
+                    Tag::Event,
+                ),
                 Step::Send {
                     data,
                     hex,
@@ -679,41 +703,101 @@ pub(crate) const BUILTIN: &[(&str, &str)] = &[
     ("openai_ok", include_str!("../scenarios/openai_ok.toml")),
     ("refused", include_str!("../scenarios/refused.toml")),
     ("no_response", include_str!("../scenarios/no_response.toml")),
-    ("headers_then_silence", include_str!("../scenarios/headers_then_silence.toml")),
+    (
+        "headers_then_silence",
+        include_str!("../scenarios/headers_then_silence.toml"),
+    ),
     ("stall_mid", include_str!("../scenarios/stall_mid.toml")),
-    ("pings_forever", include_str!("../scenarios/pings_forever.toml")),
-    ("slow_healthy", include_str!("../scenarios/slow_healthy.toml")),
+    (
+        "pings_forever",
+        include_str!("../scenarios/pings_forever.toml"),
+    ),
+    (
+        "slow_healthy",
+        include_str!("../scenarios/slow_healthy.toml"),
+    ),
     ("byte_drip", include_str!("../scenarios/byte_drip.toml")),
-    ("thinking_pings", include_str!("../scenarios/thinking_pings.toml")),
+    (
+        "thinking_pings",
+        include_str!("../scenarios/thinking_pings.toml"),
+    ),
     ("no_done", include_str!("../scenarios/no_done.toml")),
-    ("finish_no_done", include_str!("../scenarios/finish_no_done.toml")),
+    (
+        "finish_no_done",
+        include_str!("../scenarios/finish_no_done.toml"),
+    ),
     ("reset_mid", include_str!("../scenarios/reset_mid.toml")),
-    ("any_chunking", include_str!("../scenarios/any_chunking.toml")),
+    (
+        "any_chunking",
+        include_str!("../scenarios/any_chunking.toml"),
+    ),
     ("split_utf8", include_str!("../scenarios/split_utf8.toml")),
-    ("line_endings", include_str!("../scenarios/line_endings.toml")),
+    (
+        "line_endings",
+        include_str!("../scenarios/line_endings.toml"),
+    ),
     ("bom", include_str!("../scenarios/bom.toml")),
     ("comments", include_str!("../scenarios/comments.toml")),
     ("meta_only", include_str!("../scenarios/meta_only.toml")),
-    ("anthropic_error_mid", include_str!("../scenarios/anthropic_error_mid.toml")),
-    ("anthropic_error_first", include_str!("../scenarios/anthropic_error_first.toml")),
-    ("openai_error_mid", include_str!("../scenarios/openai_error_mid.toml")),
+    (
+        "anthropic_error_mid",
+        include_str!("../scenarios/anthropic_error_mid.toml"),
+    ),
+    (
+        "anthropic_error_first",
+        include_str!("../scenarios/anthropic_error_first.toml"),
+    ),
+    (
+        "openai_error_mid",
+        include_str!("../scenarios/openai_error_mid.toml"),
+    ),
     ("ollama_ok", include_str!("../scenarios/ollama_ok.toml")),
-    ("ollama_error", include_str!("../scenarios/ollama_error.toml")),
-    ("ollama_no_done", include_str!("../scenarios/ollama_no_done.toml")),
+    (
+        "ollama_error",
+        include_str!("../scenarios/ollama_error.toml"),
+    ),
+    (
+        "ollama_no_done",
+        include_str!("../scenarios/ollama_no_done.toml"),
+    ),
     ("status_429", include_str!("../scenarios/status_429.toml")),
-    ("json_not_sse", include_str!("../scenarios/json_not_sse.toml")),
-    ("html_not_sse", include_str!("../scenarios/html_not_sse.toml")),
-    ("buffered_burst", include_str!("../scenarios/buffered_burst.toml")),
+    (
+        "json_not_sse",
+        include_str!("../scenarios/json_not_sse.toml"),
+    ),
+    (
+        "html_not_sse",
+        include_str!("../scenarios/html_not_sse.toml"),
+    ),
+    (
+        "buffered_burst",
+        include_str!("../scenarios/buffered_burst.toml"),
+    ),
     ("huge_event", include_str!("../scenarios/huge_event.toml")),
-    ("unbounded_line", include_str!("../scenarios/unbounded_line.toml")),
-    ("invalid_json", include_str!("../scenarios/invalid_json.toml")),
+    (
+        "unbounded_line",
+        include_str!("../scenarios/unbounded_line.toml"),
+    ),
+    (
+        "invalid_json",
+        include_str!("../scenarios/invalid_json.toml"),
+    ),
     ("user_abort", include_str!("../scenarios/user_abort.toml")),
     ("hidden_tab", include_str!("../scenarios/hidden_tab.toml")),
     // Beyond FAULTS.md: defaults of the API-like routes and the framing faults.
-    ("anthropic_ok", include_str!("../scenarios/anthropic_ok.toml")),
-    ("responses_ok", include_str!("../scenarios/responses_ok.toml")),
+    (
+        "anthropic_ok",
+        include_str!("../scenarios/anthropic_ok.toml"),
+    ),
+    (
+        "responses_ok",
+        include_str!("../scenarios/responses_ok.toml"),
+    ),
     ("chunked_cut", include_str!("../scenarios/chunked_cut.toml")),
-    ("content_length_lie", include_str!("../scenarios/content_length_lie.toml")),
+    (
+        "content_length_lie",
+        include_str!("../scenarios/content_length_lie.toml"),
+    ),
 ];
 
 /// The scenarios known to a server, by name (sorted).
@@ -750,8 +834,10 @@ impl ScenarioSet {
             if ext != "toml" && ext != "json" {
                 continue;
             }
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let sc = Scenario::parse(&text, ext == "json").map_err(|e| format!("{}: {e}", path.display()))?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let sc = Scenario::parse(&text, ext == "json")
+                .map_err(|e| format!("{}: {e}", path.display()))?;
             self.by_name.insert(sc.name.clone(), sc);
             n += 1;
         }
@@ -815,7 +901,14 @@ mod tests {
             let mut rng = SmallRng::seed_from_u64(1);
             let plan = sc.plan(&[], &mut rng);
             assert!(plan.last().unwrap().is_terminal(), "{}", sc.name);
-            if sc.expect.outcome.as_ref().unwrap().list().contains(&"stalled") {
+            if sc
+                .expect
+                .outcome
+                .as_ref()
+                .unwrap()
+                .list()
+                .contains(&"stalled")
+            {
                 assert!(sc.expect.phase.is_some(), "{} needs a phase", sc.name);
                 assert!(sc.expect.fire_ms.is_some(), "{} needs fire_ms", sc.name);
             }
@@ -875,7 +968,11 @@ mod tests {
         let mut set = ScenarioSet::default();
         assert_eq!(set.load_dir(&dir).unwrap(), 1);
         assert_eq!(set.get("mine").unwrap().expected_text(), "a");
-        std::fs::write(dir.join("bad.toml"), "name = \"bad\"\ndescription = \"d\"\nwat = 1\n[expect]\noutcome = \"complete\"\n").unwrap();
+        std::fs::write(
+            dir.join("bad.toml"),
+            "name = \"bad\"\ndescription = \"d\"\nwat = 1\n[expect]\noutcome = \"complete\"\n",
+        )
+        .unwrap();
         assert!(set.load_dir(&dir).is_err(), "unknown fields are rejected");
         std::fs::remove_dir_all(&dir).unwrap();
     }

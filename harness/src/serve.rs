@@ -83,7 +83,10 @@ pub fn main(args: Args) -> ExitCode {
         let mut out = std::io::stdout();
         let _ = writeln!(out, "{}", server.url());
         let _ = out.flush();
-        eprintln!("serve: {} scenarios, seed {seed} (replay with --seed {seed})", n);
+        eprintln!(
+            "serve: {} scenarios, seed {seed} (replay with --seed {seed})",
+            n
+        );
         for m in &statics {
             eprintln!("serve: static {} -> {}", m.prefix, m.dir.display());
         }

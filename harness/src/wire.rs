@@ -222,7 +222,10 @@ impl Generator {
                     "status": "completed", "role": "assistant",
                     "content": [{"type": "output_text", "text": self.text, "annotations": []}]}});
                 vec![
-                    (self.frame(Some("response.output_text.done"), &done), Tag::Event),
+                    (
+                        self.frame(Some("response.output_text.done"), &done),
+                        Tag::Event,
+                    ),
                     (
                         self.frame(Some("response.content_part.done"), &part),
                         Tag::Event,
@@ -278,10 +281,9 @@ impl Generator {
                     "total_tokens": 12 + self.tokens}}});
                 Some(self.frame(Some(kind), &v))
             }
-            Wire::Anthropic => Some(self.frame(
-                Some("message_stop"),
-                &json!({"type": "message_stop"}),
-            )),
+            Wire::Anthropic => {
+                Some(self.frame(Some("message_stop"), &json!({"type": "message_stop"})))
+            }
             Wire::Ollama => {
                 let reason = self.finish.clone().unwrap_or_else(|| "stop".to_owned());
                 let v = json!({"model": OLLAMA_MODEL, "created_at": OLLAMA_CREATED_AT,

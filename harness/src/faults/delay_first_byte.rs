@@ -35,6 +35,9 @@ mod tests {
         let out = DelayFirstByte { ms: 1500 }.apply(plan, &mut rng());
         assert_eq!(out[0], Action::Head);
         assert_eq!(out[1], Action::Wait(1500));
-        assert_eq!(out.iter().filter(|a| matches!(a, Action::Wait(_))).count(), 1);
+        assert_eq!(
+            out.iter().filter(|a| matches!(a, Action::Wait(_))).count(),
+            1
+        );
     }
 }

@@ -16,7 +16,15 @@ pub(crate) struct DropTerminator {}
 impl Fault for DropTerminator {
     fn apply(&self, plan: Plan, _rng: &mut SmallRng) -> Plan {
         plan.into_iter()
-            .filter(|a| !matches!(a, Action::Write { tag: Tag::Terminator, .. }))
+            .filter(|a| {
+                !matches!(
+                    a,
+                    Action::Write {
+                        tag: Tag::Terminator,
+                        ..
+                    }
+                )
+            })
             .collect()
     }
 }

@@ -55,7 +55,7 @@ pub(crate) fn convert(input: &[u8], style: Style, rng: &mut SmallRng) -> Vec<u8>
     let mut out = Vec::with_capacity(input.len() + input.len() / 8);
     let mut i = 0;
     let mut after_cr = false;
-    let mut eol = |out: &mut Vec<u8>, rng: &mut SmallRng, after_cr: &mut bool| {
+    let eol = |out: &mut Vec<u8>, rng: &mut SmallRng, after_cr: &mut bool| {
         let mut e = style.bytes(rng);
         while *after_cr && e == b"\n" {
             e = style.bytes(rng);
@@ -67,7 +67,11 @@ pub(crate) fn convert(input: &[u8], style: Style, rng: &mut SmallRng) -> Vec<u8>
         match input[i] {
             b'\r' => {
                 eol(&mut out, rng, &mut after_cr);
-                i += if input.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+                i += if input.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
             }
             b'\n' => {
                 eol(&mut out, rng, &mut after_cr);
@@ -119,7 +123,10 @@ mod tests {
         // A mixed CR + LF pair would merge two line endings into one CRLF: never produced.
         for seed in 0..200 {
             let mut r = <SmallRng as rand::SeedableRng>::seed_from_u64(seed);
-            let mixed = LineEndings { style: Style::Mixed }.apply(plan(), &mut r);
+            let mixed = LineEndings {
+                style: Style::Mixed,
+            }
+            .apply(plan(), &mut r);
             let lf = LineEndings { style: Style::Lf }.apply(mixed, &mut rng());
             assert_eq!(body(&lf), body(&plan()), "seed {seed}: same lines");
         }

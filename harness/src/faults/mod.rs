@@ -59,13 +59,34 @@ pub(crate) enum FaultConfig {
 
 /// The registry: every fault's name and a one-line description (README, `/_harness/faults`).
 pub(crate) const REGISTRY: &[(&str, &str)] = &[
-    ("rechunk", "re-split body writes: size N, or seeded random sizes in [min, max]"),
-    ("split_utf8", "cut every write inside each multi-byte UTF-8 code point"),
-    ("line_endings", "convert line endings of event writes to crlf, cr, lf or a seeded mix"),
-    ("delay_first_byte", "wait ms after the head, before the first body byte"),
-    ("stall_after", "after N event writes, send nothing more and hold the socket open"),
-    ("drop_terminator", "remove the provider's terminator ([DONE], message_stop, done line)"),
-    ("buffer_all", "remove waits and send the whole body in one write after delay_ms"),
+    (
+        "rechunk",
+        "re-split body writes: size N, or seeded random sizes in [min, max]",
+    ),
+    (
+        "split_utf8",
+        "cut every write inside each multi-byte UTF-8 code point",
+    ),
+    (
+        "line_endings",
+        "convert line endings of event writes to crlf, cr, lf or a seeded mix",
+    ),
+    (
+        "delay_first_byte",
+        "wait ms after the head, before the first body byte",
+    ),
+    (
+        "stall_after",
+        "after N event writes, send nothing more and hold the socket open",
+    ),
+    (
+        "drop_terminator",
+        "remove the provider's terminator ([DONE], message_stop, done line)",
+    ),
+    (
+        "buffer_all",
+        "remove waits and send the whole body in one write after delay_ms",
+    ),
     ("throttle", "wait gap_ms between consecutive body writes"),
 ];
 
@@ -142,7 +163,9 @@ impl FaultConfig {
                     None => 0,
                 },
             }),
-            "throttle" => FaultConfig::Throttle(Throttle { gap_ms: num("gap_ms")? }),
+            "throttle" => FaultConfig::Throttle(Throttle {
+                gap_ms: num("gap_ms")?,
+            }),
             other => return Err(format!("unknown fault {other:?}")),
         })
     }
@@ -221,7 +244,12 @@ pub(crate) mod tests {
         assert!(FaultConfig::parse_short("rechunk:x").is_err());
         assert!(FaultConfig::parse_short("nope").is_err());
         let names: Vec<_> = REGISTRY.iter().map(|r| r.0).collect();
-        for s in ["rechunk:1", "split_utf8", "line_endings", "delay_first_byte:1"] {
+        for s in [
+            "rechunk:1",
+            "split_utf8",
+            "line_endings",
+            "delay_first_byte:1",
+        ] {
             assert!(names.contains(&FaultConfig::parse_short(s).unwrap().name()));
         }
     }

@@ -123,7 +123,12 @@ impl Fault for Rechunk {
             }
         }
         if !pending.is_empty() {
-            emit(&mut out, pending.split().freeze(), Tag::Raw, &mut emitted_in_run);
+            emit(
+                &mut out,
+                pending.split().freeze(),
+                Tag::Raw,
+                &mut emitted_in_run,
+            );
         }
         out
     }

@@ -109,11 +109,20 @@ mod tests {
         // 4 multi-byte code points: 5 pieces, every piece but the last ends mid-code-point.
         assert_eq!(pieces.len(), 5);
         for p in &pieces[..4] {
-            assert!(std::str::from_utf8(p).is_err(), "{p:?} ends inside a code point");
+            assert!(
+                std::str::from_utf8(p).is_err(),
+                "{p:?} ends inside a code point"
+            );
         }
         assert!(out.contains(&Action::Wait(DEFAULT_GAP_MS)));
         // The last piece keeps the event tag.
-        assert!(matches!(out[out.len() - 2], Action::Write { tag: Tag::Event, .. }));
+        assert!(matches!(
+            out[out.len() - 2],
+            Action::Write {
+                tag: Tag::Event,
+                ..
+            }
+        ));
     }
 
     #[test]

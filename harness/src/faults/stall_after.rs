@@ -32,7 +32,13 @@ impl Fault for StallAfter {
             return out;
         }
         for a in plan {
-            let is_event = matches!(a, Action::Write { tag: Tag::Event, .. });
+            let is_event = matches!(
+                a,
+                Action::Write {
+                    tag: Tag::Event,
+                    ..
+                }
+            );
             out.push(a);
             if is_event {
                 seen += 1;

@@ -60,7 +60,8 @@ pub(crate) fn percent_decode(s: &str, plus: bool) -> String {
     while i < b.len() {
         match b[i] {
             b'%' if i + 2 < b.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
+                {
                     Ok(v) => {
                         out.push(v);
                         i += 3;
@@ -215,7 +216,12 @@ pub(crate) fn head(status: u16, headers: &[(String, String)]) -> Vec<u8> {
 }
 
 /// A complete response with a Content-Length body.
-pub(crate) fn response(status: u16, content_type: &str, body: &[u8], extra: &[(String, String)]) -> Vec<u8> {
+pub(crate) fn response(
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+    extra: &[(String, String)],
+) -> Vec<u8> {
     let mut headers = vec![
         ("Content-Type".to_owned(), content_type.to_owned()),
         ("Content-Length".to_owned(), body.len().to_string()),
@@ -229,7 +235,12 @@ pub(crate) fn response(status: u16, content_type: &str, body: &[u8], extra: &[(S
 
 /// A JSON response.
 pub(crate) fn json(status: u16, value: &serde_json::Value) -> Vec<u8> {
-    response(status, "application/json", value.to_string().as_bytes(), &[])
+    response(
+        status,
+        "application/json",
+        value.to_string().as_bytes(),
+        &[],
+    )
 }
 
 /// The answer to a CORS preflight (`OPTIONS`): 204, the allowed methods, the requested headers
@@ -241,7 +252,10 @@ pub(crate) fn preflight(req: &Request) -> Vec<u8> {
         .unwrap_or("*")
         .to_owned();
     let headers = vec![
-        ("Access-Control-Allow-Methods".to_owned(), "GET, POST, OPTIONS".to_owned()),
+        (
+            "Access-Control-Allow-Methods".to_owned(),
+            "GET, POST, OPTIONS".to_owned(),
+        ),
         ("Access-Control-Allow-Headers".to_owned(), allow_headers),
         ("Access-Control-Max-Age".to_owned(), "86400".to_owned()),
         ("Allow".to_owned(), "GET, POST, OPTIONS".to_owned()),
@@ -278,7 +292,9 @@ mod tests {
         };
         let text = String::from_utf8(preflight(&req)).unwrap();
         assert!(text.starts_with("HTTP/1.1 204 No Content\r\n"));
-        assert!(text.contains("Access-Control-Allow-Headers: content-type, x-streamguard-scenario\r\n"));
+        assert!(
+            text.contains("Access-Control-Allow-Headers: content-type, x-streamguard-scenario\r\n")
+        );
         assert!(text.contains("Access-Control-Allow-Origin: *\r\n"));
         assert!(text.contains("Access-Control-Allow-Methods: GET, POST, OPTIONS\r\n"));
         assert!(text.contains("Access-Control-Max-Age: 86400\r\n"));

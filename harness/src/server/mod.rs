@@ -17,6 +17,8 @@ pub(crate) mod exec;
 pub(crate) mod http;
 pub(crate) mod registry;
 pub(crate) mod statics;
+#[cfg(test)]
+mod tests;
 
 use std::io;
 use std::net::SocketAddr;
@@ -110,7 +112,8 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
-    /// The request registry.
+    /// The request registry (the in-process API of `/_harness/requests`).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn registry(&self) -> &Registry {
         &self.state.registry
     }
@@ -122,7 +125,11 @@ impl Server {
     }
 }
 
-async fn accept_loop(listener: TcpListener, state: Arc<State>, mut shutdown: watch::Receiver<bool>) {
+async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<State>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut conns = tokio::task::JoinSet::new();
     let for_conns = shutdown.clone();
     loop {
@@ -186,7 +193,12 @@ fn not_found(what: &str) -> Vec<u8> {
     )
 }
 
-async fn route(mut stream: TcpStream, req: Request, state: &State, shutdown: watch::Receiver<bool>) {
+async fn route(
+    mut stream: TcpStream,
+    req: Request,
+    state: &State,
+    shutdown: watch::Receiver<bool>,
+) {
     if req.method == "OPTIONS" {
         let _ = write_close(&mut stream, &http::preflight(&req)).await;
         return;
@@ -246,8 +258,7 @@ pub(crate) fn request_faults(req: &Request) -> Result<Vec<FaultConfig>, String> 
         out.push(FaultConfig::parse_short(f)?);
     }
     for f in req.params("faults") {
-        let list: Vec<FaultConfig> =
-            serde_json::from_str(f).map_err(|e| format!("faults: {e}"))?;
+        let list: Vec<FaultConfig> = serde_json::from_str(f).map_err(|e| format!("faults: {e}"))?;
         out.extend(list);
     }
     Ok(out)
@@ -283,15 +294,23 @@ async fn serve_scenario(
         None => sc.seed.unwrap_or(state.config.seed),
     };
     *rec.seed.lock().unwrap_or_else(|e| e.into_inner()) = Some(seed);
-    *rec.faults.lock().unwrap_or_else(|e| e.into_inner()) =
-        faults.iter().map(|f| serde_json::to_string(f).unwrap_or_default()).collect();
+    *rec.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults
+        .iter()
+        .map(|f| serde_json::to_string(f).unwrap_or_default())
+        .collect();
     let mut rng = SmallRng::seed_from_u64(seed);
     let plan = sc.plan(&faults, &mut rng);
     if state.config.log {
         let names: Vec<&str> = faults.iter().map(FaultConfig::name).collect();
         eprintln!(
-            "{} {} {} scenario={} seed={} faults={:?}",
-            rec.id, req.method, req.path, sc.name, seed, names
+            "{} {} {} ({} body bytes) scenario={} seed={} faults={:?}",
+            rec.id,
+            req.method,
+            req.path,
+            req.body.len(),
+            sc.name,
+            seed,
+            names
         );
     }
     let head = response_head(sc, &plan, &rec.id, seed);
@@ -307,7 +326,11 @@ pub(crate) fn response_head(sc: &Scenario, plan: &plan::Plan, id: &str, seed: u6
             headers.push((k.clone(), v.clone()));
         }
     }
-    if !sc.headers.keys().any(|k| k.eq_ignore_ascii_case("cache-control")) {
+    if !sc
+        .headers
+        .keys()
+        .any(|k| k.eq_ignore_ascii_case("cache-control"))
+    {
         headers.push(("Cache-Control".to_owned(), "no-cache".to_owned()));
     }
     match sc.framing {

@@ -18,6 +18,11 @@ pub(crate) const TRANSCRIPT_CAP: usize = 64 * 1024;
 /// Records kept (the oldest are forgotten first).
 const MAX_RECORDS: usize = 4096;
 
+/// The kept transcript: bytes kept so far, and the writes (ms after the start, bytes).
+type Transcript = (usize, Vec<(u64, Vec<u8>)>);
+/// Records by id, and ids in insertion order (to forget the oldest).
+type Records = (HashMap<String, Arc<RequestRecord>>, VecDeque<String>);
+
 /// One request's record.
 #[derive(Debug)]
 pub(crate) struct RequestRecord {
@@ -32,7 +37,7 @@ pub(crate) struct RequestRecord {
     /// ms since server start.
     pub started_ms: u64,
     pub bytes_written: AtomicU64,
-    transcript: Mutex<(usize, Vec<(u64, Vec<u8>)>)>,
+    transcript: Mutex<Transcript>,
     /// ms after `started` the server saw the client close (read EOF or error, or a write error).
     closed: watch::Sender<Option<u64>>,
     /// How the server ended the response, and when (ms after `started`).
@@ -143,8 +148,16 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
             | u32::from(*c.get(2).unwrap_or(&0));
         out.push(A[(n >> 18) as usize & 63] as char);
         out.push(A[(n >> 12) as usize & 63] as char);
-        out.push(if c.len() > 1 { A[(n >> 6) as usize & 63] as char } else { '=' });
-        out.push(if c.len() > 2 { A[n as usize & 63] as char } else { '=' });
+        out.push(if c.len() > 1 {
+            A[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if c.len() > 2 {
+            A[n as usize & 63] as char
+        } else {
+            '='
+        });
     }
     out
 }
@@ -154,7 +167,7 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
 pub(crate) struct Registry {
     pub start: Instant,
     counter: AtomicU64,
-    inner: Mutex<(HashMap<String, Arc<RequestRecord>>, VecDeque<String>)>,
+    inner: Mutex<Records>,
 }
 
 impl Registry {

@@ -17,7 +17,11 @@ impl StaticMount {
             Some((d, p)) if !d.is_empty() => (d, format!("/{}", p.trim_end_matches('/'))),
             _ => (s, "/".to_owned()),
         };
-        let prefix = if prefix.is_empty() { "/".to_owned() } else { prefix };
+        let prefix = if prefix.is_empty() {
+            "/".to_owned()
+        } else {
+            prefix
+        };
         StaticMount {
             prefix,
             dir: PathBuf::from(dir),
@@ -92,7 +96,10 @@ mod tests {
         assert_eq!(pkg.prefix, "/pkg");
         let mounts = [root, pkg];
         assert_eq!(find(&mounts, "/").unwrap(), dir.join("index.html"));
-        assert_eq!(find(&mounts, "/pkg/a.wasm").unwrap(), dir.join("pkg/a.wasm"));
+        assert_eq!(
+            find(&mounts, "/pkg/a.wasm").unwrap(),
+            dir.join("pkg/a.wasm")
+        );
         assert!(find(&mounts, "/../etc/passwd").is_none());
         assert!(find(&mounts, "/pkg/../../etc/passwd").is_none());
         assert!(find(&mounts, "/pkgx/a.wasm").is_none());
