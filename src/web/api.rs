@@ -68,17 +68,25 @@ export interface Stats {
   buffered: boolean;
 }
 
-/** `result.error`: absent fields are omitted. `message` is for humans; match on `code`. */
+/**
+ * `result.error`. `provider`, `type` and `retryable` are always present (`null` when unknown);
+ * the other optional fields are omitted when absent. `message` is for humans; match on `code`.
+ */
 export interface StreamError {
   code: ErrorCode;
   message: string;
+  /** For `stalled`. */
   phase?: StallPhase;
+  /** For `http_error`. */
   status?: number;
   retryAfterMs?: number;
-  provider?: string;
-  type?: string;
+  /** For provider errors: `"openai"`, `"anthropic"`, `"ollama"`, `"openai-responses"`. */
+  provider: string | null;
+  /** The provider's error type (`"overloaded_error"`, ...). */
+  type: string | null;
   providerCode?: string;
-  retryable?: boolean;
+  /** Whether retrying the same request may succeed. */
+  retryable: boolean | null;
   eventIndex?: number;
   elapsedMs?: number;
 }

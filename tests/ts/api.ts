@@ -1,0 +1,160 @@
+// Compile-checked against pkg/streamguard.d.ts (`tsc -p tests/ts/tsconfig.json`, run by
+// scripts/web-test.sh): every name of the JS API, used the way the README shows. Not run.
+import init, {
+  open,
+  stream,
+  type ErrorCode,
+  type FinishReason,
+  type FlushMode,
+  type Outcome,
+  type Protocol,
+  type RetryPolicy,
+  type StallPhase,
+  type Stats,
+  type StreamError,
+  type StreamEvent,
+  type StreamHandle,
+  type StreamOptions,
+  type StreamResult,
+  type TextInfo,
+  type ToolCall,
+  type Usage,
+} from "streamguard";
+
+async function main(): Promise<void> {
+  await init();
+
+  const controller = new AbortController();
+  const protocols: Protocol[] = ["openai", "openai-responses", "anthropic", "ollama", "sse", "auto"];
+  const flushes: FlushMode[] = ["frame", "immediate", { intervalMs: 50 }, { smooth: "word" }, { smooth: "grapheme" }];
+  const retry: RetryPolicy = { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 8000, maxRetryAfterMs: 30000 };
+
+  let shown = "";
+  const options: StreamOptions = {
+    url: "https://api.example.com/v1/chat/completions",
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: "Bearer x" },
+    body: JSON.stringify({ model: "m", stream: true, messages: [] }),
+    credentials: "omit",
+    protocol: protocols[0] ?? "auto",
+    firstByteTimeoutMs: 1000,
+    idleTimeoutMs: 500,
+    contentTimeoutMs: 1500,
+    totalTimeoutMs: 5000,
+    maxEventBytes: 8 * 1024 * 1024,
+    maxTextBytes: 64 * 1024 * 1024,
+    signal: controller.signal,
+    flush: flushes[0] ?? "frame",
+    retry,
+    onText: (delta: string, info: TextInfo) => {
+      shown += delta;
+      const all: string = info.text;
+      const stats: Stats = info.stats;
+      const ttft: number | null = stats.ttftMs;
+      void all, ttft;
+    },
+    onEvent: (event: StreamEvent) => {
+      switch (event.type) {
+        case "tool_call": {
+          const args: string = event.arguments;
+          const id: string | null = event.id;
+          void args, id;
+          break;
+        }
+        case "thinking":
+        case "text": {
+          const t: string = event.text;
+          void t;
+          break;
+        }
+        case "usage": {
+          const n: number | null = event.outputTokens;
+          void n;
+          break;
+        }
+        case "finish": {
+          const r: FinishReason = event.reason;
+          void r;
+          break;
+        }
+        case "meta": {
+          const name: string = event.name;
+          void name;
+          break;
+        }
+        case "keep_alive":
+          break;
+      }
+    },
+  };
+
+  // stream(): resolves for every outcome.
+  const result: StreamResult = await stream(options);
+  const outcome: Outcome = result.outcome;
+  const text: string = result.text;
+  const thinking: string = result.thinking;
+  const finish: FinishReason | null = result.finishReason;
+  const calls: ToolCall[] = result.toolCalls;
+  const usage: Usage | null = result.usage;
+  const stats: Stats = result.stats;
+  const numbers: number[] = [stats.durationMs, stats.bytes, stats.events, stats.keepAlives, stats.deltas,
+    stats.flushes, stats.maxByteGapMs, stats.maxContentGapMs];
+  const maybe: (number | null)[] = [stats.headersMs, stats.ttfbMs, stats.ttftMs];
+  const buffered: boolean = stats.buffered;
+  void outcome, text, thinking, finish, calls, usage, numbers, maybe, buffered, shown;
+
+  const error: StreamError | null = result.error;
+  if (error !== null) {
+    const code: ErrorCode = error.code;
+    const message: string = error.message;
+    const phase: StallPhase | undefined = error.phase;
+    const status: number | undefined = error.status;
+    const retryAfterMs: number | undefined = error.retryAfterMs;
+    const provider: string | null = error.provider;
+    const type: string | null = error.type;
+    const retryable: boolean | null = error.retryable;
+    void code, message, phase, status, retryAfterMs, provider, type, retryable;
+  }
+  switch (result.outcome) {
+    case "complete":
+    case "truncated":
+    case "stalled":
+    case "aborted":
+    case "http_error":
+    case "provider_error":
+    case "protocol_error":
+    case "network_error":
+      break;
+    default: {
+      const never: never = result.outcome;
+      void never;
+    }
+  }
+
+  // open(): the handle is an async iterator of batched text.
+  const handle: StreamHandle = open({ url: new URL("https://api.example.com/v1/messages"), protocol: "anthropic" });
+  for await (const delta of handle) {
+    const d: string = delta;
+    void d;
+  }
+  const r2: StreamResult = await handle.result;
+  handle.abort();
+  handle.free();
+  const it: AsyncIterator<string> = handle[Symbol.asyncIterator]();
+  const step: IteratorResult<string, undefined> = await handle.next();
+  void r2, it, step;
+
+  // Minimal options: only the URL.
+  await stream({ url: "/v1/chat/completions" });
+}
+
+// @ts-expect-error: the URL is required.
+void stream({});
+// @ts-expect-error: unknown protocol.
+void stream({ url: "x", protocol: "gopher" });
+// @ts-expect-error: timeouts are numbers.
+void stream({ url: "x", idleTimeoutMs: "500" });
+// @ts-expect-error: bad flush mode.
+void stream({ url: "x", flush: { smooth: "sentence" } });
+
+void main;

@@ -1,0 +1,524 @@
+//! Shared helpers of the browser tests (`tests/web_*.rs`): the harness URL, its scenario
+//! listing and request registry, option objects with the FAULTS.md timer values, a JS-side
+//! recorder of `onText` / `onEvent` calls with an animation-frame counter, and the generic
+//! check of a result against a scenario's expectations.
+//!
+//! The harness URL is baked in at build time (`STREAMGUARD_HARNESS_URL`); without it, or with
+//! the harness down, every test fails: no test passes when the harness is down.
+#![allow(dead_code)]
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// FAULTS.md test values.
+pub const FIRST_BYTE_MS: f64 = 1000.0;
+pub const IDLE_MS: f64 = 500.0;
+pub const CONTENT_MS: f64 = 1500.0;
+pub const TOTAL_MS: f64 = 5000.0;
+/// "A timer counts as on time when it fires within [T, T+50 ms] in a visible page."
+pub const ON_TIME_SLACK_MS: f64 = 50.0;
+
+#[wasm_bindgen(inline_js = r#"
+let frame = 0;
+let ticking = false;
+function tick() { frame++; globalThis.requestAnimationFrame(tick); }
+export function startFrames() {
+  if (!ticking && globalThis.document && typeof globalThis.requestAnimationFrame === "function") {
+    ticking = true;
+    globalThis.requestAnimationFrame(tick);
+  }
+  return ticking;
+}
+export function frameNow() { return frame; }
+export async function getJson(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error("GET " + url + ": HTTP " + r.status + " " + (await r.text()));
+  return r.json();
+}
+export async function getStatus(url) {
+  const r = await fetch(url);
+  return r.status;
+}
+export function recorder(abortAfterDeltas, controller) {
+  const rec = { deltas: [], frames: [], infoOk: true, infoWhy: "", late: 0, done: false, events: [], textLen: 0, syncAbortAt: -1 };
+  rec.onText = (delta, info) => {
+    if (rec.done) { rec.late++; return; }
+    rec.deltas.push(delta);
+    rec.frames.push(frame);
+    rec.textLen += delta.length;
+    const t = info.text;
+    const s = info.stats;
+    if (typeof t !== "string" || t.length < rec.textLen) { rec.infoOk = false; rec.infoWhy = "info.text shorter than the deltas"; }
+    else if (rec.textLen < 65536 && !t.startsWith(rec.deltas.join(""))) { rec.infoOk = false; rec.infoWhy = "info.text does not start with the deltas"; }
+    if (!s || typeof s.bytes !== "number" || typeof s.durationMs !== "number") { rec.infoOk = false; rec.infoWhy = "info.stats"; }
+    if (controller && abortAfterDeltas > 0 && s.deltas >= abortAfterDeltas && !controller.signal.aborted) {
+      rec.syncAbortAt = rec.deltas.length;
+      controller.abort();
+    }
+  };
+  rec.onEvent = (e) => { if (rec.done) rec.late++; else rec.events.push(e); };
+  return rec;
+}
+export function joined(rec) { return rec.deltas.join(""); }
+// The test page pretends to be hidden: `document.visibilityState` reads "hidden" and a
+// visibilitychange fires (headless browsers cannot hide a tab). `restore` undoes it.
+export function setHidden(hidden) {
+  const d = globalThis.document;
+  if (!d) return false;
+  if (hidden) Object.defineProperty(d, "visibilityState", { configurable: true, get: () => "hidden" });
+  else delete d.visibilityState;
+  d.dispatchEvent(new Event("visibilitychange"));
+  return true;
+}
+export function nextFrameOrTick() {
+  return new Promise((r) => (globalThis.document && globalThis.requestAnimationFrame ? globalThis.requestAnimationFrame(() => r()) : setTimeout(r, 16)));
+}
+export function delay(ms) { return new Promise((r) => setTimeout(r, ms)); }
+export function isWorker() { return typeof globalThis.document === "undefined"; }
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = startFrames)]
+    pub fn start_frames() -> bool;
+    #[wasm_bindgen(js_name = frameNow)]
+    pub fn frame_now() -> u32;
+    #[wasm_bindgen(js_name = getJson)]
+    fn get_json_promise(url: &str) -> Promise;
+    #[wasm_bindgen(js_name = getStatus)]
+    fn get_status_promise(url: &str) -> Promise;
+    #[wasm_bindgen(js_name = recorder)]
+    fn make_recorder(abort_after_deltas: f64, controller: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = joined)]
+    fn joined(rec: &JsValue) -> String;
+    #[wasm_bindgen(js_name = setHidden)]
+    pub fn set_hidden(hidden: bool) -> bool;
+    #[wasm_bindgen(js_name = nextFrameOrTick)]
+    fn next_frame_promise() -> Promise;
+    #[wasm_bindgen(js_name = delay)]
+    fn delay_promise(ms: f64) -> Promise;
+    #[wasm_bindgen(js_name = isWorker)]
+    pub fn is_worker() -> bool;
+}
+
+/// The harness base URL (no trailing slash). Panics, failing the test, when not set.
+pub fn harness() -> String {
+    // Deliberately a failure, not a skip, when missing.
+    let Some(url) = option_env!("STREAMGUARD_HARNESS_URL") else {
+        panic!(
+            "STREAMGUARD_HARNESS_URL was not set when the browser tests were built: run \
+             scripts/web-test.sh (it starts the harness); no browser test passes without the harness"
+        );
+    };
+    url.trim_end_matches('/').to_string()
+}
+
+/// A request id unique to this test run.
+pub fn request_id(tag: &str) -> String {
+    let r = (js_sys::Math::random() * 1e9) as u64;
+    format!("web-{tag}-{}-{r}", js_sys::Date::now() as u64)
+}
+
+/// GET a harness JSON document. Panics on any failure (harness down = test failure).
+pub async fn get_json(url: &str) -> JsValue {
+    match JsFuture::from(get_json_promise(url)).await {
+        Ok(v) => v,
+        Err(e) => panic!("harness request {url} failed: {e:?} (is the harness running?)"),
+    }
+}
+
+/// The HTTP status of a GET to the harness (panics when the harness cannot be reached).
+pub async fn get_status(url: &str) -> u16 {
+    match JsFuture::from(get_status_promise(url)).await {
+        Ok(v) => v.as_f64().unwrap_or(0.0) as u16,
+        Err(e) => panic!("harness request {url} failed: {e:?} (is the harness running?)"),
+    }
+}
+
+/// The harness's record of request `id` (panics when there is none).
+pub async fn request_record(id: &str) -> JsValue {
+    get_json(&format!("{}/_harness/requests/{id}", harness())).await
+}
+
+pub async fn next_frame() {
+    JsFuture::from(next_frame_promise()).await.unwrap();
+}
+
+/// Waits `ms` (only to give a misbehaving client the chance to call back late; never to
+/// paper over a race).
+pub async fn delay(ms: f64) {
+    JsFuture::from(delay_promise(ms)).await.unwrap();
+}
+
+/// `a.b.c` of a JS value (undefined when missing).
+pub fn get(v: &JsValue, path: &str) -> JsValue {
+    let mut cur = v.clone();
+    for key in path.split('.') {
+        if cur.is_undefined() || cur.is_null() {
+            return JsValue::UNDEFINED;
+        }
+        cur = Reflect::get(&cur, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+    }
+    cur
+}
+
+pub fn get_str(v: &JsValue, path: &str) -> Option<String> {
+    get(v, path).as_string()
+}
+
+pub fn get_f64(v: &JsValue, path: &str) -> Option<f64> {
+    get(v, path).as_f64()
+}
+
+pub fn set(o: &JsValue, key: &str, value: impl Into<JsValue>) {
+    Reflect::set(o, &JsValue::from_str(key), &value.into()).unwrap();
+}
+
+pub fn json(v: &JsValue) -> String {
+    js_sys::JSON::stringify(v)
+        .map(String::from)
+        .unwrap_or_else(|_| format!("{v:?}"))
+}
+
+/// The listing entry of a scenario (`GET /_harness/scenarios`).
+pub async fn scenario(name: &str) -> JsValue {
+    let listing = get_json(&format!("{}/_harness/scenarios", harness())).await;
+    let list = if Array::is_array(&listing) {
+        Array::from(&listing)
+    } else {
+        Array::from(&get(&listing, "scenarios"))
+    };
+    list.iter()
+        .find(|s| get_str(s, "name").as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("scenario {name} is not in the harness listing"))
+}
+
+/// Every scenario name the harness lists.
+pub async fn scenario_names() -> Vec<String> {
+    let listing = get_json(&format!("{}/_harness/scenarios", harness())).await;
+    let list = if Array::is_array(&listing) {
+        Array::from(&listing)
+    } else {
+        Array::from(&get(&listing, "scenarios"))
+    };
+    list.iter().filter_map(|s| get_str(&s, "name")).collect()
+}
+
+/// Asks the harness (long poll) whether the client closed request `id`'s connection.
+pub async fn wait_closed(id: &str) -> JsValue {
+    get_json(&format!(
+        "{}/_harness/requests/{id}/wait-closed?timeout_ms=3000",
+        harness()
+    ))
+    .await
+}
+
+pub async fn assert_closed(id: &str, what: &str) {
+    let r = wait_closed(id).await;
+    assert_eq!(
+        get(&r, "clientClosed").as_bool(),
+        Some(true),
+        "{what}: the harness did not see the client close request {id}: {}",
+        json(&r)
+    );
+}
+
+/// The URL of a scenario for request `id`, with an optional extra query (`fault=rechunk:1`).
+pub fn scenario_url(name: &str, id: &str, query: &str) -> String {
+    let mut url = format!("{}/scenarios/{name}?request_id={id}", harness());
+    if !query.is_empty() {
+        url.push('&');
+        url.push_str(query);
+    }
+    url
+}
+
+/// A test run's options, recorder and abort controller.
+pub struct Setup {
+    pub id: String,
+    pub options: Object,
+    pub recorder: JsValue,
+    pub controller: web_sys::AbortController,
+}
+
+impl Setup {
+    /// Options for scenario `name` with the FAULTS.md timer values (or the scenario's own
+    /// client settings), the protocol from the listing, and a recorder.
+    pub fn new(name: &str, entry: &JsValue, query: &str) -> Setup {
+        // The frame counter runs before the stream starts, so flushes are attributed to frames.
+        start_frames();
+        let id = request_id(name);
+        let options = Object::new();
+        set(&options, "url", scenario_url(name, &id, query));
+        if let Some(p) = get_str(entry, "protocol") {
+            set(&options, "protocol", p);
+        }
+        let timer =
+            |key: &str, default: f64| get_f64(entry, &format!("client.{key}")).unwrap_or(default);
+        set(
+            &options,
+            "firstByteTimeoutMs",
+            timer("firstByteTimeoutMs", FIRST_BYTE_MS),
+        );
+        set(&options, "idleTimeoutMs", timer("idleTimeoutMs", IDLE_MS));
+        set(
+            &options,
+            "contentTimeoutMs",
+            timer("contentTimeoutMs", CONTENT_MS),
+        );
+        set(
+            &options,
+            "totalTimeoutMs",
+            timer("totalTimeoutMs", TOTAL_MS),
+        );
+        let controller = web_sys::AbortController::new().unwrap();
+        let abort_after = get_f64(entry, "client.abortAfterDeltas").unwrap_or(0.0);
+        let recorder = make_recorder(abort_after, controller.as_ref());
+        set(&options, "onText", get(&recorder, "onText"));
+        set(&options, "signal", controller.signal());
+        if abort_after > 0.0 {
+            // One flush per delta, so the abort lands right after the Nth.
+            set(&options, "flush", "immediate");
+        }
+        Setup {
+            id,
+            options,
+            recorder,
+            controller,
+        }
+    }
+
+    pub fn with_events(self) -> Self {
+        set(&self.options, "onEvent", get(&self.recorder, "onEvent"));
+        self
+    }
+
+    pub fn deltas(&self) -> Vec<String> {
+        Array::from(&get(&self.recorder, "deltas"))
+            .iter()
+            .filter_map(|d| d.as_string())
+            .collect()
+    }
+
+    pub fn joined(&self) -> String {
+        joined(&self.recorder)
+    }
+
+    pub fn frames(&self) -> Vec<u32> {
+        Array::from(&get(&self.recorder, "frames"))
+            .iter()
+            .filter_map(|d| d.as_f64().map(|f| f as u32))
+            .collect()
+    }
+
+    /// Marks the result as delivered: any later callback counts as late.
+    pub fn mark_done(&self) {
+        set(&self.recorder, "done", true);
+    }
+
+    pub fn late_calls(&self) -> f64 {
+        get_f64(&self.recorder, "late").unwrap_or(0.0)
+    }
+
+    /// Checks the invariants every run must satisfy: the deltas concatenate to the result's
+    /// text (the final flush happened), `info` was live and consistent, at most one flush per
+    /// animation frame (frame mode), and no callback after the result.
+    pub async fn check_invariants(&self, result: &JsValue, frame_mode: bool) {
+        self.mark_done();
+        let text = get_str(result, "text").expect("result.text");
+        assert!(
+            self.joined() == text,
+            "the onText deltas ({} bytes) do not concatenate to result.text ({} bytes): final flush missing?",
+            self.joined().len(),
+            text.len()
+        );
+        assert!(
+            get(&self.recorder, "infoOk").as_bool().unwrap_or(false),
+            "info check failed: {}",
+            get_str(&self.recorder, "infoWhy").unwrap_or_default()
+        );
+        if frame_mode && start_frames() {
+            let frames = self.frames();
+            for w in frames.windows(2) {
+                assert!(
+                    w[0] != w[1],
+                    "two flushes in animation frame {} (flush frames: {frames:?})",
+                    w[0]
+                );
+            }
+        }
+        // Give a misbehaving client a few frames to call back late.
+        for _ in 0..3 {
+            next_frame().await;
+        }
+        assert_eq!(
+            self.late_calls(),
+            0.0,
+            "a callback ran after the final result"
+        );
+    }
+}
+
+/// Calls the exported `stream(options)` and awaits its result (panics on rejection).
+pub async fn stream(options: &JsValue) -> JsValue {
+    match streamguard::web::api::stream(options.clone()).await {
+        Ok(v) => v,
+        Err(e) => panic!("stream() rejected: {e:?}"),
+    }
+}
+
+/// Runs scenario `name` (with an extra query) through `stream()` and asserts every
+/// expectation the harness lists for it, plus the invariants. Returns the result.
+pub async fn check_scenario(name: &str, query: &str) -> JsValue {
+    start_frames();
+    let entry = scenario(name).await;
+    let setup = Setup::new(name, &entry, query);
+    let hidden = get(&entry, "client.frames").as_bool() == Some(false);
+    if hidden {
+        set_hidden(true);
+    }
+    let result = stream(&setup.options).await;
+    if hidden {
+        set_hidden(false);
+    }
+    let ctx = format!(
+        "{name}{}{query}: result {}",
+        if query.is_empty() { "" } else { "?" },
+        json(&result)
+    );
+    check_expect(&entry, &result, &setup, &ctx).await;
+    setup.check_invariants(&result, true).await;
+    result
+}
+
+/// Asserts the listing's `expect` against a result.
+pub async fn check_expect(entry: &JsValue, result: &JsValue, setup: &Setup, ctx: &str) {
+    let expect = get(entry, "expect");
+    let outcome = get_str(result, "outcome").expect("result.outcome");
+    let outcomes: Vec<String> = Array::from(&get(&expect, "outcome"))
+        .iter()
+        .filter_map(|o| o.as_string())
+        .collect();
+    assert!(
+        outcomes.contains(&outcome),
+        "outcome {outcome:?}, expected one of {outcomes:?}; {ctx}"
+    );
+    let error = get(result, "error");
+    assert_eq!(
+        error.is_null(),
+        outcome == "complete",
+        "error must be null exactly when complete; {ctx}"
+    );
+    let eq_str = |key: &str, path: &str, value: &JsValue| {
+        if let Some(want) = get_str(&expect, key) {
+            assert_eq!(
+                get_str(value, path).as_deref(),
+                Some(want.as_str()),
+                "{key}; {ctx}"
+            );
+        }
+    };
+    eq_str("phase", "phase", &error);
+    eq_str("errorCode", "code", &error);
+    eq_str("provider", "provider", &error);
+    eq_str("type", "type", &error);
+    if outcome == "complete" {
+        // Absent in the listing means the provider sent none.
+        assert_eq!(
+            get_str(result, "finishReason"),
+            get_str(&expect, "finishReason"),
+            "finishReason; {ctx}"
+        );
+    } else {
+        eq_str("finishReason", "finishReason", result);
+    }
+    for key in ["status", "retryAfterMs", "eventIndex"] {
+        if let Some(want) = get_f64(&expect, key) {
+            assert_eq!(get_f64(&error, key), Some(want), "error.{key}; {ctx}");
+        }
+    }
+    if let Some(want) = get(&expect, "retryable").as_bool() {
+        assert_eq!(
+            get(&error, "retryable").as_bool(),
+            Some(want),
+            "error.retryable; {ctx}"
+        );
+    }
+    if let Some(part) = get_str(&expect, "messageContains") {
+        let msg = get_str(&error, "message").unwrap_or_default();
+        assert!(
+            msg.contains(&part),
+            "error.message {msg:?} lacks {part:?}; {ctx}"
+        );
+    }
+    let text = get_str(result, "text").expect("result.text");
+    if let Some(want) = get_str(&expect, "text") {
+        assert!(text == want, "text {text:?}, expected {want:?}; {ctx}");
+    } else if let Some(len) = get_f64(&expect, "textLength") {
+        assert_eq!(text.len() as f64, len, "text length; {ctx}");
+        if let Some(unit) = get_str(&expect, "textPattern.unit") {
+            let n = text.len().min(unit.len() * 1000);
+            let sample = &text[..n - n % unit.len().max(1)];
+            assert!(
+                sample == unit.repeat(sample.len() / unit.len().max(1)),
+                "text pattern {unit:?}; {ctx}"
+            );
+        }
+    }
+    if !text.is_empty() || outcome != "complete" {
+        assert!(!text.contains('\u{FFFD}'), "U+FFFD in the text; {ctx}");
+    }
+    if let Some(fire) = get_f64(&expect, "fireMs") {
+        let elapsed = get_f64(&error, "elapsedMs")
+            .or_else(|| get_f64(result, "stats.durationMs"))
+            .unwrap();
+        assert!(
+            elapsed >= fire && elapsed <= fire + ON_TIME_SLACK_MS,
+            "the timer fired at {elapsed} ms, expected within [{fire}, {}]; {ctx}",
+            fire + ON_TIME_SLACK_MS
+        );
+    }
+    if let Some(max) = get_f64(&expect, "maxDurationMs") {
+        let d = get_f64(result, "stats.durationMs").unwrap();
+        assert!(d <= max, "durationMs {d} > {max}; {ctx}");
+    }
+    if let Some(max) = get_f64(&expect, "maxFlushes") {
+        let n = setup.deltas().len() as f64;
+        assert!(n <= max, "{n} flushes > {max}; {ctx}");
+    }
+    if let Some(b) = get(&expect, "buffered").as_bool() {
+        assert_eq!(
+            get(result, "stats.buffered").as_bool(),
+            Some(b),
+            "stats.buffered; {ctx}"
+        );
+    }
+    if get(&expect, "serverSeesClose").as_bool() == Some(true) {
+        assert_closed(&setup.id, ctx).await;
+    }
+}
+
+/// An options object for `url` with the FAULTS.md timers.
+pub fn options(url: &str, protocol: &str) -> Object {
+    let o = Object::new();
+    set(&o, "url", url);
+    set(&o, "protocol", protocol);
+    set(&o, "firstByteTimeoutMs", FIRST_BYTE_MS);
+    set(&o, "idleTimeoutMs", IDLE_MS);
+    set(&o, "contentTimeoutMs", CONTENT_MS);
+    set(&o, "totalTimeoutMs", TOTAL_MS);
+    o
+}
+
+/// Calls `f.call0()`; for the JS handle's methods.
+pub fn call_method(obj: &JsValue, name: &str) -> JsValue {
+    let f: Function = get(obj, name)
+        .dyn_into()
+        .unwrap_or_else(|_| panic!("{name} is not a function"));
+    f.call0(obj)
+        .unwrap_or_else(|e| panic!("{name}() threw: {e:?}"))
+}
+
+pub async fn await_promise(p: JsValue) -> Result<JsValue, JsValue> {
+    JsFuture::from(Promise::from(p)).await
+}
