@@ -185,16 +185,33 @@ function onBackendChange() {
     const expected = s ? describeExpectation(s.expectations || s.expect) : "";
     ui.description.textContent = s ? [s.description, expected].filter(Boolean).join(" · ") : "";
   }
-  const kind = isCustom ? "custom" : "scenario";
-  if (kind !== lastTimeoutKind) {
-    setTimeouts(isCustom ? REAL_MODEL_TIMEOUTS : SCENARIO_TIMEOUTS);
-    lastTimeoutKind = kind;
+  if (isCustom) {
+    // Only when switching from scenarios: keep what the user typed for their own endpoint.
+    if (lastTimeoutKind !== "custom") setTimeouts(REAL_MODEL_TIMEOUTS);
+    lastTimeoutKind = "custom";
+  } else {
+    // The timer values this scenario is designed around: its own client settings, else the
+    // FAULTS.md test values.
+    const s = scenarios.get(value.slice("scenario:".length));
+    setTimeouts(scenarioTimeouts(s));
+    lastTimeoutKind = "scenario";
   }
+}
+
+function scenarioTimeouts(s) {
+  const c = (s && s.client) || {};
+  const pick = (v, d) => (Number.isFinite(v) ? v : d);
+  return {
+    firstByte: pick(c.firstByteTimeoutMs, SCENARIO_TIMEOUTS.firstByte),
+    idle: pick(c.idleTimeoutMs, SCENARIO_TIMEOUTS.idle),
+    content: pick(c.contentTimeoutMs, SCENARIO_TIMEOUTS.content),
+    total: pick(c.totalTimeoutMs, SCENARIO_TIMEOUTS.total),
+  };
 }
 
 function describeExpectation(exp) {
   if (!exp || typeof exp !== "object") return "";
-  const outcome = exp.outcome || "";
+  const outcome = Array.isArray(exp.outcome) ? exp.outcome.join(" or ") : exp.outcome || "";
   const detail = exp.phase || exp.finishReason || exp.finish_reason || exp.code || "";
   return outcome ? `expected: ${outcome}${detail ? "/" + detail : ""}` : "";
 }
@@ -286,6 +303,8 @@ async function send() {
     protocol: req.protocol,
     timeouts,
     deltas: 0,
+    info: null, // onText's live info object (its getters read the running session)
+    seen: { bytes: 0, deltas: 0 }, // the stats at the last sample
     lateCallbacks: 0, // callbacks after stream() resolved: must stay 0
     eventsAfterStop: 0, // decoded events delivered after Stop was clicked: must stay 0
     stopClickedAt: null,
@@ -318,32 +337,26 @@ async function send() {
       onText: (delta, info) => {
         if (run.done) noteLate(run);
         if (run !== current) return;
-        run.timeline.flushes.push({ t: rel(), chars: [...delta].length });
+        const t = rel();
+        if (!run.info && info) adoptInfo(run, info);
+        run.timeline.flushes.push({ t, chars: [...delta].length });
         ui.output.append(document.createTextNode(delta));
-        const stats = info && info.stats;
-        if (stats) {
-          run.lastStats = stats;
-          renderStats(stats, run);
-        }
         ui.output.dataset.flushes = String(run.timeline.flushes.length);
         ui.output.scrollTop = ui.output.scrollHeight;
+        sample(run, t);
       },
       onEvent: (event) => {
         if (run.done) noteLate(run);
         if (run.stopClickedAt !== null) run.eventsAfterStop++;
         if (run !== current || !event) return;
         const t = rel();
-        const type = event.type;
-        run.timeline.events.push({ t, keepAlive: type === "keep_alive" });
-        if (type === "text" || type === "thinking" || type === "tool_call") {
-          run.deltas++;
-          run.timeline.deltas.push(t);
-          ui.output.dataset.deltas = String(run.deltas);
-        }
-        if (type === "thinking" && typeof event.text === "string") {
+        // Keep-alives and other non-text events (thinking, tool calls, meta) arrive at once.
+        run.timeline.events.push({ t, keepAlive: event.type === "keep_alive" });
+        if (event.type === "thinking" && typeof event.text === "string") {
           ui.thinkingBox.hidden = false;
           ui.thinking.append(document.createTextNode(event.text));
         }
+        sample(run, t);
       },
     });
   } catch (e) {
@@ -362,6 +375,7 @@ function finish(run, result) {
   run.done = true;
   const endT = performance.now() - run.t0;
   run.timeline.now = endT;
+  if (result.stats) sample(run, Math.min(endT, result.stats.durationMs ?? endT), result.stats);
   // Always show exactly the final text. If the streamed text and the result disagree, the
   // result wins and the page says so (data-resynced), so a test can catch the discrepancy.
   const finalText = typeof result.text === "string" ? result.text : ui.output.textContent;
@@ -439,6 +453,38 @@ function describeOutcome(result, run) {
     default:
       return [String(result.outcome), `${err.code ?? ""}: ${err.message ?? ""}`];
   }
+}
+
+// Byte arrivals and content deltas are sampled from the live stats (onText's `info` reads the
+// running session) on every animation frame and every callback: text is batched, so there is no
+// per-delta callback to time. Resolution: one frame.
+function adoptInfo(run, info) {
+  run.info = info;
+  const s = info.stats;
+  // What happened before the first flush: the first byte and the first token, at their times.
+  if (s && s.ttfbMs != null) {
+    run.timeline.events.push({ t: s.ttfbMs, keepAlive: false });
+    run.seen.bytes = 0;
+  }
+  if (s && s.ttftMs != null && s.deltas > 0) {
+    run.timeline.deltas.push(s.ttftMs);
+    run.seen.deltas = 1;
+  }
+}
+
+function sample(run, t, stats) {
+  const s = stats || (run.info && !run.done ? run.info.stats : null);
+  if (!s) return;
+  if (s.bytes > run.seen.bytes) {
+    if (run.seen.bytes > 0 || run.timeline.events.length === 0) run.timeline.events.push({ t, keepAlive: false });
+    run.seen.bytes = s.bytes;
+  }
+  for (let i = run.seen.deltas; i < s.deltas; i++) run.timeline.deltas.push(t);
+  run.seen.deltas = Math.max(run.seen.deltas, s.deltas);
+  run.deltas = run.seen.deltas;
+  ui.output.dataset.deltas = String(run.deltas);
+  run.lastStats = s;
+  renderStats(s, run);
 }
 
 /** A callback after stream() resolved would be a library bug: count it where a test can see it. */
@@ -532,6 +578,7 @@ function startLiveTimeline(run) {
   const tick = (now) => {
     if (run !== current || run.done) return;
     run.timeline.now = now - run.t0;
+    sample(run, run.timeline.now);
     if (now - lastDraw > 80) {
       drawTimeline(ui.timeline, run.timeline);
       lastDraw = now;
