@@ -317,6 +317,16 @@ pub(crate) fn check(sc: &Scenario, r: &Report) -> Vec<String> {
             fails.push(format!("{} flushes (want at most {max})", r.flushes.len()));
         }
     }
+    if let Some(n) = e.deltas {
+        if o.stats.deltas != n {
+            fails.push(format!("stats.deltas {} (want {n})", o.stats.deltas));
+        }
+    }
+    if let Some(n) = e.events {
+        if o.stats.events != n {
+            fails.push(format!("stats.events {} (want {n})", o.stats.events));
+        }
+    }
     if let Some(b) = e.buffered {
         if o.stats.buffered != b {
             fails.push(format!("stats.buffered {} (want {b})", o.stats.buffered));

@@ -244,6 +244,12 @@ pub(crate) struct Expect {
     /// `stats.buffered`.
     #[serde(default)]
     pub buffered: Option<bool>,
+    /// `stats.deltas`: content deltas decoded (the "N deltas kept" of FAULTS.md).
+    #[serde(default)]
+    pub deltas: Option<u64>,
+    /// `stats.events`: SSE events / NDJSON lines decoded (identical at every chunking).
+    #[serde(default)]
+    pub events: Option<u64>,
 }
 
 /// How `run` drives the client for this scenario.
@@ -679,6 +685,8 @@ impl Scenario {
                 "serverSeesClose": self.expects_close(),
                 "maxFlushes": e.max_flushes,
                 "buffered": e.buffered,
+                "deltas": e.deltas,
+                "events": e.events,
             },
         })
     }
