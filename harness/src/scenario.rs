@@ -947,6 +947,25 @@ mod tests {
     }
 
     #[test]
+    fn readme_documents_every_scenario_and_fault() {
+        let readme =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+                .unwrap();
+        for (name, _) in BUILTIN {
+            assert!(
+                readme.contains(&format!("\n### {name}\n")),
+                "README lacks ### {name}"
+            );
+        }
+        for (name, _) in crate::faults::REGISTRY {
+            assert!(
+                readme.contains(&format!("\n#### {name}\n")),
+                "README lacks #### {name}"
+            );
+        }
+    }
+
+    #[test]
     fn builtin_list_matches_the_directory() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
         let mut files: Vec<String> = std::fs::read_dir(dir)
