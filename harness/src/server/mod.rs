@@ -205,7 +205,12 @@ async fn route(
     }
     let path = req.path.clone();
     if let Some(rest) = path.strip_prefix("/_harness/") {
-        let bytes = control(rest, &req, state).await;
+        // `wait-closed` long-polls: shutdown interrupts it.
+        let mut stop = shutdown.clone();
+        let bytes = tokio::select! {
+            b = control(rest, &req, state) => b,
+            _ = stop.wait_for(|v| *v) => return,
+        };
         let _ = write_close(&mut stream, &bytes).await;
         return;
     }

@@ -317,6 +317,15 @@ async fn shutdown_interrupts_stalls() {
         tokio::time::sleep(Duration::from_millis(1)).await;
     };
     let state = server.state.clone();
+    // A pending wait-closed long-poll does not hold the shutdown either.
+    let poll = send(
+        &server,
+        "GET",
+        "/_harness/requests/sd/wait-closed?timeout_ms=60000",
+        "",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
     tokio::time::timeout(Duration::from_secs(1), server.shutdown())
         .await
         .expect("shutdown does not wait for the stall");
@@ -324,7 +333,7 @@ async fn shutdown_interrupts_stalls() {
     // The connection was dropped: the client reads EOF.
     let (bytes, err) = read_all(&mut s).await;
     assert!(bytes.is_empty() && err.is_none());
-    drop(state);
+    drop((state, poll));
 }
 
 /// The native client on the virtual clock: exact timer times, and the server sees the close.
