@@ -188,12 +188,12 @@ fn string(obj: &JsValue, key: &str) -> Result<Option<String>, InvalidOption> {
 }
 
 /// A non-negative finite number of milliseconds (or bytes), rounded up.
-fn count(obj: &JsValue, key: &str, min: f64) -> Result<Option<u64>, InvalidOption> {
+fn count(obj: &JsValue, key: &str, min: u32) -> Result<Option<u64>, InvalidOption> {
     let Some(v) = get(obj, key) else {
         return Ok(None);
     };
     match v.as_f64() {
-        Some(n) if n.is_finite() && n >= min => Ok(Some(n.ceil() as u64)),
+        Some(n) if n.is_finite() && n >= f64::from(min) => Ok(Some(n.ceil() as u64)),
         _ => Err(InvalidOption::new(
             key,
             format!("expected a finite number >= {min}, got {}", describe(&v)),
@@ -201,14 +201,10 @@ fn count(obj: &JsValue, key: &str, min: f64) -> Result<Option<u64>, InvalidOptio
     }
 }
 
+/// `"text"` for strings, the number for numbers, else the type (formatted by JS: no float
+/// formatting code in the wasm).
 fn describe(v: &JsValue) -> String {
-    if let Some(s) = v.as_string() {
-        format!("{s:?}")
-    } else if let Some(n) = v.as_f64() {
-        format!("{n}")
-    } else {
-        v.js_typeof().as_string().unwrap_or_default()
-    }
+    super::sys::describe(v)
 }
 
 fn function(obj: &JsValue, key: &str) -> Result<Option<Function>, InvalidOption> {
@@ -333,20 +329,20 @@ fn retry(v: &JsValue) -> Result<RetryPolicy, InvalidOption> {
         max_attempts: 3,
         ..RetryPolicy::default()
     };
-    let field = |key: &str, min: f64| {
+    let field = |key: &str, min: u32| {
         count(v, key, min)
             .map_err(|e| InvalidOption::new("retry", format!("`{key}`: {}", e.reason)))
     };
-    if let Some(n) = field("maxAttempts", 1.0)? {
+    if let Some(n) = field("maxAttempts", 1)? {
         policy.max_attempts = u32::try_from(n).unwrap_or(u32::MAX);
     }
-    if let Some(n) = field("baseDelayMs", 0.0)? {
+    if let Some(n) = field("baseDelayMs", 0)? {
         policy.base_delay_ms = n;
     }
-    if let Some(n) = field("maxDelayMs", 0.0)? {
+    if let Some(n) = field("maxDelayMs", 0)? {
         policy.max_delay_ms = n;
     }
-    if let Some(n) = field("maxRetryAfterMs", 0.0)? {
+    if let Some(n) = field("maxRetryAfterMs", 0)? {
         policy.max_retry_after_ms = n;
     }
     Ok(policy)
@@ -402,22 +398,22 @@ pub(crate) fn parse(js: &JsValue) -> Result<(Options, Callbacks), InvalidOption>
             )
         })?;
     }
-    if let Some(ms) = count(js, "firstByteTimeoutMs", 0.0)? {
+    if let Some(ms) = count(js, "firstByteTimeoutMs", 0)? {
         config.first_byte_timeout_ms = ms;
     }
-    if let Some(ms) = count(js, "idleTimeoutMs", 0.0)? {
+    if let Some(ms) = count(js, "idleTimeoutMs", 0)? {
         config.idle_timeout_ms = ms;
     }
-    if let Some(ms) = count(js, "contentTimeoutMs", 0.0)? {
+    if let Some(ms) = count(js, "contentTimeoutMs", 0)? {
         config.content_timeout_ms = ms;
     }
-    if let Some(ms) = count(js, "totalTimeoutMs", 0.0)? {
+    if let Some(ms) = count(js, "totalTimeoutMs", 0)? {
         config.total_timeout_ms = ms;
     }
-    if let Some(n) = count(js, "maxEventBytes", 1.0)? {
+    if let Some(n) = count(js, "maxEventBytes", 1)? {
         config.max_event_bytes = usize::try_from(n).unwrap_or(usize::MAX);
     }
-    if let Some(n) = count(js, "maxTextBytes", 1.0)? {
+    if let Some(n) = count(js, "maxTextBytes", 1)? {
         config.max_text_bytes = usize::try_from(n).unwrap_or(usize::MAX);
     }
     if let Some(f) = get(js, "flush") {

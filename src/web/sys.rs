@@ -58,6 +58,9 @@ export function errorMessage(e) {
   if (e && typeof e === "object" && "message" in e) return (e.name ? e.name + ": " : "") + String(e.message);
   return String(e);
 }
+export function describe(v) {
+  return typeof v === "string" ? JSON.stringify(v) : typeof v === "number" ? String(v) : typeof v;
+}
 export function headerPairs(headers) {
   const out = [];
   headers.forEach((value, name) => { out.push(name, value); });
@@ -120,6 +123,9 @@ extern "C" {
     /// `name: message` of a thrown value.
     #[wasm_bindgen(js_name = errorMessage)]
     pub fn error_message(e: &JsValue) -> String;
+    /// A bad option value for an error message.
+    #[wasm_bindgen(js_name = describe)]
+    pub fn describe(v: &JsValue) -> String;
     /// The headers as a flat `[name, value, name, value, ...]` list.
     #[wasm_bindgen(js_name = headerPairs)]
     pub fn header_pairs(headers: &web_sys::Headers) -> Vec<String>;

@@ -218,8 +218,9 @@ pub async fn assert_closed(id: &str, what: &str) {
     assert_eq!(
         get(&r, "clientClosed").as_bool(),
         Some(true),
-        "{what}: the harness did not see the client close request {id}: {}",
-        json(&r)
+        "{what}: the harness did not see the client close request {id} (server end {:?}, {} bytes written)",
+        get_str(&r, "serverEnd"),
+        get_f64(&r, "bytesWritten").unwrap_or(0.0)
     );
 }
 
