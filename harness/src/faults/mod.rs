@@ -14,8 +14,10 @@ use crate::plan::Plan;
 pub(crate) mod buffer_all;
 pub(crate) mod delay_first_byte;
 pub(crate) mod drop_terminator;
+pub(crate) mod inject_pings;
 pub(crate) mod line_endings;
 pub(crate) mod rechunk;
+pub(crate) mod reset_after;
 pub(crate) mod split_utf8;
 pub(crate) mod stall_after;
 pub(crate) mod throttle;
@@ -23,8 +25,10 @@ pub(crate) mod throttle;
 pub(crate) use buffer_all::BufferAll;
 pub(crate) use delay_first_byte::DelayFirstByte;
 pub(crate) use drop_terminator::DropTerminator;
+pub(crate) use inject_pings::InjectPings;
 pub(crate) use line_endings::{LineEndings, Style};
 pub(crate) use rechunk::Rechunk;
+pub(crate) use reset_after::ResetAfter;
 pub(crate) use split_utf8::SplitUtf8;
 pub(crate) use stall_after::StallAfter;
 pub(crate) use throttle::Throttle;
@@ -55,6 +59,10 @@ pub(crate) enum FaultConfig {
     BufferAll(BufferAll),
     /// Wait between consecutive writes.
     Throttle(Throttle),
+    /// A keep-alive every N ms of silence.
+    InjectPings(InjectPings),
+    /// Reset the connection after N body bytes.
+    ResetAfter(ResetAfter),
 }
 
 /// The registry: every fault's name and a one-line description (README, `/_harness/faults`).
@@ -88,6 +96,14 @@ pub(crate) const REGISTRY: &[(&str, &str)] = &[
         "remove waits and send the whole body in one write after delay_ms",
     ),
     ("throttle", "wait gap_ms between consecutive body writes"),
+    (
+        "inject_pings",
+        "a keep-alive (`: ping`) every every_ms of silence: waits, stalls, a silent upstream",
+    ),
+    (
+        "reset_after",
+        "reset the TCP connection once N body bytes went out",
+    ),
 ];
 
 impl FaultConfig {
@@ -102,6 +118,8 @@ impl FaultConfig {
             FaultConfig::DropTerminator(_) => "drop_terminator",
             FaultConfig::BufferAll(_) => "buffer_all",
             FaultConfig::Throttle(_) => "throttle",
+            FaultConfig::InjectPings(_) => "inject_pings",
+            FaultConfig::ResetAfter(_) => "reset_after",
         }
     }
 
@@ -115,12 +133,15 @@ impl FaultConfig {
             FaultConfig::DropTerminator(f) => f,
             FaultConfig::BufferAll(f) => f,
             FaultConfig::Throttle(f) => f,
+            FaultConfig::InjectPings(f) => f,
+            FaultConfig::ResetAfter(f) => f,
         }
     }
 
     /// Parses the shorthand `name[:arg]`: `rechunk:7`, `rechunk:random`, `rechunk:random:1-300`,
     /// `split_utf8`, `line_endings:crlf`, `delay_first_byte:1500`, `stall_after:3`,
-    /// `drop_terminator`, `buffer_all[:800]`, `throttle:300`. A JSON object is accepted too.
+    /// `drop_terminator`, `buffer_all[:800]`, `throttle:300`, `inject_pings:200`,
+    /// `reset_after:1000`. A JSON object is accepted too.
     pub(crate) fn parse_short(s: &str) -> Result<FaultConfig, String> {
         let s = s.trim();
         if s.starts_with('{') {
@@ -165,6 +186,13 @@ impl FaultConfig {
             }),
             "throttle" => FaultConfig::Throttle(Throttle {
                 gap_ms: num("gap_ms")?,
+            }),
+            "inject_pings" => FaultConfig::InjectPings(InjectPings {
+                every_ms: num("every_ms")?,
+                data: None,
+            }),
+            "reset_after" => FaultConfig::ResetAfter(ResetAfter {
+                bytes: num("bytes")?,
             }),
             other => return Err(format!("unknown fault {other:?}")),
         })
@@ -237,6 +265,8 @@ pub(crate) mod tests {
             "drop_terminator",
             "buffer_all:800",
             "throttle:300",
+            "inject_pings:200",
+            "reset_after:1000",
             r#"{"type":"rechunk","size":1}"#,
         ] {
             FaultConfig::parse_short(s).unwrap_or_else(|e| panic!("{s}: {e}"));
