@@ -225,6 +225,8 @@ fn head(resp: &upstream::Response) -> Vec<u8> {
 enum Flow {
     Open,
     Ended,
+    /// Linger 0 is set: the socket must be closed without a FIN first.
+    Reset,
 }
 
 /// Performs a segment's actions on the client socket.
@@ -241,7 +243,7 @@ async fn run(wr: &mut OwnedWriteHalf, head: &[u8], plan: &Plan) -> std::io::Resu
             }
             Action::Reset => {
                 let _ = socket2::SockRef::from(wr.as_ref()).set_linger(Some(Duration::ZERO));
-                return Ok(Flow::Ended);
+                return Ok(Flow::Reset);
             }
         }
     }
@@ -267,6 +269,7 @@ async fn forward(mut resp: upstream::Response, mut wr: OwnedWriteHalf, mut pipel
             let out = pipeline.segment(std::mem::take(&mut segment));
             match run(&mut wr, &head, &out).await {
                 Ok(Flow::Open) => {}
+                Ok(Flow::Reset) => return reset(wr),
                 Ok(Flow::Ended) | Err(_) => return,
             }
         }
@@ -305,15 +308,25 @@ async fn forward(mut resp: upstream::Response, mut wr: OwnedWriteHalf, mut pipel
             collected.append(&mut segment);
             if ended {
                 let out = pipeline.all(std::mem::take(&mut collected));
-                let _ = run(&mut wr, &head, &out).await;
+                if let Ok(Flow::Reset) = run(&mut wr, &head, &out).await {
+                    reset(wr);
+                }
                 return;
             }
         } else if ended {
             let out = pipeline.segment(std::mem::take(&mut segment));
-            let _ = run(&mut wr, &head, &out).await;
+            if let Ok(Flow::Reset) = run(&mut wr, &head, &out).await {
+                reset(wr);
+            }
             return;
         }
     }
+}
+
+/// Drops the write half without the FIN its drop would send: the socket closes (with linger
+/// 0, so with a RST) when the read half goes too.
+fn reset(wr: OwnedWriteHalf) {
+    wr.forget();
 }
 
 fn push_rest(splitter: &mut Splitter, segment: &mut Plan) {

@@ -19,6 +19,8 @@ use streamguard::{Config, Millis, NetworkError, NetworkErrorKind, Output, Sessio
 use tokio::time::Instant;
 
 use crate::client::Url;
+use crate::plan::Tag;
+use crate::proxy::split::{Mode, Splitter};
 use crate::proxy::upstream;
 use crate::scenario::Scenario;
 
@@ -257,13 +259,27 @@ pub(crate) fn scenario_value(
         steps.push(json!({"do": "wait", "ms": rec.head_ms}));
     }
     steps.push(json!({"do": "head"}));
+    // A read made of whole events becomes one tagged send per event (so SSE-aware faults such
+    // as drop_terminator and stall_after work on the replay); any other read stays one raw send.
+    // Either way the bytes and the gaps are the recorded ones.
+    let mode = match Mode::from_content_type(header(rec, "content-type")) {
+        Mode::Raw if protocol == "ollama" => Mode::Ndjson,
+        Mode::Raw => Mode::Raw,
+        m => m,
+    };
+    let mut splitter = Splitter::new(mode);
     for (gap, bytes) in &rec.chunks {
         if *gap > 0 {
             steps.push(json!({"do": "wait", "ms": gap}));
         }
-        match std::str::from_utf8(bytes) {
-            Ok(s) => steps.push(json!({"do": "send", "data": s})),
-            Err(_) => steps.push(json!({"do": "send", "hex": hex(bytes)})),
+        let aligned = splitter.pending() == 0;
+        let events = splitter.push(bytes);
+        if mode != Mode::Raw && aligned && splitter.pending() == 0 && !events.is_empty() {
+            for (b, tag) in events {
+                steps.push(send(&b, tag));
+            }
+        } else {
+            steps.push(send(bytes, Tag::Raw));
         }
     }
     steps.push(json!({"do": rec.end}));
@@ -302,6 +318,19 @@ pub(crate) fn scenario_value(
         "run": {"chunkings": ["none"], "why": "a recording replays its own reads and gaps"},
         "expect": expect,
     }))
+}
+
+fn send(bytes: &[u8], tag: Tag) -> Value {
+    let tag = match tag {
+        Tag::Event => "event",
+        Tag::Terminator => "terminator",
+        Tag::Comment => "comment",
+        Tag::Raw | Tag::Wire => "raw",
+    };
+    match std::str::from_utf8(bytes) {
+        Ok(s) => json!({"do": "send", "data": s, "tag": tag}),
+        Err(_) => json!({"do": "send", "hex": hex(bytes), "tag": tag}),
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -85,6 +85,11 @@ impl Splitter {
         out
     }
 
+    /// Bytes of an unfinished event held back.
+    pub(crate) fn pending(&self) -> usize {
+        self.buf.len()
+    }
+
     /// The bytes of an unfinished event at the end of the body.
     pub(crate) fn finish(&mut self) -> Option<(Bytes, Tag)> {
         if self.buf.is_empty() {
