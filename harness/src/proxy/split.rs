@@ -63,10 +63,7 @@ impl Splitter {
         }
         self.buf.extend_from_slice(chunk);
         let mut out = Vec::new();
-        loop {
-            let Some((end, next)) = self.next_line_end() else {
-                break;
-            };
+        while let Some((end, next)) = self.next_line_end() {
             let blank = end == self.line_start;
             self.line_start = next;
             self.scanned = next;
