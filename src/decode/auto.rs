@@ -19,15 +19,17 @@ const ANTHROPIC_EVENTS: [&str; 7] = [
 /// The provider for a first event, or `None` when the event cannot tell (its data is only
 /// whitespace and its type says nothing): the next event decides.
 pub(crate) fn detect(event_type: &str, data: &str) -> Option<Protocol> {
+    // An event without data says nothing, whatever its name: `event: ping` with an empty
+    // `data:` line is a generic keep-alive, not Anthropic's ping (which carries JSON).
+    let data = data.trim();
+    if data.is_empty() {
+        return None;
+    }
     if ANTHROPIC_EVENTS.contains(&event_type) {
         return Some(Protocol::Anthropic);
     }
     if event_type.starts_with("response.") {
         return Some(Protocol::OpenAiResponses);
-    }
-    let data = data.trim();
-    if data.is_empty() {
-        return None;
     }
     if data == "[DONE]" {
         return Some(Protocol::OpenAi);
@@ -108,6 +110,9 @@ mod tests {
             ("message", "42", Some(Protocol::Sse)),
             ("message", r#"{"a":1}"#, Some(Protocol::Sse)),
             ("message", "  ", None),
+            ("ping", "", None),
+            ("message_start", " ", None),
+            ("response.created", "", None),
         ];
         for (ty, data, want) in cases {
             assert_eq!(detect(ty, data), want, "{ty} {data}");
