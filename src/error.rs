@@ -183,3 +183,53 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// `s` in double quotes for a message, escaped like `{:?}` does for text: `"`, `\\`, `\t`,
+/// `\r`, `\n`, `\0` and other control characters (`\u{1b}`). Unlike `{:?}`, other chars are
+/// kept as they are: this avoids core's Unicode printability tables in the wasm.
+pub(crate) fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\0' => out.push_str("\\0"),
+            c if c.is_control() => {
+                out.push_str("\\u{");
+                let code = u32::from(c);
+                let digits = if code > 0xF { 2 } else { 1 };
+                for shift in (0..digits).rev() {
+                    let d = (code >> (4 * shift)) & 0xF;
+                    out.push(char::from_digit(d, 16).unwrap_or('0'));
+                }
+                out.push('}');
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quoted;
+
+    #[test]
+    fn quoted_matches_debug_for_text_and_controls() {
+        for s in [
+            "plain",
+            "a \"q\" \\ b",
+            "tab\tcr\rlf\n nul\0",
+            "\u{1}\u{1f}\u{7f}\u{80}\u{9f}",
+            "Ünïcødé 漢字🎉",
+            "",
+        ] {
+            assert_eq!(quoted(s), format!("{s:?}"));
+        }
+    }
+}

@@ -11,10 +11,9 @@
 //!   are read). Retryable: 408, 409, 429, 5xx and 529.
 //! - 2xx: see [`classify`].
 
-use serde_json::Value;
-
+use crate::decode::json::Json;
 use crate::decode::Protocol;
-use crate::error::{Error, ErrorCode};
+use crate::error::{quoted, Error, ErrorCode};
 
 /// The most bytes of a non-stream body the session keeps (error bodies, JSON bodies).
 pub const ERROR_BODY_PREFIX: usize = 64 * 1024;
@@ -51,30 +50,38 @@ pub fn is_retryable_type(error_type: &str) -> bool {
     .any(|k| t.contains(k))
 }
 
-/// Parses a non-negative decimal number of some unit into whole units (fractions round up).
-fn parse_decimal(s: &str) -> Option<f64> {
+/// Parses a non-negative decimal number (`7`, `1.5`, `.5`, `2.`) and returns it times
+/// `10^scale`, rounded up to a whole number and saturating at `u64::MAX`. Exact integer
+/// arithmetic: no float parsing in the wasm.
+fn parse_decimal(s: &str, scale: u32) -> Option<u64> {
     let s = s.trim();
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    if int.len() + frac.len() == 0 || !digits(int) || !digits(frac) {
         return None;
     }
-    let v: f64 = s.parse().ok()?;
-    v.is_finite().then_some(v)
-}
-
-fn to_ms(v: f64) -> u64 {
-    // `as` saturates for floats; `v` is finite and non-negative here.
-    v.ceil() as u64
+    let mut v: u64 = 0;
+    let mut push = |d: u8| v = v.saturating_mul(10).saturating_add(u64::from(d - b'0'));
+    int.bytes().for_each(&mut push);
+    let mut frac = frac.bytes();
+    for _ in 0..scale {
+        push(frac.next().unwrap_or(b'0'));
+    }
+    if frac.any(|d| d != b'0') {
+        v = v.saturating_add(1);
+    }
+    Some(v)
 }
 
 /// The delay the server asks for, in milliseconds: `retry-after-ms` (OpenAI), else
 /// `Retry-After` as delta-seconds, else `Retry-After` as an HTTP date minus the `Date` header.
 pub fn retry_after_ms(headers: &[(&str, &str)]) -> Option<u64> {
-    if let Some(ms) = header(headers, "retry-after-ms").and_then(parse_decimal) {
-        return Some(to_ms(ms));
+    if let Some(ms) = header(headers, "retry-after-ms").and_then(|v| parse_decimal(v, 0)) {
+        return Some(ms);
     }
     let value = header(headers, "retry-after")?;
-    if let Some(secs) = parse_decimal(value) {
-        return Some(to_ms(secs * 1000.0));
+    if let Some(ms) = parse_decimal(value, 3) {
+        return Some(ms);
     }
     let at = parse_http_date(value)?;
     let date = parse_http_date(header(headers, "date")?)?;
@@ -222,40 +229,42 @@ pub struct ErrorInfo {
     pub code: Option<String>,
 }
 
-fn as_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
+fn as_text(v: Option<Json<'_>>) -> Option<String> {
+    v?.as_text()
 }
 
 /// Looks for an error in a JSON body: `{"error":{"message","type","code"}}` (OpenAI,
 /// Anthropic), `{"error":"..."}` (Ollama), `{"message": ...}`, or the same inside a one-element
 /// array. `None` when the body is not JSON or holds no error.
 pub fn parse_error_body(body: &[u8]) -> Option<ErrorInfo> {
-    let v: Value = serde_json::from_slice(body).ok()?;
-    let v = match v {
-        Value::Array(mut a) if !a.is_empty() => a.swap_remove(0),
-        v => v,
+    let v = Json::parse(core::str::from_utf8(body).ok()?).ok()?;
+    let v = match v.array() {
+        Some(items) => items.first().copied().unwrap_or(v),
+        None => v,
     };
-    let obj = v.as_object()?;
+    if !v.is_object() {
+        return None;
+    }
+    let obj = v.obj();
     match obj.get("error") {
-        Some(Value::Object(e)) => Some(ErrorInfo {
-            message: e.get("message").and_then(as_text),
-            error_type: e.get("type").and_then(as_text),
-            code: e.get("code").and_then(as_text),
-        }),
-        Some(e @ Value::String(_)) => Some(ErrorInfo {
-            message: as_text(e),
+        Some(e) if e.is_object() => {
+            let e = e.obj();
+            Some(ErrorInfo {
+                message: as_text(e.get("message")),
+                error_type: as_text(e.get("type")),
+                code: as_text(e.get("code")),
+            })
+        }
+        Some(e) if e.is_string() => Some(ErrorInfo {
+            message: as_text(Some(e)),
             ..ErrorInfo::default()
         }),
         _ => {
-            let message = obj.get("message").and_then(as_text)?;
+            let message = as_text(obj.get("message"))?;
             Some(ErrorInfo {
                 message: Some(message),
-                error_type: obj.get("type").and_then(as_text),
-                code: obj.get("code").and_then(as_text),
+                error_type: as_text(obj.get("type")),
+                code: as_text(obj.get("code")),
             })
         }
     }
@@ -368,8 +377,8 @@ pub fn unexpected_type_error(media_type: &str, protocol: Protocol, body: &[u8]) 
     Error::new(
         ErrorCode::UnexpectedContentType,
         format!(
-            "expected {expected}, got {media_type}; the body starts with: {:?}",
-            body_preview(body, BODY_PREVIEW_BYTES)
+            "expected {expected}, got {media_type}; the body starts with: {}",
+            quoted(&body_preview(body, BODY_PREVIEW_BYTES))
         ),
     )
 }
@@ -407,6 +416,17 @@ mod tests {
             None
         );
         assert_eq!(retry_after_ms(&[("Retry-After", "-1")]), None);
+        assert_eq!(retry_after_ms(&[("Retry-After", ".5")]), Some(500));
+        assert_eq!(retry_after_ms(&[("Retry-After", "2.")]), Some(2000));
+        assert_eq!(retry_after_ms(&[("Retry-After", "0.0001")]), Some(1));
+        assert_eq!(retry_after_ms(&[("retry-after-ms", "250.01")]), Some(251));
+        assert_eq!(retry_after_ms(&[("Retry-After", "1e9")]), None);
+        assert_eq!(retry_after_ms(&[("Retry-After", "1.2.3")]), None);
+        assert_eq!(retry_after_ms(&[("Retry-After", ".")]), None);
+        assert_eq!(
+            retry_after_ms(&[("Retry-After", "99999999999999999999999")]),
+            Some(u64::MAX)
+        );
         assert_eq!(retry_after_ms(&[("Retry-After", "soon")]), None);
         assert_eq!(retry_after_ms(&[]), None);
     }

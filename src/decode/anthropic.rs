@@ -11,9 +11,8 @@
 //! (`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`).
 //! Unknown event types are meta (the API reserves the right to add them).
 
-use serde_json::Value;
-
-use super::{index_at, provider_error, str_at, u64_at, Out, Protocol};
+use super::json::Json;
+use super::{provider_error, Out, Protocol};
 use crate::outcome::FinishReason;
 
 /// The Messages decoder (stateless: tool calls are keyed by content block index).
@@ -22,67 +21,73 @@ pub(crate) struct Anthropic;
 
 impl Anthropic {
     /// One decoded event.
-    pub(crate) fn on_json(&mut self, event_type: &str, v: &Value, index: u64, out: &mut Out) {
-        let ty = str_at(v, "type").unwrap_or(event_type);
-        let block_index = index_at(v, "index").unwrap_or(0);
+    pub(crate) fn on_json(&mut self, event_type: &str, v: Json<'_>, index: u64, out: &mut Out) {
+        let o = v.obj();
+        let json_type = o.str("type");
+        let ty = json_type.as_deref().unwrap_or(event_type);
+        let block_index = o.index("index").unwrap_or(0);
         match ty {
             "ping" => out.keep_alive(),
             "message_start" => {
                 out.meta(ty);
-                if let Some(u) = v.get("message").and_then(|m| m.get("usage")) {
-                    out.usage(u64_at(u, "input_tokens"), u64_at(u, "output_tokens"));
-                }
+                let u = o.obj("message").obj("usage");
+                out.usage(u.u64("input_tokens"), u.u64("output_tokens"));
             }
             "content_block_start" => {
-                let block = v.get("content_block").unwrap_or(&Value::Null);
-                match str_at(block, "type") {
+                let block = o.obj("content_block");
+                match block.str("type").as_deref() {
                     Some("text") => {
                         out.meta(ty);
-                        out.text(str_at(block, "text"));
+                        out.text(block.str("text").as_deref());
                     }
                     Some("thinking") => {
                         out.meta(ty);
-                        out.thinking(str_at(block, "thinking"));
+                        out.thinking(block.str("thinking").as_deref());
                     }
                     Some("tool_use" | "server_tool_use") => {
-                        out.tool(block_index, str_at(block, "id"), str_at(block, "name"), "");
+                        out.tool(
+                            block_index,
+                            block.str("id").as_deref(),
+                            block.str("name").as_deref(),
+                            "",
+                        );
                     }
                     _ => out.meta(ty),
                 }
             }
             "content_block_delta" => {
-                let delta = v.get("delta").unwrap_or(&Value::Null);
-                match str_at(delta, "type") {
-                    Some("text_delta") => out.text(str_at(delta, "text")),
-                    Some("thinking_delta") => out.thinking(str_at(delta, "thinking")),
+                let delta = o.obj("delta");
+                match delta.str("type").as_deref() {
+                    Some("text_delta") => out.text(delta.str("text").as_deref()),
+                    Some("thinking_delta") => out.thinking(delta.str("thinking").as_deref()),
                     Some("input_json_delta") => out.tool(
                         block_index,
                         None,
                         None,
-                        str_at(delta, "partial_json").unwrap_or(""),
+                        delta.str("partial_json").as_deref().unwrap_or(""),
                     ),
                     Some(other) => out.meta(other),
                     None => out.meta(ty),
                 }
             }
             "message_delta" => {
-                if let Some(u) = v.get("usage") {
-                    out.usage(u64_at(u, "input_tokens"), u64_at(u, "output_tokens"));
-                }
-                let reason = v.get("delta").and_then(|d| str_at(d, "stop_reason"));
-                match reason {
-                    Some(r) => out.finish(map_stop_reason(r)),
+                let u = o.obj("usage");
+                out.usage(u.u64("input_tokens"), u.u64("output_tokens"));
+                match o.obj("delta").str("stop_reason") {
+                    Some(r) => out.finish(map_stop_reason(&r)),
                     None => out.meta(ty),
                 }
             }
             "message_stop" => out.complete(),
             "error" => {
-                let err = v.get("error").unwrap_or(v);
+                // The nested error object (any type) when there is one, else the event.
+                let nested = o.get("error").map(Json::obj);
+                let err = nested.as_ref().unwrap_or(&o);
                 out.fail(provider_error(
                     Protocol::Anthropic,
-                    str_at(err, "type"),
+                    err.str("type").as_deref(),
                     None,
-                    str_at(err, "message"),
+                    err.str("message").as_deref(),
                     index,
                 ));
             }
@@ -113,8 +118,8 @@ mod tests {
         let mut d = Anthropic;
         let mut out = Out::default();
         for (i, e) in events.iter().enumerate() {
-            let v: Value = serde_json::from_str(e).unwrap_or(Value::Null);
-            d.on_json("", &v, i as u64, &mut out);
+            let v = Json::parse(e).unwrap_or(Json::NULL);
+            d.on_json("", v, i as u64, &mut out);
         }
         out.queue.into_iter().collect()
     }

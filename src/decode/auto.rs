@@ -1,9 +1,8 @@
 //! `auto`: choosing the provider from the first dispatched SSE event (the Content-Type and the
 //! first byte choose the framing; see the module docs of [`super`]).
 
-use serde_json::Value;
-
-use super::{str_at, Protocol};
+use super::json::Json;
+use super::Protocol;
 
 /// Anthropic's event names.
 const ANTHROPIC_EVENTS: [&str; 7] = [
@@ -34,13 +33,15 @@ pub(crate) fn detect(event_type: &str, data: &str) -> Option<Protocol> {
     if data == "[DONE]" {
         return Some(Protocol::OpenAi);
     }
-    let Ok(v) = serde_json::from_str::<Value>(data) else {
+    let Ok(v) = Json::parse(data) else {
         return Some(Protocol::Sse);
     };
     if !v.is_object() {
         return Some(Protocol::Sse);
     }
-    let ty = str_at(&v, "type").unwrap_or("");
+    let v = v.obj();
+    let json_type = v.str("type");
+    let ty = json_type.as_deref().unwrap_or("");
     if ANTHROPIC_EVENTS.contains(&ty) {
         return Some(Protocol::Anthropic);
     }
@@ -49,14 +50,14 @@ pub(crate) fn detect(event_type: &str, data: &str) -> Option<Protocol> {
     }
     if ty == "error" {
         // Anthropic nests the error object; the Responses `error` event is flat.
-        return Some(if v.get("error").is_some_and(Value::is_object) {
+        return Some(if v.get("error").is_some_and(Json::is_object) {
             Protocol::Anthropic
         } else {
             Protocol::OpenAiResponses
         });
     }
     if v.get("choices").is_some()
-        || str_at(&v, "object") == Some("chat.completion.chunk")
+        || v.str("object").as_deref() == Some("chat.completion.chunk")
         || v.get("error").is_some()
     {
         return Some(Protocol::OpenAi);

@@ -60,12 +60,14 @@
 //!   `choices`, `object: "chat.completion.chunk"` or `error`, or `[DONE]` → `openai`;
 //!   otherwise raw `sse`. Events whose data is only whitespace do not decide.
 //!
-//! JSON is decoded into `serde_json::Value` (one deserializer shared by every provider, which is
-//! smaller in wasm than one derived deserializer per provider shape); each frame is parsed once,
-//! so decoding is linear in the input size.
+//! JSON goes through serde_json once per frame (the frame must be one valid JSON value) and is
+//! then read lazily ([`json`]): only the members a decoder reads are looked at, strings are
+//! borrowed unless escaped, counts are read from their digits. No `serde_json::Value`, no map
+//! and no float code, which keeps the wasm small; a frame costs O(size × depth read), depth ≤ 5.
 
 mod anthropic;
 mod auto;
+pub(crate) mod json;
 mod ollama;
 mod openai;
 mod openai_responses;
@@ -74,9 +76,10 @@ mod raw;
 use std::collections::{BTreeMap, VecDeque};
 
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::error::{Error, ErrorCode, FrameError};
+use self::json::Json;
+
+use crate::error::{quoted, Error, ErrorCode, FrameError};
 use crate::ndjson::NdjsonSplitter;
 use crate::outcome::{FinishReason, Reply, ToolCall, Usage};
 use crate::sse::{Item, SseParser, DEFAULT_MAX_EVENT_BYTES};
@@ -311,28 +314,9 @@ impl Out {
 // Small JSON and error helpers shared by the provider decoders.
 // ---------------------------------------------------------------------------------------------
 
-/// `v[key]` as a string.
-pub(crate) fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str)
-}
-
-/// `v[key]` as an unsigned integer.
-pub(crate) fn u64_at(v: &Value, key: &str) -> Option<u64> {
-    v.get(key).and_then(Value::as_u64)
-}
-
-/// `v[key]` as a `u32` index.
-pub(crate) fn index_at(v: &Value, key: &str) -> Option<u32> {
-    u64_at(v, key).and_then(|i| u32::try_from(i).ok())
-}
-
 /// A provider's error code, which may be a string or a number.
-pub(crate) fn code_of(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
+pub(crate) fn code_of(v: Option<Json<'_>>) -> Option<String> {
+    v?.as_text()
 }
 
 /// At most `max` chars of `s`, with an ellipsis when cut.
@@ -406,8 +390,8 @@ pub(crate) fn invalid_json(data: &str, index: u64, err: &serde_json::Error) -> E
     let mut e = Error::new(
         ErrorCode::InvalidJson,
         format!(
-            "event {index} is not valid JSON ({err}): {:?}",
-            prefix(data.trim(), 80)
+            "event {index} is not valid JSON ({err}): {}",
+            quoted(&prefix(data.trim(), 80))
         ),
     );
     e.event_index = Some(index);
@@ -672,7 +656,7 @@ impl StreamDecoder {
                 return;
             }
         }
-        let value = match serde_json::from_str::<Value>(data) {
+        let value = match Json::parse(data) {
             Ok(v) => v,
             Err(e) => {
                 out.fail(invalid_json(data, index, &e));
@@ -680,10 +664,10 @@ impl StreamDecoder {
             }
         };
         match &mut self.dec {
-            Dec::OpenAi(d) => d.on_json(event_type, &value, index, out),
-            Dec::Responses(d) => d.on_json(event_type, &value, index, out),
-            Dec::Anthropic(d) => d.on_json(event_type, &value, index, out),
-            Dec::Ollama(d) => d.on_json(&value, index, out),
+            Dec::OpenAi(d) => d.on_json(event_type, value, index, out),
+            Dec::Responses(d) => d.on_json(event_type, value, index, out),
+            Dec::Anthropic(d) => d.on_json(event_type, value, index, out),
+            Dec::Ollama(d) => d.on_json(value, index, out),
             Dec::Raw | Dec::Undecided => {}
         }
     }
@@ -701,7 +685,7 @@ impl StreamDecoder {
         if line.is_empty() {
             return true;
         }
-        let value = match serde_json::from_str::<Value>(line) {
+        let value = match Json::parse(line) {
             Ok(v) => v,
             Err(_) if at_eof => return false,
             Err(e) => {
@@ -710,10 +694,10 @@ impl StreamDecoder {
             }
         };
         match &mut self.dec {
-            Dec::Ollama(d) => d.on_json(&value, index, &mut self.out),
+            Dec::Ollama(d) => d.on_json(value, index, &mut self.out),
             _ => {
                 let mut d = ollama::Ollama::default();
-                d.on_json(&value, index, &mut self.out);
+                d.on_json(value, index, &mut self.out);
                 self.dec = Dec::Ollama(d);
             }
         }

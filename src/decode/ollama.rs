@@ -9,9 +9,8 @@
 //! the terminator. A line `{"error": "..."}` (the documented mid-stream error) is a provider
 //! error, retryable only when its message says overloaded or busy.
 
-use serde_json::Value;
-
-use super::{provider_error, str_at, u64_at, Out, Protocol};
+use super::json::Json;
+use super::{provider_error, Out, Protocol};
 use crate::outcome::FinishReason;
 
 /// The Ollama decoder.
@@ -23,39 +22,50 @@ pub(crate) struct Ollama {
 
 impl Ollama {
     /// One decoded line.
-    pub(crate) fn on_json(&mut self, v: &Value, index: u64, out: &mut Out) {
-        if let Some(err) = v.get("error").filter(|e| e.is_object() || e.is_string()) {
-            let message = err.as_str().or(str_at(err, "message"));
+    pub(crate) fn on_json(&mut self, v: Json<'_>, index: u64, out: &mut Out) {
+        let o = v.obj();
+        if let Some(err) = o.get("error").filter(|e| e.is_object() || e.is_string()) {
+            let fields = err.obj();
+            let message = err.as_str().or(fields.str("message"));
             out.fail(provider_error(
                 Protocol::Ollama,
-                str_at(err, "type"),
+                fields.str("type").as_deref(),
                 None,
-                message,
+                message.as_deref(),
                 index,
             ));
             return;
         }
-        if let Some(m) = v.get("message") {
-            out.thinking(str_at(m, "thinking"));
-            out.text(str_at(m, "content"));
-            let calls = m.get("tool_calls").and_then(Value::as_array);
+        if let Some(m) = o.get("message") {
+            let m = m.obj();
+            out.thinking(m.str("thinking").as_deref());
+            out.text(m.str("content").as_deref());
+            let calls = m.get("tool_calls").and_then(Json::array);
             for call in calls.into_iter().flatten() {
-                let f = call.get("function").unwrap_or(&Value::Null);
+                let call = call.obj();
+                let f = call.obj("function");
+                // A string is the arguments' text; an object (Ollama's usual form) or any
+                // other value is its JSON text, compact.
                 let arguments = match f.get("arguments") {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(Value::Null) | None => String::new(),
-                    Some(other) => other.to_string(),
+                    Some(a) if a.is_string() => a.as_str().unwrap_or_default().into_owned(),
+                    Some(a) if !a.is_null() => a.compact(),
+                    _ => String::new(),
                 };
                 let i = self.next_tool;
                 self.next_tool = self.next_tool.saturating_add(1);
-                out.tool(i, str_at(call, "id"), str_at(f, "name"), &arguments);
+                out.tool(
+                    i,
+                    call.str("id").as_deref(),
+                    f.str("name").as_deref(),
+                    &arguments,
+                );
             }
         }
-        out.thinking(str_at(v, "thinking"));
-        out.text(str_at(v, "response"));
-        if v.get("done").and_then(Value::as_bool) == Some(true) {
-            out.usage(u64_at(v, "prompt_eval_count"), u64_at(v, "eval_count"));
-            out.finish(match str_at(v, "done_reason") {
+        out.thinking(o.str("thinking").as_deref());
+        out.text(o.str("response").as_deref());
+        if o.get("done").and_then(Json::as_bool) == Some(true) {
+            out.usage(o.u64("prompt_eval_count"), o.u64("eval_count"));
+            out.finish(match o.str("done_reason").as_deref() {
                 None | Some("stop") => FinishReason::Stop,
                 Some("length") => FinishReason::Length,
                 Some(_) => FinishReason::Other,
@@ -75,8 +85,8 @@ mod tests {
         let mut d = Ollama::default();
         let mut out = Out::default();
         for (i, l) in lines.iter().enumerate() {
-            let v: Value = serde_json::from_str(l).unwrap_or(Value::Null);
-            d.on_json(&v, i as u64, &mut out);
+            let v = Json::parse(l).unwrap_or(Json::NULL);
+            d.on_json(v, i as u64, &mut out);
         }
         out.queue.into_iter().collect()
     }

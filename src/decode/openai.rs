@@ -16,9 +16,8 @@
 //!   produces nothing.
 //! - `{"error": {"message", "type", "code"}}` (or `"error": "text"`): a provider error.
 
-use serde_json::Value;
-
-use super::{code_of, index_at, provider_error, str_at, u64_at, Out, Protocol};
+use super::json::{Json, Obj};
+use super::{code_of, provider_error, Out, Protocol};
 use crate::error::Error;
 use crate::outcome::FinishReason;
 
@@ -28,8 +27,9 @@ pub(crate) struct OpenAi;
 
 impl OpenAi {
     /// One decoded chunk.
-    pub(crate) fn on_json(&mut self, event_type: &str, v: &Value, index: u64, out: &mut Out) {
-        if let Some(err) = v.get("error").filter(|e| e.is_object() || e.is_string()) {
+    pub(crate) fn on_json(&mut self, event_type: &str, v: Json<'_>, index: u64, out: &mut Out) {
+        let o = v.obj();
+        if let Some(err) = o.get("error").filter(|e| e.is_object() || e.is_string()) {
             out.fail(error_from(err, index));
             return;
         }
@@ -37,45 +37,53 @@ impl OpenAi {
             out.fail(error_from(v, index));
             return;
         }
-        let choices = v.get("choices").and_then(Value::as_array);
+        let choices = o.get("choices").and_then(Json::array);
         for (pos, choice) in choices.into_iter().flatten().enumerate() {
-            let choice_index = u64_at(choice, "index").unwrap_or(pos as u64);
+            let choice = choice.obj();
+            let choice_index = choice.u64("index").unwrap_or(pos as u64);
             if choice_index != 0 {
                 continue;
             }
             if let Some(delta) = choice.get("delta") {
-                out.thinking(str_at(delta, "reasoning_content").or(str_at(delta, "reasoning")));
-                out.text(str_at(delta, "content"));
-                let calls = delta.get("tool_calls").and_then(Value::as_array);
+                let delta = delta.obj();
+                out.thinking(
+                    delta
+                        .str("reasoning_content")
+                        .or(delta.str("reasoning"))
+                        .as_deref(),
+                );
+                out.text(delta.str("content").as_deref());
+                let calls = delta.get("tool_calls").and_then(Json::array);
                 for (p, call) in calls.into_iter().flatten().enumerate() {
-                    let i = index_at(call, "index")
+                    let call = call.obj();
+                    let i = call
+                        .index("index")
                         .unwrap_or_else(|| u32::try_from(p).unwrap_or(u32::MAX));
-                    let function = call.get("function");
+                    let function = call.obj("function");
                     out.tool(
                         i,
-                        str_at(call, "id"),
-                        function.and_then(|f| str_at(f, "name")),
-                        function.and_then(|f| str_at(f, "arguments")).unwrap_or(""),
+                        call.str("id").as_deref(),
+                        function.str("name").as_deref(),
+                        function.str("arguments").as_deref().unwrap_or(""),
                     );
                 }
                 if let Some(f) = delta.get("function_call").filter(|f| f.is_object()) {
+                    let f = f.obj();
                     out.tool(
                         0,
                         None,
-                        str_at(f, "name"),
-                        str_at(f, "arguments").unwrap_or(""),
+                        f.str("name").as_deref(),
+                        f.str("arguments").as_deref().unwrap_or(""),
                     );
                 }
             }
-            if let Some(reason) = str_at(choice, "finish_reason") {
-                out.finish(map_finish(reason));
+            if let Some(reason) = choice.str("finish_reason") {
+                out.finish(map_finish(&reason));
             }
         }
-        if let Some(usage) = v.get("usage").filter(|u| u.is_object()) {
-            out.usage(
-                u64_at(usage, "prompt_tokens"),
-                u64_at(usage, "completion_tokens"),
-            );
+        if let Some(usage) = o.get("usage").filter(|u| u.is_object()) {
+            let usage = usage.obj();
+            out.usage(usage.u64("prompt_tokens"), usage.u64("completion_tokens"));
         }
     }
 }
@@ -92,15 +100,16 @@ pub(crate) fn map_finish(reason: &str) -> FinishReason {
 }
 
 /// `{"message", "type", "code"}` or a bare string.
-fn error_from(err: &Value, index: u64) -> Error {
+fn error_from(err: Json<'_>, index: u64) -> Error {
     if let Some(message) = err.as_str() {
-        return provider_error(Protocol::OpenAi, None, None, Some(message), index);
+        return provider_error(Protocol::OpenAi, None, None, Some(&message), index);
     }
+    let err: Obj<'_> = err.obj();
     provider_error(
         Protocol::OpenAi,
-        str_at(err, "type"),
+        err.str("type").as_deref(),
         code_of(err.get("code")),
-        str_at(err, "message"),
+        err.str("message").as_deref(),
         index,
     )
 }
@@ -115,8 +124,8 @@ mod tests {
         let mut d = OpenAi;
         let mut out = Out::default();
         for (i, c) in chunks.iter().enumerate() {
-            let v: Value = serde_json::from_str(c).unwrap_or(Value::Null);
-            d.on_json("message", &v, i as u64, &mut out);
+            let v = Json::parse(c).unwrap_or(Json::NULL);
+            d.on_json("message", v, i as u64, &mut out);
         }
         out.queue.into_iter().collect()
     }

@@ -14,9 +14,8 @@
 //!   accepted nested under `error`) → provider error.
 //! - everything else (`response.created`, `response.in_progress`, `*.done`, ...) → meta.
 
-use serde_json::Value;
-
-use super::{code_of, index_at, provider_error, str_at, u64_at, Out, Protocol};
+use super::json::{Json, Obj};
+use super::{code_of, provider_error, Out, Protocol};
 use crate::outcome::FinishReason;
 
 /// The Responses decoder.
@@ -28,22 +27,24 @@ pub(crate) struct Responses {
 
 impl Responses {
     /// One decoded event.
-    pub(crate) fn on_json(&mut self, event_type: &str, v: &Value, index: u64, out: &mut Out) {
-        let ty = str_at(v, "type").unwrap_or(event_type);
+    pub(crate) fn on_json(&mut self, event_type: &str, v: Json<'_>, index: u64, out: &mut Out) {
+        let o = v.obj();
+        let json_type = o.str("type");
+        let ty = json_type.as_deref().unwrap_or(event_type);
         match ty {
-            "response.output_text.delta" => out.text(str_at(v, "delta")),
+            "response.output_text.delta" => out.text(o.str("delta").as_deref()),
             "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
-                out.thinking(str_at(v, "delta"))
+                out.thinking(o.str("delta").as_deref())
             }
             "response.output_item.added" => {
-                let item = v.get("item").unwrap_or(&Value::Null);
-                if str_at(item, "type") == Some("function_call") {
+                let item = o.obj("item");
+                if item.str("type").as_deref() == Some("function_call") {
                     self.saw_function_call = true;
                     out.tool(
-                        index_at(v, "output_index").unwrap_or(0),
-                        str_at(item, "call_id").or(str_at(item, "id")),
-                        str_at(item, "name"),
-                        str_at(item, "arguments").unwrap_or(""),
+                        o.index("output_index").unwrap_or(0),
+                        item.str("call_id").or(item.str("id")).as_deref(),
+                        item.str("name").as_deref(),
+                        item.str("arguments").as_deref().unwrap_or(""),
                     );
                 } else {
                     out.meta(ty);
@@ -52,19 +53,24 @@ impl Responses {
             "response.function_call_arguments.delta" => {
                 self.saw_function_call = true;
                 out.tool(
-                    index_at(v, "output_index").unwrap_or(0),
+                    o.index("output_index").unwrap_or(0),
                     None,
                     None,
-                    str_at(v, "delta").unwrap_or(""),
+                    o.str("delta").as_deref().unwrap_or(""),
                 );
             }
             "response.completed" => {
-                let response = v.get("response").unwrap_or(&Value::Null);
-                usage(response, out);
-                let produced_call = response
-                    .get("output")
-                    .and_then(Value::as_array)
-                    .is_some_and(|o| o.iter().any(|i| str_at(i, "type") == Some("function_call")));
+                let response = o.obj("response");
+                usage(&response, out);
+                let produced_call =
+                    response
+                        .get("output")
+                        .and_then(Json::array)
+                        .is_some_and(|items| {
+                            items
+                                .iter()
+                                .any(|i| i.obj().str("type").as_deref() == Some("function_call"))
+                        });
                 out.finish(if self.saw_function_call || produced_call {
                     FinishReason::ToolCalls
                 } else {
@@ -73,12 +79,10 @@ impl Responses {
                 out.complete();
             }
             "response.incomplete" => {
-                let response = v.get("response").unwrap_or(&Value::Null);
-                usage(response, out);
-                let reason = response
-                    .get("incomplete_details")
-                    .and_then(|d| str_at(d, "reason"));
-                out.finish(match reason {
+                let response = o.obj("response");
+                usage(&response, out);
+                let reason = response.obj("incomplete_details").str("reason");
+                out.finish(match reason.as_deref() {
                     Some("max_output_tokens") => FinishReason::Length,
                     Some("content_filter") => FinishReason::ContentFilter,
                     _ => FinishReason::Other,
@@ -86,28 +90,27 @@ impl Responses {
                 out.complete();
             }
             "response.failed" => {
-                let err = v
-                    .get("response")
-                    .and_then(|r| r.get("error"))
-                    .unwrap_or(&Value::Null);
+                let err = o.obj("response").obj("error");
                 let code = code_of(err.get("code"));
                 out.fail(provider_error(
                     Protocol::OpenAiResponses,
-                    str_at(err, "type").or(code.as_deref()),
+                    err.str("type").as_deref().or(code.as_deref()),
                     code.clone(),
-                    str_at(err, "message"),
+                    err.str("message").as_deref(),
                     index,
                 ));
             }
             "error" => {
-                let err = v.get("error").filter(|e| e.is_object()).unwrap_or(v);
+                // The nested error object when there is one, else the event itself.
+                let nested = o.get("error").filter(|e| e.is_object()).map(Json::obj);
+                let err = nested.as_ref().unwrap_or(&o);
                 let code = code_of(err.get("code"));
-                let error_type = str_at(err, "type").filter(|t| *t != "error");
+                let error_type = err.str("type").filter(|t| *t != "error");
                 out.fail(provider_error(
                     Protocol::OpenAiResponses,
-                    error_type.or(code.as_deref()),
+                    error_type.as_deref().or(code.as_deref()),
                     code.clone(),
-                    str_at(err, "message"),
+                    err.str("message").as_deref(),
                     index,
                 ));
             }
@@ -116,10 +119,9 @@ impl Responses {
     }
 }
 
-fn usage(response: &Value, out: &mut Out) {
-    if let Some(u) = response.get("usage") {
-        out.usage(u64_at(u, "input_tokens"), u64_at(u, "output_tokens"));
-    }
+fn usage(response: &Obj<'_>, out: &mut Out) {
+    let u = response.obj("usage");
+    out.usage(u.u64("input_tokens"), u.u64("output_tokens"));
 }
 
 #[cfg(test)]
@@ -132,8 +134,8 @@ mod tests {
         let mut d = Responses::default();
         let mut out = Out::default();
         for (i, e) in events.iter().enumerate() {
-            let v: Value = serde_json::from_str(e).unwrap_or(Value::Null);
-            d.on_json("", &v, i as u64, &mut out);
+            let v = Json::parse(e).unwrap_or(Json::NULL);
+            d.on_json("", v, i as u64, &mut out);
         }
         out.queue.into_iter().collect()
     }

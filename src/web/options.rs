@@ -8,6 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AbortSignal, Headers, Request, RequestCredentials, RequestInit};
 
 use crate::decode::Protocol;
+use crate::error::quoted;
 use crate::retry::RetryPolicy;
 use crate::session::{Config, FlushMode, SmoothUnit};
 
@@ -273,7 +274,7 @@ fn flush(v: &JsValue) -> Result<FlushMode, InvalidOption> {
         return match s.as_str() {
             "frame" => Ok(FlushMode::Frame),
             "immediate" => Ok(FlushMode::Immediate),
-            _ => Err(bad(&format!(", got {s:?}"))),
+            _ => Err(bad(&format!(", got {}", quoted(&s)))),
         };
     }
     if !v.is_object() {
@@ -384,7 +385,10 @@ pub(crate) fn parse(js: &JsValue) -> Result<(Options, Callbacks), InvalidOption>
             _ => {
                 return Err(InvalidOption::new(
                     "credentials",
-                    format!("expected \"omit\", \"same-origin\" or \"include\", got {c:?}"),
+                    format!(
+                        "expected \"omit\", \"same-origin\" or \"include\", got {}",
+                        quoted(&c)
+                    ),
                 ))
             }
         });
@@ -394,7 +398,7 @@ pub(crate) fn parse(js: &JsValue) -> Result<(Options, Callbacks), InvalidOption>
         config.protocol = Protocol::from_name(&p).ok_or_else(|| {
             InvalidOption::new(
                 "protocol",
-                format!("expected \"openai\", \"openai-responses\", \"anthropic\", \"ollama\", \"sse\" or \"auto\", got {p:?}"),
+                format!("expected \"openai\", \"openai-responses\", \"anthropic\", \"ollama\", \"sse\" or \"auto\", got {}", quoted(&p)),
             )
         })?;
     }
