@@ -42,6 +42,21 @@ enum Command {
     Record(record::Args),
 }
 
+/// Builds a subcommand's tokio runtime from `builder` (all drivers enabled). A failure is
+/// printed on stderr as `CMD: runtime: ERROR`; the caller then exits with its failure code.
+pub(crate) fn runtime(
+    cmd: &str,
+    builder: &mut tokio::runtime::Builder,
+) -> Option<tokio::runtime::Runtime> {
+    match builder.enable_all().build() {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            eprintln!("{cmd}: runtime: {e}");
+            None
+        }
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use bytes::Bytes;
 use streamguard::{Config, FlushMode, Output, Protocol};
+use tokio::runtime::Builder;
 
 use crate::client::{self, Options, RequestSpec};
 
@@ -125,15 +126,8 @@ pub fn main(args: Args) -> ExitCode {
         headers,
         body,
     };
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("probe: runtime: {e}");
-            return ExitCode::from(2);
-        }
+    let Some(rt) = crate::runtime("probe", &mut Builder::new_current_thread()) else {
+        return ExitCode::from(2);
     };
     let quiet = args.quiet;
     eprintln!("probe: {} {} ({})", spec.method, spec.url, args.protocol);

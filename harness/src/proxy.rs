@@ -21,6 +21,7 @@ use http_body_util::BodyExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Builder;
 
 use crate::client::Url;
 use crate::faults::FaultConfig;
@@ -89,16 +90,8 @@ pub fn main(args: Args) -> ExitCode {
         seed,
         log: !args.quiet,
     });
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("proxy: runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(rt) = crate::runtime("proxy", Builder::new_multi_thread().worker_threads(2)) else {
+        return ExitCode::FAILURE;
     };
     rt.block_on(async move {
         let listener = match TcpListener::bind(&args.listen).await {

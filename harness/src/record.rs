@@ -16,6 +16,7 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use serde_json::{json, Map, Value};
 use streamguard::{Config, Millis, NetworkError, NetworkErrorKind, Output, Session};
+use tokio::runtime::Builder;
 use tokio::time::Instant;
 
 use crate::client::Url;
@@ -69,15 +70,8 @@ pub(crate) struct Recording {
 }
 
 pub fn main(args: Args) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("record: runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(rt) = crate::runtime("record", &mut Builder::new_current_thread()) else {
+        return ExitCode::FAILURE;
     };
     match rt.block_on(run(&args)) {
         Ok(summary) => {

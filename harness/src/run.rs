@@ -13,6 +13,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use serde_json::Value;
 use streamguard::{Config, FlushMode, Outcome, Protocol};
+use tokio::runtime::Builder;
 
 use crate::client::{self, Options, Report, RequestSpec};
 use crate::scenario::{Scenario, ScenarioSet};
@@ -558,30 +559,16 @@ pub(crate) async fn run_all(
 }
 
 pub fn main(args: Args) -> ExitCode {
-    let mut set = match ScenarioSet::builtin() {
-        Ok(s) => s,
+    let set = match ScenarioSet::load(args.scenarios.as_deref()) {
+        Ok((set, _)) => set,
         Err(e) => {
-            eprintln!("run: built-in scenarios: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    if let Some(dir) = &args.scenarios {
-        if let Err(e) = set.load_dir(dir) {
             eprintln!("run: {e}");
             return ExitCode::FAILURE;
         }
-    }
+    };
     let seed = args.seed.unwrap_or_else(rand::random);
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("run: runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(rt) = crate::runtime("run", Builder::new_multi_thread().worker_threads(2)) else {
+        return ExitCode::FAILURE;
     };
     // The in-process server gets its own runtime (its own worker thread), so the clients'
     // parsing work cannot delay the server's timed writes.
@@ -596,17 +583,10 @@ pub fn main(args: Args) -> ExitCode {
                 }
             };
             config.scenarios = set.clone();
-            let server_rt = match tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .thread_name("harness-server")
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("run: runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
+            let mut server = Builder::new_multi_thread();
+            server.worker_threads(1).thread_name("harness-server");
+            let Some(server_rt) = crate::runtime("run", &mut server) else {
+                return ExitCode::FAILURE;
             };
             match server_rt.block_on(Server::start(config)) {
                 Ok(s) => (s.url(), Some((s, server_rt))),

@@ -852,6 +852,16 @@ impl ScenarioSet {
         Ok(n)
     }
 
+    /// The built-ins, plus the files of `dir` when given; also returns how many files it added.
+    pub(crate) fn load(dir: Option<&Path>) -> Result<(ScenarioSet, usize), String> {
+        let mut set = ScenarioSet::builtin().map_err(|e| format!("built-in scenarios: {e}"))?;
+        let files = match dir {
+            Some(dir) => set.load_dir(dir)?,
+            None => 0,
+        };
+        Ok((set, files))
+    }
+
     pub(crate) fn get(&self, name: &str) -> Option<&Scenario> {
         self.by_name.get(name)
     }

@@ -6,6 +6,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use tokio::runtime::Builder;
+
 use crate::scenario::ScenarioSet;
 use crate::server::statics::StaticMount;
 use crate::server::{Server, ServerConfig};
@@ -34,21 +36,15 @@ pub struct Args {
 }
 
 pub fn main(args: Args) -> ExitCode {
-    let mut scenarios = match ScenarioSet::builtin() {
-        Ok(s) => s,
+    let (scenarios, files) = match ScenarioSet::load(args.scenarios.as_deref()) {
+        Ok(x) => x,
         Err(e) => {
-            eprintln!("serve: built-in scenarios: {e}");
+            eprintln!("serve: {e}");
             return ExitCode::FAILURE;
         }
     };
     if let Some(dir) = &args.scenarios {
-        match scenarios.load_dir(dir) {
-            Ok(n) => eprintln!("serve: {n} scenario file(s) from {}", dir.display()),
-            Err(e) => {
-                eprintln!("serve: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
+        eprintln!("serve: {files} scenario file(s) from {}", dir.display());
     }
     let seed = args.seed.unwrap_or_else(rand::random);
     let config = ServerConfig {
@@ -59,16 +55,8 @@ pub fn main(args: Args) -> ExitCode {
         statics: args.statics.iter().map(|s| StaticMount::parse(s)).collect(),
         log: !args.quiet,
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("serve: runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(rt) = crate::runtime("serve", Builder::new_multi_thread().worker_threads(2)) else {
+        return ExitCode::FAILURE;
     };
     rt.block_on(async move {
         let n = config.scenarios.by_name.len();

@@ -88,6 +88,14 @@ impl Fault for Rechunk {
             *emitted = true;
             out.push(Action::Write { bytes, tag });
         };
+        // Sends the partial piece left when a run ends, untagged; says whether there was one.
+        let flush = |out: &mut Plan, pending: &mut BytesMut, emitted: &mut bool| {
+            let any = !pending.is_empty();
+            if any {
+                emit(out, pending.split().freeze(), Tag::Raw, emitted);
+            }
+            any
+        };
         for action in plan {
             match action {
                 Action::Write { mut bytes, tag } if tag != Tag::Wire => {
@@ -108,13 +116,7 @@ impl Fault for Rechunk {
                     }
                 }
                 other => {
-                    if !pending.is_empty() {
-                        emit(
-                            &mut out,
-                            pending.split().freeze(),
-                            Tag::Raw,
-                            &mut emitted_in_run,
-                        );
+                    if flush(&mut out, &mut pending, &mut emitted_in_run) {
                         target = self.next_size(rng);
                     }
                     emitted_in_run = false;
@@ -122,14 +124,7 @@ impl Fault for Rechunk {
                 }
             }
         }
-        if !pending.is_empty() {
-            emit(
-                &mut out,
-                pending.split().freeze(),
-                Tag::Raw,
-                &mut emitted_in_run,
-            );
-        }
+        flush(&mut out, &mut pending, &mut emitted_in_run);
         out
     }
 }
