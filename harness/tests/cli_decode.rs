@@ -3,9 +3,12 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::Value;
+
+mod support;
+use support::harness;
 
 fn fixture(path: &str) -> Vec<u8> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/decode");
@@ -15,7 +18,7 @@ fn fixture(path: &str) -> Vec<u8> {
 /// Runs `decode` with `args`, writing `chunks` to stdin one write at a time; returns the
 /// parsed output lines and the exit status.
 fn decode(args: &[&str], chunks: &[&[u8]]) -> (Vec<Value>, bool) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_streamguard-harness"))
+    let mut child = harness()
         .arg("decode")
         .args(args)
         .stdin(Stdio::piped())
@@ -144,7 +147,7 @@ fn invalid_json_and_an_empty_body() {
 
 #[test]
 fn an_unknown_protocol_is_a_usage_error() {
-    let out = Command::new(env!("CARGO_BIN_EXE_streamguard-harness"))
+    let out = harness()
         .args(["decode", "--protocol", "nope"])
         .stdin(Stdio::null())
         .output()
@@ -158,7 +161,7 @@ fn events_are_printed_as_they_arrive_and_the_end_signal_finishes_without_eof() {
     use std::sync::mpsc;
     use std::time::Duration;
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_streamguard-harness"))
+    let mut child = harness()
         .args(["decode", "--protocol", "anthropic"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

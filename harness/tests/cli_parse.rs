@@ -4,11 +4,12 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_streamguard-harness");
+mod support;
+use support::harness;
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/parse")
@@ -17,7 +18,7 @@ fn fixtures_dir() -> PathBuf {
 /// Runs `parse --format <format>` with `input` on stdin (written from a thread, so a large
 /// input cannot deadlock against a full stdout pipe).
 fn run_parse(format: &str, input: Vec<u8>) -> Output {
-    let mut child = Command::new(BIN)
+    let mut child = harness()
         .args(["parse", "--format", format])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -146,7 +147,7 @@ fn streams_before_eof(
     second: &[u8],
     expected_second: &str,
 ) {
-    let mut child = Command::new(BIN)
+    let mut child = harness()
         .args(["parse", "--format", format])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -2,55 +2,17 @@
 //! `serve` is the bound URL; the last stdout line of `probe` is the outcome JSON; `run` ends
 //! with `N passed, M failed`.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-
-const BIN: &str = env!("CARGO_BIN_EXE_streamguard-harness");
-
-/// A `serve` child killed on drop.
-struct Serve {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(extra: &[&str]) -> Serve {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--port", "0", "--quiet"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "first line: {url:?}");
-    Serve { child, url }
-}
+mod support;
+use support::{fetch, harness, probe, serve, temp_dir};
 
 /// A plain blocking GET (the server closes after every response).
 fn get(url: &str, path: &str) -> String {
-    let addr = url.strip_prefix("http://").unwrap();
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
+    String::from_utf8(fetch(url, "GET", path)).expect("UTF-8 response")
 }
 
 #[test]
 fn serve_prints_the_url_first_and_answers() {
-    let dir = std::env::temp_dir().join(format!("sg-cli-{}", std::process::id()));
+    let dir = temp_dir("cli");
     std::fs::create_dir_all(dir.join("scn")).unwrap();
     std::fs::write(dir.join("index.html"), "<h1>demo</h1>").unwrap();
     std::fs::write(
@@ -78,19 +40,6 @@ fn serve_prints_the_url_first_and_answers() {
     let body = get(&s.url, "/scenarios/mine");
     assert!(body.contains("data: [DONE]"), "{body}");
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-fn probe(args: &[&str]) -> serde_json::Value {
-    let out = Command::new(BIN)
-        .arg("probe")
-        .args(args)
-        .stderr(Stdio::null())
-        .output()
-        .expect("run probe");
-    assert!(out.status.success(), "probe exits 0 whatever the outcome");
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let last = stdout.lines().last().expect("a last line");
-    serde_json::from_str(last).expect("the last line is JSON")
 }
 
 #[test]
@@ -134,7 +83,7 @@ fn probe_prints_the_outcome_json_last() {
 #[test]
 fn run_against_an_external_server_ends_with_the_summary() {
     let s = serve(&[]);
-    let out = Command::new(BIN)
+    let out = harness()
         .args([
             "run",
             "--server",
@@ -155,7 +104,7 @@ fn run_against_an_external_server_ends_with_the_summary() {
     assert_eq!(lines.last(), Some(&"1 passed, 0 failed"));
     assert!(out.status.success());
 
-    let out = Command::new(BIN)
+    let out = harness()
         .args(["run", "--server", &s.url, "--filter", "no such scenario"])
         .output()
         .expect("run");

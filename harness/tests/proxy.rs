@@ -2,45 +2,17 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A child process killed on drop.
-struct Proc(Child, String);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts the harness with `args` and returns it with the URL from its first stdout line.
-fn start(args: &[&str]) -> Proc {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_streamguard-harness"))
-        .args(args)
-        .arg("--quiet")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn the harness");
-    let mut out = child.stdout.take().expect("stdout");
-    let mut line = Vec::new();
-    let mut b = [0u8; 1];
-    while out.read(&mut b).map(|n| n == 1).unwrap_or(false) && b[0] != b'\n' {
-        line.push(b[0]);
-    }
-    let url = String::from_utf8(line).expect("utf-8 URL");
-    assert!(url.starts_with("http://"), "first stdout line: {url:?}");
-    Proc(child, url)
-}
+mod support;
+use support::{body, fetch, serve, start, Proc};
 
 fn upstream() -> Proc {
-    start(&["serve", "--port", "0", "--seed", "1"])
+    serve(&["--seed", "1"])
 }
 
 fn proxy(up: &Proc, faults: &[&str]) -> Proc {
-    let mut args = vec!["proxy", "--upstream", up.1.as_str(), "--seed", "7"];
+    let mut args = vec!["proxy", "--upstream", up.url.as_str(), "--seed", "7"];
     for f in faults {
         args.push("--fault");
         args.push(f);
@@ -92,21 +64,13 @@ fn read(s: &mut TcpStream, quiet: Duration, until: impl Fn(&[u8]) -> bool) -> (V
     }
 }
 
-fn body(response: &[u8]) -> &[u8] {
-    let i = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a response head");
-    &response[i + 4..]
-}
-
 fn count(hay: &[u8], needle: &[u8]) -> usize {
     hay.windows(needle.len()).filter(|w| *w == needle).count()
 }
 
 /// The upstream's own body for a target (read to EOF).
 fn direct(up: &Proc, target: &str) -> Vec<u8> {
-    let mut s = post(&up.1, target);
+    let mut s = post(&up.url, target);
     let (all, end) = read(&mut s, Duration::from_secs(10), |_| false);
     assert_eq!(end, End::Eof);
     body(&all).to_vec()
@@ -120,7 +84,7 @@ fn the_first_upstream_event_is_forwarded_while_the_upstream_stalls() {
         let px = proxy(&up, faults);
         let started = Instant::now();
         // The upstream sends one event, then holds the socket open forever.
-        let mut s = post(&px.1, "/scenarios/stall_mid?fault=stall_after:1");
+        let mut s = post(&px.url, "/scenarios/stall_mid?fault=stall_after:1");
         let (all, end) = read(&mut s, Duration::from_secs(5), |b| {
             b.windows(4).any(|w| w == b"\r\n\r\n") && body(b).ends_with(b"\n\n")
         });
@@ -144,7 +108,7 @@ fn the_first_upstream_event_is_forwarded_while_the_upstream_stalls() {
 fn stall_after_counts_events_across_upstream_reads() {
     let up = upstream();
     let px = proxy(&up, &["stall_after:3"]);
-    let mut s = post(&px.1, "/scenarios/openai_ok");
+    let mut s = post(&px.url, "/scenarios/openai_ok");
     // openai_ok sends an event every 20 ms: 600 ms of silence is the stall.
     let (all, end) = read(&mut s, Duration::from_millis(600), |_| false);
     assert_eq!(end, End::Silent);
@@ -157,7 +121,7 @@ fn drop_terminator_removes_done_and_keeps_every_other_byte() {
     let want = direct(&up, "/scenarios/openai_ok?seed=3");
     assert!(want.ends_with(b"data: [DONE]\n\n"));
     let px = proxy(&up, &["drop_terminator"]);
-    let mut s = post(&px.1, "/scenarios/openai_ok?seed=3");
+    let mut s = post(&px.url, "/scenarios/openai_ok?seed=3");
     let (all, end) = read(&mut s, Duration::from_secs(10), |_| false);
     assert_eq!(end, End::Eof);
     assert_eq!(body(&all), &want[..want.len() - b"data: [DONE]\n\n".len()]);
@@ -169,7 +133,7 @@ fn rechunk_and_split_utf8_keep_the_bytes() {
     let want = direct(&up, "/scenarios/split_utf8?seed=3");
     for fault in ["rechunk:7", "split_utf8", "rechunk:random"] {
         let px = proxy(&up, &[fault]);
-        let mut s = post(&px.1, "/scenarios/split_utf8?seed=3");
+        let mut s = post(&px.url, "/scenarios/split_utf8?seed=3");
         let (all, end) = read(&mut s, Duration::from_secs(10), |_| false);
         assert_eq!(end, End::Eof, "{fault}");
         assert_eq!(body(&all), &want[..], "{fault}");
@@ -181,7 +145,7 @@ fn reset_after_n_bytes() {
     let up = upstream();
     let want = direct(&up, "/scenarios/openai_ok?seed=3");
     let px = proxy(&up, &["reset_after:100"]);
-    let mut s = post(&px.1, "/scenarios/openai_ok?seed=3");
+    let mut s = post(&px.url, "/scenarios/openai_ok?seed=3");
     let (all, end) = read(&mut s, Duration::from_secs(5), |_| false);
     // The kernel may discard unread bytes when the RST arrives: at most 100, a prefix.
     assert_eq!(end, End::Reset, "{:?}", String::from_utf8_lossy(&all));
@@ -198,7 +162,7 @@ fn reset_after_n_bytes() {
 fn inject_pings_while_the_upstream_is_silent() {
     let up = upstream();
     let px = proxy(&up, &["inject_pings:100"]);
-    let mut s = post(&px.1, "/scenarios/stall_mid");
+    let mut s = post(&px.url, "/scenarios/stall_mid");
     let (all, end) = read(&mut s, Duration::from_secs(3), |b| {
         count(b, b": ping\n\n") >= 3
     });
@@ -211,16 +175,15 @@ fn inject_pings_while_the_upstream_is_silent() {
 fn the_clients_close_reaches_the_upstream() {
     let up = upstream();
     let px = proxy(&up, &[]);
-    let mut s = post(&px.1, "/scenarios/stall_mid?request_id=px-close");
+    let mut s = post(&px.url, "/scenarios/stall_mid?request_id=px-close");
     let (_, end) = read(&mut s, Duration::from_secs(3), |b| count(b, b"data: ") >= 3);
     assert_eq!(end, End::Matched);
     drop(s);
-    let mut q = TcpStream::connect(up.1.trim_start_matches("http://")).expect("connect");
-    q.write_all(
-        b"GET /_harness/requests/px-close/wait-closed?timeout_ms=5000 HTTP/1.1\r\nHost: x\r\n\r\n",
-    )
-    .expect("write");
-    let (all, _) = read(&mut q, Duration::from_secs(10), |_| false);
+    let all = fetch(
+        &up.url,
+        "GET",
+        "/_harness/requests/px-close/wait-closed?timeout_ms=5000",
+    );
     let v: serde_json::Value = serde_json::from_slice(body(&all)).expect("json");
     assert_eq!(v["clientClosed"], true, "{v}");
 }

@@ -1,80 +1,12 @@
 //! `record` against a local upstream (the harness's own `serve`), then the replay through
 //! `serve --scenarios DIR`: the same bytes, the recorded gaps, faults on top.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+mod support;
+use support::{body, fetch, record, serve, temp_dir};
 
-/// A child process killed on drop.
-struct Proc(Child, String);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn harness() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_streamguard-harness"))
-}
-
-/// `serve` with `args`, and the URL from its first stdout line.
-fn serve(args: &[&str]) -> Proc {
-    let mut child = harness()
-        .args(["serve", "--port", "0", "--quiet", "--seed", "1"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let mut out = child.stdout.take().expect("stdout");
-    let mut line = Vec::new();
-    let mut b = [0u8; 1];
-    while out.read(&mut b).map(|n| n == 1).unwrap_or(false) && b[0] != b'\n' {
-        line.push(b[0]);
-    }
-    let url = String::from_utf8(line).expect("utf-8");
-    assert!(url.starts_with("http://"), "{url:?}");
-    Proc(child, url)
-}
-
-/// A request's full response (to EOF).
-fn fetch(base: &str, method: &str, target: &str) -> Vec<u8> {
-    let addr = base.trim_start_matches("http://");
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
-    let body = if method == "POST" { "{}" } else { "" };
-    write!(
-        s,
-        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("write");
-    let mut all = Vec::new();
-    s.read_to_end(&mut all).expect("read to EOF");
-    all
-}
-
-fn body(response: &[u8]) -> Vec<u8> {
-    let i = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a head");
-    response[i + 4..].to_vec()
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!("sg-{tag}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A request's body (to EOF).
+fn fetch_body(base: &str, method: &str, target: &str) -> Vec<u8> {
+    body(&fetch(base, method, target)).to_vec()
 }
 
 fn steps(file: &toml::Value) -> Vec<toml::Value> {
@@ -93,18 +25,15 @@ fn sent(steps: &[toml::Value]) -> Vec<u8> {
 
 #[test]
 fn record_then_replay_byte_exact_with_the_recorded_gaps() {
-    let up = serve(&[]);
-    let original = body(&fetch(&up.1, "POST", "/scenarios/slow_healthy?seed=5"));
+    let up = serve(&["--seed", "1"]);
+    let original = fetch_body(&up.url, "POST", "/scenarios/slow_healthy?seed=5");
     let dir = temp_dir("record");
     let file = dir.join("rec_slow.toml");
-    let st = harness()
-        .args(["record", "--upstream"])
-        .arg(format!("{}/scenarios/slow_healthy?seed=5", up.1))
-        .args(["--body", "{}", "--out"])
-        .arg(&file)
-        .status()
-        .expect("run record");
-    assert!(st.success());
+    record(
+        &format!("{}/scenarios/slow_healthy?seed=5", up.url),
+        &file,
+        &[],
+    );
 
     let text = std::fs::read_to_string(&file).expect("the scenario file");
     let parsed: toml::Value = toml::from_str(&text).expect("toml");
@@ -136,16 +65,17 @@ fn record_then_replay_byte_exact_with_the_recorded_gaps() {
         .any(|s| s.get("tag").and_then(|t| t.as_str()) == Some("terminator")));
 
     // Replay.
-    let replay = serve(&["--scenarios", dir.to_str().expect("utf-8 path")]);
-    let got = body(&fetch(
-        &replay.1,
-        "POST",
-        "/scenarios/rec_slow?request_id=rp1",
-    ));
+    let replay = serve(&[
+        "--seed",
+        "1",
+        "--scenarios",
+        dir.to_str().expect("utf-8 path"),
+    ]);
+    let got = fetch_body(&replay.url, "POST", "/scenarios/rec_slow?request_id=rp1");
     assert_eq!(got, original, "byte-exact replay");
     // The replay's writes are never earlier than the recorded gaps (tokio sleeps at least
     // as long); the gaps themselves are the file's waits, checked above.
-    let rec = body(&fetch(&replay.1, "GET", "/_harness/requests/rp1"));
+    let rec = fetch_body(&replay.url, "GET", "/_harness/requests/rp1");
     let rec: serde_json::Value = serde_json::from_slice(&rec).expect("json");
     let times: Vec<u64> = rec["transcript"]
         .as_array()
@@ -161,28 +91,21 @@ fn record_then_replay_byte_exact_with_the_recorded_gaps() {
     );
 
     // Faults on top of the recording.
-    let cut = body(&fetch(
-        &replay.1,
+    let cut = fetch_body(
+        &replay.url,
         "POST",
         "/scenarios/rec_slow?fault=drop_terminator",
-    ));
+    );
     assert_eq!(cut, &original[..original.len() - b"data: [DONE]\n\n".len()]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn record_keeps_a_truncated_stream_truncated() {
-    let up = serve(&[]);
+    let up = serve(&["--seed", "1"]);
     let dir = temp_dir("record-trunc");
     let file = dir.join("cut.json");
-    let st = harness()
-        .args(["record", "--upstream"])
-        .arg(format!("{}/scenarios/no_done", up.1))
-        .args(["--body", "{}", "--out"])
-        .arg(&file)
-        .status()
-        .expect("run record");
-    assert!(st.success());
+    record(&format!("{}/scenarios/no_done", up.url), &file, &[]);
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&file).expect("file")).expect("json");
     assert_eq!(v["expect"]["outcome"], "truncated");
