@@ -1,7 +1,7 @@
 //! The native host loop: drives a [`Session`] exactly as the browser layer does.
 //!
-//! One network task (hyper's HTTP/1 client over a tokio `TcpStream`) turns the connection into
-//! events: the response head, one body chunk per read, EOF or an error. The loop hands each in
+//! One network task (hyper's HTTP/1 client over a tokio `TcpStream`, TLS for https: see
+//! [`crate::net`]) turns the connection into events: the response head, one body chunk per read, EOF or an error. The loop hands each in
 //! with `now` from a tokio `Instant` base (so paused-time tests work), drains `poll_output`
 //! after every call, and arms ONE timer at `poll_deadline`. Animation frames are emulated by a
 //! 16 ms tick while `wants_frame()`. `AbortRequest`, a caller abort and `Finished` all drop the
@@ -13,13 +13,13 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
+use http_body_util::BodyExt;
 use streamguard::{Config, Millis, NetworkError, NetworkErrorKind, Outcome, Output, Session};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+
+use crate::net::{self, classify, describe, Tls, Url};
 
 /// The emulated animation-frame period.
 pub(crate) const FRAME_MS: u64 = 16;
@@ -27,73 +27,13 @@ pub(crate) const FRAME_MS: u64 = 16;
 /// What to send.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RequestSpec {
-    /// `http://host[:port]/path?query` (https is not supported natively).
+    /// `http://` or `https://host[:port]/path?query`.
     pub url: String,
     pub method: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<Bytes>,
-}
-
-/// A parsed `http://` URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Url {
-    pub host: String,
-    pub port: u16,
-    /// Path and query, `/` at least.
-    pub target: String,
-}
-
-impl Url {
-    pub(crate) fn parse(url: &str) -> Result<Url, String> {
-        let rest = if let Some(r) = url.strip_prefix("http://") {
-            r
-        } else if url.starts_with("https://") {
-            return Err(
-                "https is not supported by the native client (no TLS stack); use http".into(),
-            );
-        } else {
-            return Err(format!("not an http:// URL: {url}"));
-        };
-        let (authority, target) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => match rest.find('?') {
-                Some(i) => (&rest[..i], &rest[i..]),
-                None => (rest, "/"),
-            },
-        };
-        let target = if target.starts_with('?') {
-            format!("/{target}")
-        } else {
-            target.to_owned()
-        };
-        let (host, port) = if let Some(h) = authority.strip_prefix('[') {
-            // [v6]:port
-            let (h, p) = h.split_once(']').ok_or("bad IPv6 host")?;
-            let port = p
-                .strip_prefix(':')
-                .map(str::parse)
-                .transpose()
-                .map_err(|e| format!("port: {e}"))?;
-            (h.to_owned(), port.unwrap_or(80))
-        } else {
-            match authority.rsplit_once(':') {
-                Some((h, p)) => (h.to_owned(), p.parse().map_err(|e| format!("port: {e}"))?),
-                None => (authority.to_owned(), 80),
-            }
-        };
-        if host.is_empty() {
-            return Err(format!("no host in {url}"));
-        }
-        Ok(Url { host, port, target })
-    }
-
-    fn authority(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
-    }
+    /// The roots an https server's certificate is checked against.
+    pub tls: Tls,
 }
 
 /// How the loop behaves.
@@ -141,85 +81,25 @@ enum NetEvent {
     Error(NetworkErrorKind, String),
 }
 
-fn classify(e: &(dyn std::error::Error + 'static)) -> NetworkErrorKind {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            return match io.kind() {
-                std::io::ErrorKind::ConnectionRefused => NetworkErrorKind::Refused,
-                std::io::ErrorKind::ConnectionReset
-                | std::io::ErrorKind::ConnectionAborted
-                | std::io::ErrorKind::BrokenPipe
-                | std::io::ErrorKind::UnexpectedEof => NetworkErrorKind::Reset,
-                _ => NetworkErrorKind::Other,
-            };
-        }
-        if let Some(h) = err.downcast_ref::<hyper::Error>() {
-            if h.is_incomplete_message() {
-                return NetworkErrorKind::Reset;
-            }
-        }
-        cur = err.source();
-    }
-    NetworkErrorKind::Other
-}
-
-fn describe(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(err) = cur {
-        s.push_str(": ");
-        s.push_str(&err.to_string());
-        cur = err.source();
-    }
-    s
-}
-
 async fn net_task(url: Url, spec: RequestSpec, tx: mpsc::Sender<NetEvent>) {
-    let stream = match TcpStream::connect((url.host.as_str(), url.port)).await {
-        Ok(s) => s,
-        Err(e) => {
-            let kind = if e.kind() == std::io::ErrorKind::ConnectionRefused {
-                NetworkErrorKind::Refused
-            } else {
-                NetworkErrorKind::Other
-            };
-            let _ = tx
-                .send(NetEvent::Error(kind, format!("connect: {e}")))
-                .await;
-            return;
-        }
-    };
-    let _ = stream.set_nodelay(true);
-    let (mut sender, conn) = match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await
-    {
+    let (mut sender, conn) = match net::connect(&url, &spec.tls).await {
         Ok(x) => x,
         Err(e) => {
-            let _ = tx.send(NetEvent::Error(classify(&e), describe(&e))).await;
+            let _ = tx.send(NetEvent::Error(e.kind, e.message)).await;
             return;
         }
     };
-    let mut builder = hyper::Request::builder()
-        .method(spec.method.as_str())
-        .uri(url.target.as_str());
-    let has = |name: &str| {
-        spec.headers
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case(name))
-    };
-    if !has("host") {
-        builder = builder.header("host", url.authority());
+    let mut headers = spec.headers;
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("accept"))
+    {
+        headers.push((
+            "accept".to_owned(),
+            "text/event-stream, application/x-ndjson, application/json".to_owned(),
+        ));
     }
-    if !has("accept") {
-        builder = builder.header(
-            "accept",
-            "text/event-stream, application/x-ndjson, application/json",
-        );
-    }
-    for (k, v) in &spec.headers {
-        builder = builder.header(k.as_str(), v.as_str());
-    }
-    let req = match builder.body(Full::new(spec.body.clone().unwrap_or_default())) {
+    let req = match net::request(&url, &spec.method, &headers, spec.body.unwrap_or_default()) {
         Ok(r) => r,
         Err(e) => {
             let _ = tx
@@ -239,18 +119,8 @@ async fn net_task(url: Url, spec: RequestSpec, tx: mpsc::Sender<NetEvent>) {
                 return;
             }
         };
-        let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        if tx.send(NetEvent::Head(status, headers)).await.is_err() {
+        let head = NetEvent::Head(resp.status().as_u16(), net::header_pairs(resp.headers()));
+        if tx.send(head).await.is_err() {
             return;
         }
         let mut body = resp.into_body();
@@ -429,61 +299,5 @@ pub(crate) async fn stream(
             _ = &mut sleep, if deadline.is_some() => session.handle_timeout(now()),
             _ = frame.tick(), if want_frame => session.handle_frame(now()),
         }
-    }
-}
-
-/// A plain GET returning the body as JSON (for the harness's control endpoints).
-pub(crate) async fn get_json(url: &str) -> Result<serde_json::Value, String> {
-    let u = Url::parse(url)?;
-    let stream = TcpStream::connect((u.host.as_str(), u.port))
-        .await
-        .map_err(|e| format!("connect {url}: {e}"))?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| describe(&e))?;
-    let conn = tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    let req = hyper::Request::builder()
-        .method("GET")
-        .uri(u.target.as_str())
-        .header("host", u.authority())
-        .body(Full::new(Bytes::new()))
-        .map_err(|e| e.to_string())?;
-    let resp = sender.send_request(req).await.map_err(|e| describe(&e))?;
-    let status = resp.status().as_u16();
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| describe(&e))?
-        .to_bytes();
-    conn.abort();
-    if status != 200 {
-        return Err(format!(
-            "GET {url}: {status} {}",
-            String::from_utf8_lossy(&body)
-        ));
-    }
-    serde_json::from_slice(&body).map_err(|e| format!("GET {url}: {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_parse() {
-        let u = Url::parse("http://127.0.0.1:8080/v1/chat/completions?x=1").unwrap();
-        assert_eq!(
-            (u.host.as_str(), u.port, u.target.as_str()),
-            ("127.0.0.1", 8080, "/v1/chat/completions?x=1")
-        );
-        let u = Url::parse("http://localhost").unwrap();
-        assert_eq!((u.port, u.target.as_str()), (80, "/"));
-        let u = Url::parse("http://[::1]:9/a").unwrap();
-        assert_eq!((u.host.as_str(), u.port), ("::1", 9));
-        assert!(Url::parse("https://api.openai.com/v1").is_err());
-        assert!(Url::parse("ftp://x").is_err());
     }
 }

@@ -7,6 +7,7 @@ mod cli_decode;
 mod cli_parse;
 mod client;
 mod faults;
+mod net;
 mod plan;
 mod probe;
 mod proxy;

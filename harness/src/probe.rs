@@ -12,11 +12,14 @@ use streamguard::{Config, FlushMode, Output, Protocol};
 use tokio::runtime::Builder;
 
 use crate::client::{self, Options, RequestSpec};
+use crate::net::TlsArgs;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The endpoint (`http://` only: the native client has no TLS stack).
+    /// The endpoint, `http://` or `https://` (HTTP/1.1 only).
     pub url: String,
+    #[command(flatten)]
+    pub tls: TlsArgs,
     /// openai | openai-responses | anthropic | ollama | sse | auto
     #[arg(long, default_value = "auto")]
     pub protocol: String,
@@ -67,6 +70,13 @@ pub fn main(args: Args) -> ExitCode {
     };
     let flush = match parse_flush(&args.flush) {
         Ok(f) => f,
+        Err(e) => {
+            eprintln!("probe: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let tls = match args.tls.tls() {
+        Ok(t) => t,
         Err(e) => {
             eprintln!("probe: {e}");
             return ExitCode::from(2);
@@ -125,6 +135,7 @@ pub fn main(args: Args) -> ExitCode {
         method,
         headers,
         body,
+        tls,
     };
     let Some(rt) = crate::runtime("probe", &mut Builder::new_current_thread()) else {
         return ExitCode::from(2);

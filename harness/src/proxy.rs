@@ -11,7 +11,8 @@
 //! - The client's close closes the upstream connection.
 //! - Responses say `Connection: close` and end when the body ends (the harness's default
 //!   framing), with CORS headers, so browser pages on other origins can use the proxy.
-//! - The upstream must be `http://` (no TLS stack in the harness).
+//! - The upstream may be `http://` or `https://` (TLS through [`crate::net`]: Mozilla's roots
+//!   plus `--ca-file`; HTTP/1.1 only).
 use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -23,8 +24,8 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Builder;
 
-use crate::client::Url;
 use crate::faults::FaultConfig;
+use crate::net::{Tls, TlsArgs, Url};
 use crate::plan::{Action, Plan};
 use crate::server::http;
 
@@ -37,9 +38,11 @@ use split::{Mode, Splitter};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The real endpoint, `http://host:port[/prefix]`; request paths are appended.
+    /// The real endpoint, `http[s]://host[:port][/prefix]`; request paths are appended.
     #[arg(long)]
     pub upstream: String,
+    #[command(flatten)]
+    pub tls: TlsArgs,
     /// The address to listen on (the bound URL is the first stdout line).
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: String,
@@ -60,6 +63,7 @@ pub struct Args {
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     pub upstream: Url,
+    pub tls: Tls,
     pub faults: Vec<FaultConfig>,
     pub seed: u64,
     pub log: bool,
@@ -70,6 +74,13 @@ pub fn main(args: Args) -> ExitCode {
         Ok(u) => u,
         Err(e) => {
             eprintln!("proxy: --upstream: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let tls = match args.tls.tls() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("proxy: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -86,6 +97,7 @@ pub fn main(args: Args) -> ExitCode {
     let seed = args.seed.unwrap_or_else(rand::random);
     let config = Arc::new(Config {
         upstream,
+        tls,
         faults,
         seed,
         log: !args.quiet,
@@ -163,7 +175,15 @@ async fn handle(mut stream: TcpStream, config: Arc<Config>, seed: u64, n: u64) {
         target: target.clone(),
         ..config.upstream.clone()
     };
-    let resp = match upstream::send(&url, &req.method, &req.headers, req.body.clone()).await {
+    let resp = match upstream::send(
+        &url,
+        &config.tls,
+        &req.method,
+        &req.headers,
+        req.body.clone(),
+    )
+    .await
+    {
         Ok(r) => r,
         Err(e) => {
             if config.log {

@@ -19,7 +19,7 @@ use streamguard::{Config, Millis, NetworkError, NetworkErrorKind, Output, Sessio
 use tokio::runtime::Builder;
 use tokio::time::Instant;
 
-use crate::client::Url;
+use crate::net::{Tls, TlsArgs, Url};
 use crate::plan::Tag;
 use crate::proxy::split::{Mode, Splitter};
 use crate::proxy::upstream;
@@ -27,9 +27,11 @@ use crate::scenario::Scenario;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The full URL to request (`http://host:port/path?query`).
+    /// The full URL to request (`http[s]://host[:port]/path?query`).
     #[arg(long)]
     pub upstream: String,
+    #[command(flatten)]
+    pub tls: TlsArgs,
     /// The method (default: POST with a body, GET without).
     #[arg(long)]
     pub method: Option<String>,
@@ -87,6 +89,7 @@ pub fn main(args: Args) -> ExitCode {
 
 async fn run(args: &Args) -> Result<String, String> {
     let url = Url::parse(&args.upstream)?;
+    let tls = args.tls.tls()?;
     let body = match (&args.body, &args.body_file) {
         (Some(b), _) => Some(Bytes::from(b.clone())),
         (None, Some(p)) => Some(Bytes::from(
@@ -114,6 +117,7 @@ async fn run(args: &Args) -> Result<String, String> {
     }
     let rec = capture(
         &url,
+        &tls,
         &method,
         &headers,
         body.unwrap_or_default(),
@@ -159,6 +163,7 @@ async fn run(args: &Args) -> Result<String, String> {
 /// Sends the request and records the response with its timing.
 pub(crate) async fn capture(
     url: &Url,
+    tls: &Tls,
     method: &str,
     headers: &[(String, String)],
     body: Bytes,
@@ -166,9 +171,10 @@ pub(crate) async fn capture(
 ) -> Result<Recording, String> {
     let start = Instant::now();
     let deadline = start + Duration::from_millis(timeout_ms);
-    let mut resp = tokio::time::timeout_at(deadline, upstream::send(url, method, headers, body))
-        .await
-        .map_err(|_| format!("no response head within {timeout_ms} ms"))??;
+    let mut resp =
+        tokio::time::timeout_at(deadline, upstream::send(url, tls, method, headers, body))
+            .await
+            .map_err(|_| format!("no response head within {timeout_ms} ms"))??;
     let head_at = Instant::now();
     let mut rec = Recording {
         status: resp.status,

@@ -16,6 +16,7 @@ use streamguard::{Config, FlushMode, Outcome, Protocol};
 use tokio::runtime::Builder;
 
 use crate::client::{self, Options, Report, RequestSpec};
+use crate::net;
 use crate::scenario::{Scenario, ScenarioSet};
 use crate::server::{Server, ServerConfig};
 
@@ -426,6 +427,7 @@ pub(crate) async fn run_one(base: &str, sc: &Scenario, v: &Variant, nonce: u64) 
         method: "POST".into(),
         headers: vec![("content-type".into(), "application/json".into())],
         body: Some(request_body(sc.client_protocol())),
+        ..RequestSpec::default()
     };
     let report = tokio::time::timeout(
         Duration::from_millis(limit),
@@ -459,7 +461,7 @@ pub(crate) async fn run_one(base: &str, sc: &Scenario, v: &Variant, nonce: u64) 
                     .max(r.outcome.stats.duration_ms)
             })
             .unwrap_or(limit);
-        match client::get_json(&format!(
+        match net::get_json(&format!(
             "{base}/_harness/requests/{id}/wait-closed?timeout_ms=1000"
         ))
         .await
@@ -499,7 +501,7 @@ pub(crate) async fn run_one(base: &str, sc: &Scenario, v: &Variant, nonce: u64) 
     }
     if sc.server {
         if record.is_none() {
-            record = client::get_json(&format!("{base}/_harness/requests/{id}"))
+            record = net::get_json(&format!("{base}/_harness/requests/{id}"))
                 .await
                 .ok();
         }

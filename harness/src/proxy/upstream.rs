@@ -1,13 +1,10 @@
-//! One request to the upstream over hyper's HTTP/1 client, shared by `proxy` and `record`.
+//! One request to the upstream (through [`crate::net`], the harness's one connector), shared
+//! by `proxy` and `record`.
 
 use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
-use tokio::task::JoinHandle;
 
-use crate::client::Url;
+pub(crate) use crate::net::Response;
+use crate::net::{self, Tls, Url};
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) and the ones the proxy recomputes: never forwarded.
 pub(crate) fn is_hop_by_hop(name: &str) -> bool {
@@ -28,90 +25,25 @@ pub(crate) fn is_hop_by_hop(name: &str) -> bool {
     .any(|h| name.eq_ignore_ascii_case(h))
 }
 
-/// The upstream's response: head, then a streaming body. Dropping it closes the connection.
-pub(crate) struct Response {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Incoming,
-    conn: JoinHandle<()>,
-}
-
-impl Drop for Response {
-    fn drop(&mut self) {
-        self.conn.abort();
-    }
-}
-
-impl Response {
-    /// The first header with this name.
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Sends one request. `headers` are forwarded as given (minus hop-by-hop ones); `Host` is the
-/// upstream's, and `Accept-Encoding` is dropped so that the body arrives uncompressed (faults
-/// work on SSE bytes).
+/// Sends one request (over TLS for an https upstream). `headers` are forwarded as given minus
+/// the hop-by-hop ones; `Host` is the upstream's, and `Accept-Encoding` is dropped so that the
+/// body arrives uncompressed (faults work on SSE bytes).
 pub(crate) async fn send(
     url: &Url,
+    tls: &Tls,
     method: &str,
     headers: &[(String, String)],
     body: Bytes,
 ) -> Result<Response, String> {
-    let authority = if url.host.contains(':') {
-        format!("[{}]:{}", url.host, url.port)
-    } else {
-        format!("{}:{}", url.host, url.port)
-    };
-    let tcp = TcpStream::connect(&authority)
-        .await
-        .map_err(|e| format!("connect {authority}: {e}"))?;
-    let _ = tcp.set_nodelay(true);
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-        .await
-        .map_err(|e| format!("handshake {authority}: {e}"))?;
-    let conn = tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    let method = hyper::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
-    let mut req = hyper::Request::builder()
-        .method(method)
-        .uri(url.target.as_str())
-        .header("host", authority.as_str());
-    for (k, v) in headers {
-        if is_hop_by_hop(k) || k.eq_ignore_ascii_case("accept-encoding") {
-            continue;
-        }
-        req = req.header(k.as_str(), v.as_str());
-    }
-    let req = req.body(Full::new(body)).map_err(|e| e.to_string())?;
-    let resp = match sender.send_request(req).await {
-        Ok(r) => r,
-        Err(e) => {
-            conn.abort();
-            return Err(format!("upstream {authority}: {e}"));
-        }
-    };
-    let status = resp.status().as_u16();
-    let headers = resp
-        .headers()
+    let headers: Vec<(String, String)> = headers
         .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
+        .filter(|(k, _)| !is_hop_by_hop(k) && !k.eq_ignore_ascii_case("accept-encoding"))
+        .cloned()
         .collect();
-    Ok(Response {
-        status,
-        headers,
-        body: resp.into_body(),
-        conn,
-    })
+    let req = net::request(url, method, &headers, body)?;
+    net::send(url, tls, req)
+        .await
+        .map_err(|e| format!("upstream {}", e.message))
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters and `keep`.

@@ -12,6 +12,7 @@ use tokio::net::TcpStream;
 use super::{Server, ServerConfig};
 use crate::client::{self, Options, RequestSpec};
 use crate::faults::FaultConfig;
+use crate::net;
 use crate::plan::body_len;
 
 async fn server() -> Server {
@@ -272,7 +273,7 @@ async fn routes_pick_their_default_scenario() {
 async fn control_api_lists_scenarios_and_requests() {
     let server = server().await;
     let base = server.url();
-    let list = client::get_json(&format!("{base}/_harness/scenarios"))
+    let list = net::get_json(&format!("{base}/_harness/scenarios"))
         .await
         .unwrap();
     let list = list.as_array().unwrap();
@@ -282,20 +283,20 @@ async fn control_api_lists_scenarios_and_requests() {
     assert_eq!(stall["expect"]["phase"], "idle");
     assert_eq!(stall["expect"]["text"], "Hello, stalled world");
     assert_eq!(stall["expect"]["serverSeesClose"], true);
-    let faults = client::get_json(&format!("{base}/_harness/faults"))
+    let faults = net::get_json(&format!("{base}/_harness/faults"))
         .await
         .unwrap();
     assert_eq!(
         faults.as_array().unwrap().len(),
         crate::faults::REGISTRY.len()
     );
-    assert!(client::get_json(&format!("{base}/_harness/requests/none"))
+    assert!(net::get_json(&format!("{base}/_harness/requests/none"))
         .await
         .is_err());
     // wait-closed long-polls until the client's close.
     let s = send(&server, "GET", "/scenarios/no_response?request_id=wc", "").await;
     let url = format!("{base}/_harness/requests/wc/wait-closed?timeout_ms=5000");
-    let waiter = tokio::spawn(async move { client::get_json(&url).await });
+    let waiter = tokio::spawn(async move { net::get_json(&url).await });
     tokio::time::sleep(Duration::from_millis(300)).await;
     drop(s);
     let rec = waiter.await.unwrap().unwrap();
@@ -351,8 +352,7 @@ async fn the_client_stalls_on_the_virtual_clock_and_closes() {
     let spec = RequestSpec {
         url: format!("{base}/scenarios/stall_mid?request_id=vc"),
         method: "POST".into(),
-        headers: vec![],
-        body: None,
+        ..RequestSpec::default()
     };
     let report = client::stream(spec, Options::new(crate::run::client_config(&sc)), |_| {}).await;
     let o = &report.outcome;
