@@ -27,6 +27,8 @@ use tokio::task::JoinHandle;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
+use crate::server::http::find_header;
+
 /// A parsed `http://` or `https://` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Url {
@@ -192,6 +194,25 @@ impl TlsArgs {
     }
 }
 
+/// `--upstream URL` and `--ca-file`, shared by `proxy` and `record`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct UpstreamArgs {
+    /// The real endpoint, `http://` or `https://`: for `proxy` scheme, host, port and an
+    /// optional path prefix (request paths are appended); for `record` the full URL.
+    #[arg(long = "upstream", value_name = "URL")]
+    pub url: String,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+impl UpstreamArgs {
+    /// The parsed URL and the TLS settings.
+    pub(crate) fn open(&self) -> Result<(Url, Tls), String> {
+        let url = Url::parse(&self.url).map_err(|e| format!("--upstream: {e}"))?;
+        Ok((url, self.tls.tls()?))
+    }
+}
+
 /// The byte stream under hyper: TCP, or TLS over TCP.
 pub(crate) trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
@@ -324,10 +345,7 @@ impl Drop for Response {
 impl Response {
     /// The first header with this name.
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        find_header(&self.headers, name)
     }
 }
 

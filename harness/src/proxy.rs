@@ -25,7 +25,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Builder;
 
 use crate::faults::FaultConfig;
-use crate::net::{Tls, TlsArgs, Url};
+use crate::net::{Tls, UpstreamArgs, Url};
 use crate::plan::{Action, Plan};
 use crate::server::http;
 
@@ -38,11 +38,8 @@ use split::{Mode, Splitter};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The real endpoint, `http[s]://host[:port][/prefix]`; request paths are appended.
-    #[arg(long)]
-    pub upstream: String,
     #[command(flatten)]
-    pub tls: TlsArgs,
+    pub upstream: UpstreamArgs,
     /// The address to listen on (the bound URL is the first stdout line).
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: String,
@@ -70,15 +67,8 @@ pub(crate) struct Config {
 }
 
 pub fn main(args: Args) -> ExitCode {
-    let upstream = match Url::parse(&args.upstream) {
-        Ok(u) => u,
-        Err(e) => {
-            eprintln!("proxy: --upstream: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let tls = match args.tls.tls() {
-        Ok(t) => t,
+    let (upstream, tls) = match args.upstream.open() {
+        Ok(x) => x,
         Err(e) => {
             eprintln!("proxy: {e}");
             return ExitCode::FAILURE;
@@ -126,7 +116,7 @@ pub fn main(args: Args) -> ExitCode {
         let names: Vec<&str> = config.faults.iter().map(FaultConfig::name).collect();
         eprintln!(
             "proxy: -> {} faults {:?}, seed {seed} (replay with --seed {seed})",
-            args.upstream, names
+            args.upstream.url, names
         );
         tokio::select! {
             _ = accept_loop(listener, config) => {}

@@ -19,19 +19,17 @@ use streamguard::{Config, Millis, NetworkError, NetworkErrorKind, Output, Sessio
 use tokio::runtime::Builder;
 use tokio::time::Instant;
 
-use crate::net::{Tls, TlsArgs, Url};
+use crate::net::{Tls, UpstreamArgs, Url};
 use crate::plan::Tag;
 use crate::proxy::split::{Mode, Splitter};
 use crate::proxy::upstream;
 use crate::scenario::Scenario;
+use crate::server::http::find_header;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The full URL to request (`http[s]://host[:port]/path?query`).
-    #[arg(long)]
-    pub upstream: String,
     #[command(flatten)]
-    pub tls: TlsArgs,
+    pub upstream: UpstreamArgs,
     /// The method (default: POST with a body, GET without).
     #[arg(long)]
     pub method: Option<String>,
@@ -88,8 +86,7 @@ pub fn main(args: Args) -> ExitCode {
 }
 
 async fn run(args: &Args) -> Result<String, String> {
-    let url = Url::parse(&args.upstream)?;
-    let tls = args.tls.tls()?;
+    let (url, tls) = args.upstream.open()?;
     let body = match (&args.body, &args.body_file) {
         (Some(b), _) => Some(Bytes::from(b.clone())),
         (None, Some(p)) => Some(Bytes::from(
@@ -137,7 +134,7 @@ async fn run(args: &Args) -> Result<String, String> {
         .protocol
         .clone()
         .unwrap_or_else(|| guess_protocol(&rec, &url.target).to_owned());
-    let value = scenario_value(&rec, &name, &protocol, &args.upstream)?;
+    let value = scenario_value(&rec, &name, &protocol, &args.upstream.url)?;
     let json_out = args.out.extension().and_then(|e| e.to_str()) == Some("json");
     let text = if json_out {
         serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?
@@ -150,7 +147,7 @@ async fn run(args: &Args) -> Result<String, String> {
     let bytes: usize = rec.chunks.iter().map(|(_, b)| b.len()).sum();
     Ok(format!(
         "record: {} -> {} ({} {}, {bytes} body bytes in {} reads, ended with {}; expect {})",
-        args.upstream,
+        args.upstream.url,
         args.out.display(),
         rec.status,
         protocol,
@@ -216,15 +213,8 @@ fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
 }
 
-fn header<'a>(rec: &'a Recording, name: &str) -> Option<&'a str> {
-    rec.headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 fn guess_protocol(rec: &Recording, path: &str) -> &'static str {
-    let ct = header(rec, "content-type")
+    let ct = find_header(&rec.headers, "content-type")
         .unwrap_or("")
         .to_ascii_lowercase();
     if ct.contains("ndjson") || path.starts_with("/api/") {
@@ -262,7 +252,7 @@ pub(crate) fn scenario_value(
     // A read made of whole events becomes one tagged send per event (so SSE-aware faults such
     // as drop_terminator and stall_after work on the replay); any other read stays one raw send.
     // Either way the bytes and the gaps are the recorded ones.
-    let mode = match Mode::from_content_type(header(rec, "content-type")) {
+    let mode = match Mode::from_content_type(find_header(&rec.headers, "content-type")) {
         Mode::Raw if protocol == "ollama" => Mode::Ndjson,
         Mode::Raw => Mode::Raw,
         m => m,

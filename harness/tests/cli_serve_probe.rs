@@ -3,7 +3,7 @@
 //! with `N passed, M failed`.
 
 mod support;
-use support::{fetch, harness, probe, serve, temp_dir};
+use support::{fetch, harness, probe, probe_chat, serve, temp_dir};
 
 /// A plain blocking GET (the server closes after every response).
 fn get(url: &str, path: &str) -> String {
@@ -45,15 +45,8 @@ fn serve_prints_the_url_first_and_answers() {
 #[test]
 fn probe_prints_the_outcome_json_last() {
     let s = serve(&[]);
-    let ok = probe(&[
-        &format!("{}/v1/chat/completions", s.url),
-        "--protocol",
-        "openai",
-        "--body",
-        "{\"stream\":true}",
-        "--header",
-        "x-streamguard-scenario:finish_no_done",
-    ]);
+    let url = format!("{}/v1/chat/completions", s.url);
+    let ok = probe_chat(&url, "finish_no_done", &[]);
     assert_eq!(ok["outcome"], "complete", "{ok}");
     assert_eq!(ok["finishReason"], "stop");
     assert_eq!(ok["text"], "Finished but no done marker");

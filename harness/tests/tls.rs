@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
 
 mod support;
-use support::{body, fetch, harness, probe, record, serve, start, temp_dir, Proc};
+use support::{body, fetch, harness, probe, probe_chat, record, serve, start, temp_dir, Proc};
 
 /// What the front saw of one handshake: the SNI host name and the negotiated ALPN protocol.
 type Hello = (Option<String>, Option<String>);
@@ -156,25 +156,9 @@ const HTTP11: Option<&str> = Some("http/1.1");
 fn probe_over_https_with_the_ca_file_completes_with_the_exact_text() {
     let up = upstream();
     let front = Front::start(&up.url);
-    let args = |url: &str| -> Vec<String> {
-        [
-            url,
-            "--ca-file",
-            front.ca(),
-            "--protocol",
-            "openai",
-            "--body",
-            "{\"stream\":true}",
-            "--header",
-            "x-streamguard-scenario:finish_no_done",
-        ]
-        .map(str::to_owned)
-        .to_vec()
-    };
     for host in ["127.0.0.1", "localhost"] {
         let url = front.url(host, "/v1/chat/completions");
-        let args = args(&url);
-        let ok = probe(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let ok = probe_chat(&url, "finish_no_done", &["--ca-file", front.ca()]);
         assert_eq!(ok["outcome"], "complete", "{host}: {ok}");
         assert_eq!(ok["finishReason"], "stop");
         assert_eq!(ok["text"], "Finished but no done marker");

@@ -14,6 +14,15 @@ const MAX_HEAD: usize = 64 * 1024;
 /// The largest request body accepted.
 const MAX_BODY: usize = 8 * 1024 * 1024;
 
+/// The value of the first header named `name` (case-insensitive), in the harness's header
+/// lists (requests it parses, responses it reads from upstreams, recordings).
+pub(crate) fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
 /// A parsed request.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Request {
@@ -29,10 +38,7 @@ pub(crate) struct Request {
 impl Request {
     /// The first header with this name (case-insensitive).
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        find_header(&self.headers, name)
     }
 
     /// The first query parameter with this name.

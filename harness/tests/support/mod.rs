@@ -118,6 +118,16 @@ pub fn record(upstream: &str, out: &Path, extra: &[&str]) {
     assert!(st.success(), "record {upstream} exits 0");
 }
 
+/// `probe` of an OpenAI chat endpoint (`URL/v1/chat/completions`) that the harness answers
+/// with `scenario` (named in the `x-streamguard-scenario` header), with `extra` arguments.
+pub fn probe_chat(url: &str, scenario: &str, extra: &[&str]) -> serde_json::Value {
+    let header = format!("x-streamguard-scenario:{scenario}");
+    let mut args = vec![url, "--protocol", "openai", "--body", "{\"stream\":true}"];
+    args.extend_from_slice(&["--header", &header]);
+    args.extend_from_slice(extra);
+    probe(&args)
+}
+
 /// A new, empty directory under the system's temporary directory.
 pub fn temp_dir(tag: &str) -> PathBuf {
     let nanos = std::time::SystemTime::now()
