@@ -27,9 +27,21 @@ pub const BUFFERED_MIN_DELTAS: u64 = 5;
 /// Counters and timestamps of one request.
 #[derive(Debug, Clone, Default)]
 pub struct Metrics {
+    /// The first attempt's start (times in the stats are relative to it).
+    origin: Millis,
+    /// This attempt's start (gaps and `buffered` are per attempt).
     start: Millis,
     headers_at: Option<Millis>,
     first_byte_at: Option<Millis>,
+    /// This attempt's first byte (for `buffered`).
+    attempt_first_byte_at: Option<Millis>,
+    /// `deltas` when this attempt started (for `buffered`).
+    deltas_before: u64,
+    /// Events and keep-alives of earlier attempts (the decoder counts the current one).
+    events_before: u64,
+    keep_alives_before: u64,
+    /// An earlier attempt looked buffered.
+    buffered_before: bool,
     last_byte_at: Option<Millis>,
     first_content_at: Option<Millis>,
     last_content_at: Option<Millis>,
@@ -44,8 +56,26 @@ impl Metrics {
     /// Metrics for a request sent at `start`.
     pub fn new(start: Millis) -> Self {
         Metrics {
+            origin: start,
             start,
             ..Metrics::default()
+        }
+    }
+
+    /// The metrics of the next attempt of the same stream, started at `now` (see the module
+    /// docs). `events`, `keep_alives` and `body_over` are this attempt's, as for
+    /// [`Metrics::stats`].
+    pub fn resume(&self, now: Millis, events: u64, keep_alives: u64, body_over: bool) -> Self {
+        Metrics {
+            start: now,
+            attempt_first_byte_at: None,
+            last_byte_at: None,
+            last_content_at: None,
+            deltas_before: self.deltas,
+            events_before: self.events_before.saturating_add(events),
+            keep_alives_before: self.keep_alives_before.saturating_add(keep_alives),
+            buffered_before: self.buffered_before || (body_over && self.looks_buffered()),
+            ..self.clone()
         }
     }
 
@@ -62,6 +92,7 @@ impl Metrics {
         let prev = self.last_byte_at.unwrap_or(self.start);
         self.max_byte_gap_ms = self.max_byte_gap_ms.max(now.since(prev));
         self.first_byte_at.get_or_insert(now);
+        self.attempt_first_byte_at.get_or_insert(now);
         self.last_byte_at = Some(now.max(prev));
         self.bytes = self.bytes.saturating_add(n as u64);
     }
@@ -90,14 +121,14 @@ impl Metrics {
         self.bytes
     }
 
-    /// Whether the body so far looks like one buffered burst (see the module docs). Only
-    /// meaningful once the body is over.
+    /// Whether the body so far (of this attempt) looks like one buffered burst (see the module
+    /// docs). Only meaningful once the body is over.
     pub fn looks_buffered(&self) -> bool {
-        match (self.first_byte_at, self.last_byte_at) {
+        match (self.attempt_first_byte_at, self.last_byte_at) {
             (Some(first), Some(last)) => {
                 first.since(self.start) >= BUFFERED_MIN_WAIT_MS
                     && last.since(first) <= BUFFERED_MAX_SPAN_MS
-                    && self.deltas >= BUFFERED_MIN_DELTAS
+                    && self.deltas.saturating_sub(self.deltas_before) >= BUFFERED_MIN_DELTAS
             }
             _ => false,
         }
@@ -106,20 +137,20 @@ impl Metrics {
     /// The stats at `now`. `events` and `keep_alives` come from the decoder; `body_over` says
     /// whether the body ended (EOF or the terminator), which `buffered` needs.
     pub fn stats(&self, now: Millis, events: u64, keep_alives: u64, body_over: bool) -> Stats {
-        let rel = |t: Option<Millis>| t.map(|t| t.since(self.start));
+        let rel = |t: Option<Millis>| t.map(|t| t.since(self.origin));
         Stats {
             headers_ms: rel(self.headers_at),
             ttfb_ms: rel(self.first_byte_at),
             ttft_ms: rel(self.first_content_at),
-            duration_ms: now.since(self.start),
+            duration_ms: now.since(self.origin),
             bytes: self.bytes,
-            events,
-            keep_alives,
+            events: self.events_before.saturating_add(events),
+            keep_alives: self.keep_alives_before.saturating_add(keep_alives),
             deltas: self.deltas,
             flushes: self.flushes,
             max_byte_gap_ms: self.max_byte_gap_ms,
             max_content_gap_ms: self.max_content_gap_ms,
-            buffered: body_over && self.looks_buffered(),
+            buffered: self.buffered_before || (body_over && self.looks_buffered()),
         }
     }
 }
@@ -149,6 +180,31 @@ mod tests {
         assert_eq!(s.max_byte_gap_ms, 400);
         assert_eq!(s.max_content_gap_ms, 350);
         assert_eq!((s.events, s.keep_alives, s.deltas, s.flushes), (7, 2, 2, 1));
+        assert!(!s.buffered);
+    }
+
+    #[test]
+    fn resume_carries_counters_and_keeps_times_from_the_first_attempt() {
+        let mut m = Metrics::new(Millis(1000));
+        m.on_head(Millis(1010));
+        m.on_bytes(Millis(1020), 10);
+        m.on_content(Millis(1020));
+        m.on_flush();
+        let mut r = m.resume(Millis(2000), 3, 1, false);
+        r.on_head(Millis(2010));
+        r.on_bytes(Millis(2100), 5);
+        r.on_content(Millis(2100));
+        let s = r.stats(Millis(2200), 2, 0, true);
+        assert_eq!(
+            (s.headers_ms, s.ttfb_ms, s.ttft_ms),
+            (Some(10), Some(20), Some(20))
+        );
+        assert_eq!(s.duration_ms, 1200);
+        assert_eq!((s.bytes, s.events, s.keep_alives), (15, 5, 1));
+        assert_eq!((s.deltas, s.flushes), (2, 1));
+        // The first read of the new attempt counts from its own request, not the last byte
+        // of the previous one.
+        assert_eq!(s.max_byte_gap_ms, 100);
         assert!(!s.buffered);
     }
 

@@ -12,8 +12,29 @@
 //!  poll_deadline() -> Option<Millis>         the ONE timer the host arms (timers + interval flush)
 //!  wants_frame() -> bool                     request an animation frame (text is pending)
 //!  is_finished() -> bool ; text() -> &str ; stats(now) -> Stats ; last_event_id() ; retry_ms()
+//!  resume_delay(&policy, attempt, &outcome, random) -> Option<u64> ; resume(now) -> Session
 //! ```
 //! After `Output::Finished` nothing else is ever returned and every `handle_*` is a no-op.
+//!
+//! # Resume (raw `sse` GET streams)
+//! A raw SSE stream over GET can be continued in a new connection that sends
+//! `Last-Event-ID: last_event_id()`; a server that honours it sends only the events after
+//! that ID. After `Finished`, [`Session::resume_delay`] says whether and when (the policy's
+//! [`crate::RetryPolicy::resume_delay`], only for [`Protocol::Sse`], and only when the
+//! stream has an event ID or nothing was delivered yet: without an ID the server would start
+//! over and the text would repeat). [`Session::resume`] then builds the next attempt's
+//! session at `now`:
+//! - the reply so far (text, thinking, tool calls, usage) is kept and new deltas append to
+//!   it, so the final outcome carries ALL the text, and the text already flushed is never
+//!   flushed again: the `Output::Text` of all attempts concatenate to the final text;
+//! - the SSE last event ID and the `retry:` value carry over (they persist across
+//!   reconnections, as in `EventSource`);
+//! - the stats are cumulative ([`crate::metrics`], "Resumed streams");
+//! - the four timers start again at `now` (a stall's `elapsed_ms` is this attempt's).
+//!
+//! The host checks the method (GET only: a POST is not idempotent) and sends the header.
+//! A server that ignores `Last-Event-ID` resends events already shown; the session cannot tell
+//! (IDs are opaque), so only enable resume for servers that honour it.
 //!
 //! # How an input is processed
 //! Every `handle_*` first clamps `now` to the latest time seen (a host clock that steps back
@@ -64,6 +85,7 @@ use crate::error::{Error, ErrorCode};
 use crate::head::{self, BodyKind};
 use crate::metrics::Metrics;
 use crate::outcome::{Outcome, Reply, Stats};
+use crate::retry::{nothing_delivered, RetryPolicy};
 use crate::time::Millis;
 use crate::watchdog::{stall_message, Deadlines, Timeouts, Watchdog};
 
@@ -259,6 +281,71 @@ impl Session {
         }
     }
 
+    /// The next attempt of this stream, its request sent at `now` (SSE resume; see the module
+    /// docs). Meant for a finished session; on a running one it continues from the reply so
+    /// far (the host must have closed the connection).
+    pub fn resume(&self, now: Millis) -> Session {
+        let reply = match &self.final_reply {
+            Some(r) => r.clone(),
+            None => self.decoder.reply().clone(),
+        };
+        let content_bytes = reply
+            .tool_calls
+            .iter()
+            .map(|c| {
+                c.arguments.len()
+                    + c.id.as_ref().map_or(0, String::len)
+                    + c.name.as_ref().map_or(0, String::len)
+            })
+            .fold(
+                reply.text.len() + reply.thinking.len(),
+                usize::saturating_add,
+            );
+        let pushed_text = reply.text.len();
+        let saw_finish = reply.finish_reason.is_some();
+        let decoder = StreamDecoder::resumed(
+            self.config.protocol,
+            self.config.max_event_bytes,
+            reply,
+            self.last_event_id(),
+            self.retry_ms(),
+        );
+        let metrics = self.metrics.resume(
+            now,
+            self.decoder.frames(),
+            self.decoder.keep_alives(),
+            self.body_over,
+        );
+        Session {
+            decoder,
+            metrics,
+            content_bytes,
+            pushed_text,
+            saw_finish,
+            ..Session::new(self.config.clone(), now)
+        }
+    }
+
+    /// After `outcome` (this session's), the delay before resuming, or `None`: the policy's
+    /// [`RetryPolicy::resume_delay`] with this stream's `retry:` value, for [`Protocol::Sse`]
+    /// only, and only when [`Session::last_event_id`] is set or nothing was delivered (without
+    /// an ID the server starts over, which would repeat the text). `attempt` is 1-based and
+    /// counts every attempt so far. The host also checks that the request is a GET.
+    pub fn resume_delay(
+        &self,
+        policy: &RetryPolicy,
+        attempt: u32,
+        outcome: &Outcome,
+        random: f64,
+    ) -> Option<u64> {
+        if self.config.protocol != Protocol::Sse
+            || (self.last_event_id().is_empty() && !nothing_delivered(outcome))
+        {
+            return None;
+        }
+        policy.resume_delay(attempt, outcome, self.retry_ms(), random)
+    }
+
     /// The response status and headers arrived. Ignored when called twice or after the
     /// first body byte.
     pub fn handle_response_head(&mut self, now: Millis, status: u16, headers: &[(&str, &str)]) {
@@ -451,12 +538,14 @@ impl Session {
         &self.config
     }
 
-    /// The SSE last event ID (for resume).
+    /// The SSE last event ID to resume from (the `Last-Event-ID` of the next attempt): the ID
+    /// as of the last complete event (blank line), carried over from earlier attempts. An `id`
+    /// of an event the connection lost before its blank line does not count.
     pub fn last_event_id(&self) -> &str {
-        self.decoder.last_event_id()
+        self.decoder.resume_id()
     }
 
-    /// The last `retry:` value.
+    /// The last `retry:` value (carried over from earlier attempts).
     pub fn retry_ms(&self) -> Option<u64> {
         self.decoder.retry_ms()
     }

@@ -18,7 +18,9 @@
 //!   - `reply()`, `frames()` (SSE events dispatched + NDJSON lines), `keep_alives()` (comments +
 //!     provider pings), `protocol()` (the resolved one, `Auto` until decided), `last_event_id()`,
 //!     `retry_ms()` (last `retry:` value seen).
-//!   - Additions: `feed_item(sse::Item)` and `feed_line(&str)` hand in input that is already
+//!   - Additions: `resumed(protocol, max, reply, last_event_id, retry_ms)` continues a stream
+//!     in a new connection (SSE resume), `resume_id()` is the ID to reconnect with;
+//!     `feed_item(sse::Item)` and `feed_line(&str)` hand in input that is already
 //!     framed (an `EventSource`, a test), bypassing the byte framer.
 //!
 //! # End signals and verdicts
@@ -449,6 +451,8 @@ pub struct StreamDecoder {
     tool_pos: BTreeMap<u32, usize>,
     frames: u64,
     retry_ms: Option<u64>,
+    /// The last event ID a resumed stream starts from (seeds every SSE parser created).
+    seed_id: String,
     /// The verdict, once `finish()` ran (later calls repeat it, later input is ignored).
     verdict: Option<Option<Error>>,
 }
@@ -473,17 +477,51 @@ impl StreamDecoder {
             tool_pos: BTreeMap::new(),
             frames: 0,
             retry_ms: None,
+            seed_id: String::new(),
             verdict: None,
         };
         match protocol {
             Protocol::Auto => {}
             Protocol::Ollama => d.use_ndjson(),
             p => {
-                d.framer = Framer::Sse(SseParser::with_max_event_bytes(max_event_bytes));
+                d.framer = Framer::Sse(d.sse_parser());
                 d.decide(p);
             }
         }
         d
+    }
+
+    /// A decoder that continues a stream in a new connection (SSE resume): the reply so far
+    /// is kept (new deltas append to it), the SSE last event ID starts as `last_event_id` and
+    /// the `retry:` value as `retry_ms` (both persist across reconnections, as in
+    /// `EventSource`). Frame counts and event indexes start again at 0.
+    pub fn resumed(
+        protocol: Protocol,
+        max_event_bytes: usize,
+        reply: Reply,
+        last_event_id: &str,
+        retry_ms: Option<u64>,
+    ) -> Self {
+        let mut d = StreamDecoder::new(protocol, max_event_bytes);
+        d.seed_id = last_event_id.to_owned();
+        if let Framer::Sse(_) = d.framer {
+            d.framer = Framer::Sse(d.sse_parser());
+        }
+        d.retry_ms = retry_ms;
+        d.out.finish_seen = reply.finish_reason.is_some();
+        for (pos, call) in reply.tool_calls.iter().enumerate() {
+            d.tool_pos.entry(call.index).or_insert(pos);
+        }
+        d.reply = reply;
+        d
+    }
+
+    fn sse_parser(&self) -> SseParser {
+        if self.seed_id.is_empty() {
+            SseParser::with_max_event_bytes(self.max_event_bytes)
+        } else {
+            SseParser::with_last_event_id(self.max_event_bytes, &self.seed_id)
+        }
     }
 
     /// The response Content-Type (for `auto`; ignored once the framing is decided).
@@ -502,9 +540,7 @@ impl StreamDecoder {
             .to_ascii_lowercase();
         match mime.as_str() {
             "application/x-ndjson" | "application/ndjson" => self.use_ndjson(),
-            "text/event-stream" => {
-                self.framer = Framer::Sse(SseParser::with_max_event_bytes(self.max_event_bytes));
-            }
+            "text/event-stream" => self.framer = Framer::Sse(self.sse_parser()),
             _ => {}
         }
     }
@@ -551,8 +587,7 @@ impl StreamDecoder {
                 if bytes.get(at) == Some(&b'{') {
                     self.use_ndjson();
                 } else {
-                    self.framer =
-                        Framer::Sse(SseParser::with_max_event_bytes(self.max_event_bytes));
+                    self.framer = Framer::Sse(self.sse_parser());
                 }
                 self.feed(&skipped);
                 self.feed(bytes);
@@ -823,11 +858,20 @@ impl StreamDecoder {
         self.resolved
     }
 
-    /// The SSE last event ID.
+    /// The SSE last event ID buffer.
     pub fn last_event_id(&self) -> &str {
         match &self.framer {
             Framer::Sse(p) => p.last_event_id(),
             _ => "",
+        }
+    }
+
+    /// The SSE last event ID as of the last blank line: what a reconnect sends as
+    /// `Last-Event-ID` (see [`SseParser::resume_id`]). Before any SSE framing: the seed.
+    pub fn resume_id(&self) -> &str {
+        match &self.framer {
+            Framer::Sse(p) => p.resume_id(),
+            _ => &self.seed_id,
         }
     }
 

@@ -17,6 +17,10 @@ pub(crate) struct EventBuilder {
     /// "last event ID buffer". Persists across events (also when set in a block that
     /// dispatches nothing) until an `id` field sets it again.
     last_event_id: String,
+    /// The event source's "last event ID string": the buffer as of the last blank line
+    /// (dispatch step 1). Exists for resume: an `id` of an event cut off before its blank line
+    /// is in the buffer but not here, so a reconnect does not skip that event.
+    dispatched_id: String,
     /// A non-comment line was seen since the last blank line: the block is pending. Exists for
     /// `finish()`, which reports a last event that never got its blank line.
     pending_fields: bool,
@@ -32,6 +36,7 @@ impl EventBuilder {
             data: String::new(),
             event_type: String::new(),
             last_event_id: String::new(),
+            dispatched_id: String::new(),
             pending_fields: false,
             dropping: false,
         }
@@ -39,6 +44,19 @@ impl EventBuilder {
 
     pub(crate) fn last_event_id(&self) -> &str {
         &self.last_event_id
+    }
+
+    pub(crate) fn dispatched_id(&self) -> &str {
+        &self.dispatched_id
+    }
+
+    /// Seeds the last event ID (buffer and string) of a reconnection: "the last event ID
+    /// string of the event source" persists across reconnections.
+    pub(crate) fn seed_last_event_id(&mut self, id: &str) {
+        self.last_event_id.clear();
+        self.last_event_id.push_str(id);
+        self.dispatched_id.clear();
+        self.dispatched_id.push_str(id);
     }
 
     pub(crate) fn has_pending_fields(&self) -> bool {
@@ -169,6 +187,9 @@ impl EventBuilder {
     fn dispatch(&mut self, out: &mut VecDeque<Result<Item, FrameError>>) {
         // "1. Set the last event ID string of the event source to the value of the last event
         // ID buffer." -- the buffer itself persists, see `last_event_id`.
+        if self.dispatched_id != self.last_event_id {
+            self.dispatched_id.clone_from(&self.last_event_id);
+        }
         // "2. If the data buffer is an empty string, set the data buffer and the event type
         // buffer to the empty string and return."
         if self.data.is_empty() {

@@ -9,6 +9,9 @@
 //!   blank line is NOT dispatched, per spec) but reports it in `Eof::unterminated`.
 //! - `bytes_examined(&self) -> u64`: bytes the line search looked at (linear-time proof).
 //! - `last_event_id(&self) -> &str`: the current last event ID buffer.
+//! - Additions (resume): `with_last_event_id(max, id)` seeds a reconnection's last event ID;
+//!   `resume_id()` is the last event ID *string* (as of the last blank line), what a
+//!   reconnect sends as `Last-Event-ID`.
 //!
 //! Two stages: `lines` splits raw bytes into lines (CRLF, LF, lone CR; a CR at the end of a
 //! chunk and an LF at the start of the next are one line end), `event` turns lines into
@@ -127,6 +130,15 @@ impl SseParser {
         }
     }
 
+    /// A parser for a reconnection: the last event ID (buffer and string) starts as `id`, the
+    /// one the previous connection ended with ("the last event ID string of the event
+    /// source" persists across reconnections).
+    pub fn with_last_event_id(max: usize, id: &str) -> Self {
+        let mut p = Self::with_max_event_bytes(max);
+        p.events.seed_last_event_id(id);
+        p
+    }
+
     /// Hands in the next chunk. Never fails; results are taken with [`Self::next_event`].
     pub fn feed(&mut self, bytes: &[u8]) {
         if self.finished.is_some() {
@@ -205,6 +217,14 @@ impl SseParser {
     /// The last event ID buffer.
     pub fn last_event_id(&self) -> &str {
         self.events.last_event_id()
+    }
+
+    /// The event source's last event ID *string*: the buffer as it was at the last blank line
+    /// (spec: "dispatch the event", step 1). This is what a reconnect sends as
+    /// `Last-Event-ID`: an `id` line of an event the connection lost before its blank line is
+    /// in the buffer, not here, so resuming from here cannot skip that event.
+    pub fn resume_id(&self) -> &str {
+        self.events.dispatched_id()
     }
 }
 
