@@ -73,6 +73,10 @@ pub(crate) enum Step {
         per_write: usize,
         #[serde(default)]
         eol: Eol,
+        /// Each event carries `id: N`, counting from this (SSE wires). Under `resume`, a
+        /// request with `Last-Event-ID: M` skips the tokens whose id is <= M.
+        #[serde(default)]
+        first_id: Option<u64>,
     },
     /// One event whose text is `unit` repeated to `bytes` bytes.
     BigToken { unit: String, bytes: usize },
@@ -250,6 +254,13 @@ pub(crate) struct Expect {
     /// `stats.events`: SSE events / NDJSON lines decoded (identical at every chunking).
     #[serde(default)]
     pub events: Option<u64>,
+    /// Resume: the client's last request carried this `Last-Event-ID` (asked of the registry).
+    #[serde(default)]
+    pub reconnect_last_event_id: Option<String>,
+    /// Resume: the reconnect came at least this many ms after the server ended the previous
+    /// connection (the stream's `retry:` value).
+    #[serde(default)]
+    pub reconnect_min_gap_ms: Option<u64>,
 }
 
 /// How `run` drives the client for this scenario.
@@ -273,6 +284,12 @@ pub(crate) struct ClientSpec {
     /// Emulate animation frames (default true; false models a hidden page: no frames at all).
     #[serde(default)]
     pub frames: Option<bool>,
+    /// SSE resume on (the JS `retry: { resume: true }`); the request is a GET.
+    #[serde(default)]
+    pub resume: bool,
+    /// Attempts in all (the JS `retry.maxAttempts`); default 1 (no retry).
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
 }
 
 /// Which chunkings `run` applies.
@@ -320,6 +337,11 @@ pub(crate) struct Scenario {
     /// The scenario's seed (overridden by `?seed=`).
     #[serde(default)]
     pub seed: Option<u64>,
+    /// Honour `Last-Event-ID`: a request that carries it gets only the tokens whose `id` is
+    /// greater (see `first_id`), and the scenario's own `faults` (the mid-stream failure)
+    /// apply only to a request without it. Request faults (`?fault=`) apply to both.
+    #[serde(default)]
+    pub resume: bool,
     #[serde(default)]
     pub steps: Vec<Step>,
     /// Faults applied to this scenario's plan, in order, before any request fault.
@@ -418,6 +440,11 @@ impl Scenario {
                 Step::Keepalive { every_ms, .. } if *every_ms == 0 => {
                     return Err(format!("{}: keepalive every_ms must be > 0", self.name));
                 }
+                Step::Tokens {
+                    first_id: Some(_), ..
+                } if self.wire() == Some(Wire::Ollama) => {
+                    return Err(format!("{}: first_id needs an SSE protocol", self.name));
+                }
                 _ => {}
             }
         }
@@ -450,6 +477,11 @@ impl Scenario {
 
     /// Compiles the steps to a wire plan (scenario faults not applied yet).
     pub(crate) fn compile(&self, rng: &mut SmallRng) -> Plan {
+        self.compile_after(rng, None)
+    }
+
+    /// Compiles the steps, leaving out the tokens whose `id` is at most `after` (resume).
+    fn compile_after(&self, rng: &mut SmallRng, after: Option<u64>) -> Plan {
         let wire = self.wire().unwrap_or(Wire::OpenAi);
         let mut gen = Generator::new(wire);
         let mut plan = Vec::new();
@@ -475,18 +507,30 @@ impl Scenario {
                     gap_ms,
                     per_write,
                     eol,
+                    first_id,
                 } => {
                     let mut list = tokens.clone();
                     if let Some(t) = text {
                         list.extend(split_words(t));
                     }
+                    let ids = (0..list.len() as u64).map(|i| first_id.map(|f| f + i));
+                    let list: Vec<(Option<u64>, String)> = ids
+                        .zip(list)
+                        .filter(|(id, _)| match (id, after) {
+                            (Some(id), Some(after)) => *id > after,
+                            _ => true,
+                        })
+                        .collect();
                     let per = (*per_write).max(1);
                     for (i, group) in list.chunks(per).enumerate() {
                         if i > 0 && *gap_ms > 0 {
                             plan.push(Action::Wait(*gap_ms));
                         }
                         let mut s = String::new();
-                        for t in group {
+                        for (id, t) in group {
+                            if let Some(id) = id {
+                                s.push_str(&format!("id: {id}\n"));
+                            }
                             s.push_str(&gen.token(t));
                         }
                         write(&mut plan, eol_convert(s, *eol, rng), Tag::Event);
@@ -588,9 +632,28 @@ impl Scenario {
     }
 
     /// The plan with the scenario's own faults applied, then `extra` (request faults).
+    #[cfg(test)]
     pub(crate) fn plan(&self, extra: &[FaultConfig], rng: &mut SmallRng) -> Plan {
-        let plan = self.compile(rng);
-        let plan = crate::faults::apply_all(plan, &self.faults, rng);
+        self.plan_for(extra, rng, None)
+    }
+
+    /// The plan for a request that carried `Last-Event-ID: last_event_id` (`None` or empty:
+    /// it did not). Only a `resume` scenario looks at it: it leaves out the tokens whose id is
+    /// at most the (numeric) ID and its own faults (the mid-stream failure), keeping `extra`.
+    pub(crate) fn plan_for(
+        &self,
+        extra: &[FaultConfig],
+        rng: &mut SmallRng,
+        last_event_id: Option<&str>,
+    ) -> Plan {
+        let resumed = self.resume && last_event_id.is_some_and(|id| !id.is_empty());
+        if !resumed {
+            let plan = self.compile(rng);
+            let plan = crate::faults::apply_all(plan, &self.faults, rng);
+            return crate::faults::apply_all(plan, extra, rng);
+        }
+        let after = last_event_id.and_then(|id| id.trim().parse::<u64>().ok());
+        let plan = self.compile_after(rng, after);
         crate::faults::apply_all(plan, extra, rng)
     }
 
@@ -664,6 +727,8 @@ impl Scenario {
                 "totalTimeoutMs": self.client.total_timeout_ms,
                 "abortAfterDeltas": self.client.abort_after_deltas,
                 "frames": self.client.frames.unwrap_or(true),
+                "resume": self.client.resume,
+                "maxAttempts": self.client.max_attempts,
             },
             "expect": {
                 "outcome": e.outcome.as_ref().map(|o| o.list()),
@@ -687,6 +752,8 @@ impl Scenario {
                 "buffered": e.buffered,
                 "deltas": e.deltas,
                 "events": e.events,
+                "reconnectLastEventId": e.reconnect_last_event_id,
+                "reconnectMinGapMs": e.reconnect_min_gap_ms,
             },
         })
     }
@@ -802,6 +869,7 @@ pub(crate) const BUILTIN: &[(&str, &str)] = &[
         include_str!("../scenarios/responses_ok.toml"),
     ),
     ("chunked_cut", include_str!("../scenarios/chunked_cut.toml")),
+    ("sse_resume", include_str!("../scenarios/sse_resume.toml")),
     (
         "content_length_lie",
         include_str!("../scenarios/content_length_lie.toml"),

@@ -102,7 +102,7 @@ pub(crate) const REGISTRY: &[(&str, &str)] = &[
     ),
     (
         "reset_after",
-        "reset the TCP connection once N body bytes went out",
+        "reset the TCP connection once N body bytes (or N events) went out",
     ),
 ];
 
@@ -193,6 +193,7 @@ impl FaultConfig {
             }),
             "reset_after" => FaultConfig::ResetAfter(ResetAfter {
                 bytes: num("bytes")?,
+                events: None,
             }),
             other => return Err(format!("unknown fault {other:?}")),
         })

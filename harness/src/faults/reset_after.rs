@@ -1,4 +1,4 @@
-//! `reset_after`: reset the TCP connection once N body bytes went out.
+//! `reset_after`: reset the TCP connection once N body bytes (or N events) went out.
 
 use rand::rngs::SmallRng;
 use serde::{Deserialize, Serialize};
@@ -7,16 +7,47 @@ use super::Fault;
 use crate::plan::{Action, Plan, Tag};
 
 /// Config: the body bytes written before the reset (the write that crosses the limit is cut
-/// there). A body shorter than `bytes` is not touched.
+/// there). A body shorter than `bytes` is not touched. With `events` instead, the reset
+/// replaces the write of event N+1 (writes tagged `event`): exactly N whole events go out, and
+/// the waits before event N+1 are kept (the client reads event N before the reset); a body with
+/// at most N events is not touched.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResetAfter {
-    /// Body bytes before the reset.
+    /// Body bytes before the reset (ignored when `events` is set).
+    #[serde(default)]
     pub bytes: u64,
+    /// Events before the reset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<u64>,
+}
+
+impl ResetAfter {
+    fn after_events(n: u64, plan: Plan) -> Plan {
+        let mut out = Vec::with_capacity(plan.len());
+        let mut seen = 0;
+        for a in plan {
+            if let Action::Write {
+                tag: Tag::Event, ..
+            } = a
+            {
+                if seen == n {
+                    out.push(Action::Reset);
+                    return out;
+                }
+                seen += 1;
+            }
+            out.push(a);
+        }
+        out
+    }
 }
 
 impl Fault for ResetAfter {
     fn apply(&self, plan: Plan, _rng: &mut SmallRng) -> Plan {
+        if let Some(n) = self.events {
+            return ResetAfter::after_events(n, plan);
+        }
         let mut out = Vec::with_capacity(plan.len());
         let mut left = self.bytes;
         for a in plan {
@@ -63,12 +94,38 @@ mod tests {
             w("data: 2\n\n", Tag::Event),
             Action::Close,
         ];
-        let out = ResetAfter { bytes: 12 }.apply(plan.clone(), &mut rng());
+        let bytes = |bytes| ResetAfter {
+            bytes,
+            events: None,
+        };
+        let out = bytes(12).apply(plan.clone(), &mut rng());
         assert_eq!(body(&out), b"data: 1\n\ndat".to_vec());
         assert_eq!(out.last(), Some(&Action::Reset));
-        let out = ResetAfter { bytes: 1000 }.apply(plan.clone(), &mut rng());
+        let out = bytes(1000).apply(plan.clone(), &mut rng());
         assert_eq!(out, plan, "a shorter body is untouched");
-        let out = ResetAfter { bytes: 0 }.apply(plan, &mut rng());
+        let out = bytes(0).apply(plan, &mut rng());
         assert_eq!(out, vec![Action::Head, Action::Reset]);
+    }
+
+    #[test]
+    fn resets_in_place_of_event_n_plus_one_keeping_the_wait_before_it() {
+        let plan = vec![
+            Action::Head,
+            w("retry: 100\n\n", Tag::Raw),
+            w("data: 1\n\n", Tag::Event),
+            Action::Wait(5),
+            w("data: 2\n\n", Tag::Event),
+            Action::Close,
+        ];
+        let events = |n| ResetAfter {
+            bytes: 0,
+            events: Some(n),
+        };
+        let out = events(1).apply(plan.clone(), &mut rng());
+        assert_eq!(body(&out), b"retry: 100\n\ndata: 1\n\n".to_vec());
+        assert_eq!(&out[out.len() - 2..], &[Action::Wait(5), Action::Reset]);
+        assert_eq!(events(2).apply(plan.clone(), &mut rng()), plan);
+        let out = events(0).apply(plan, &mut rng());
+        assert_eq!(body(&out), b"retry: 100\n\n".to_vec());
     }
 }

@@ -97,10 +97,22 @@ impl Pipeline {
                     FaultConfig::StallAfter(StallAfter { events: left })
                 }
                 FaultConfig::ResetAfter(r) => {
-                    let n = body_bytes(&plan);
-                    let left = r.bytes.saturating_sub(self.seen[i]);
+                    let (n, limit) = match r.events {
+                        Some(e) => (events(&plan), e),
+                        None => (body_bytes(&plan), r.bytes),
+                    };
+                    let left = limit.saturating_sub(self.seen[i]);
                     self.seen[i] += n;
-                    FaultConfig::ResetAfter(ResetAfter { bytes: left })
+                    FaultConfig::ResetAfter(match r.events {
+                        Some(_) => ResetAfter {
+                            bytes: 0,
+                            events: Some(left),
+                        },
+                        None => ResetAfter {
+                            bytes: left,
+                            events: None,
+                        },
+                    })
                 }
                 FaultConfig::DelayFirstByte(d) => {
                     let writes = plan.iter().any(|a| a.is_body_write());

@@ -281,6 +281,8 @@ async fn serve_scenario(
         .or_else(|| req.header("x-streamguard-request-id"));
     let rec = state.registry.begin(id, &req.method, &req.path);
     *rec.scenario.lock().unwrap_or_else(|e| e.into_inner()) = Some(sc.name.clone());
+    let last_event_id = req.header("last-event-id");
+    *rec.last_event_id.lock().unwrap_or_else(|e| e.into_inner()) = last_event_id.map(str::to_owned);
     let faults = match request_faults(req) {
         Ok(f) => f,
         Err(e) => {
@@ -304,7 +306,7 @@ async fn serve_scenario(
         .map(|f| serde_json::to_string(f).unwrap_or_default())
         .collect();
     let mut rng = SmallRng::seed_from_u64(seed);
-    let plan = sc.plan(&faults, &mut rng);
+    let plan = sc.plan_for(&faults, &mut rng, last_event_id);
     if state.config.log {
         let names: Vec<&str> = faults.iter().map(FaultConfig::name).collect();
         eprintln!(

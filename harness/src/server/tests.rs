@@ -416,3 +416,59 @@ fn content_length_is_the_plan_length_unless_a_lie() {
     assert!(!head.contains("Content-Length"));
     assert!(head.contains("Content-Type: text/event-stream; charset=utf-8\r\n"));
 }
+
+/// A `resume` scenario honours `Last-Event-ID`: without it, events 1..3 then the reset (the
+/// scenario's fault); with `Last-Event-ID: 3`, `retry:`, events 4..6 and a clean close, no
+/// fault. The registry keeps both requests under the one id, with the header and the gap.
+#[tokio::test(start_paused = true)]
+async fn sse_resume_honours_last_event_id() {
+    let server = server().await;
+    let target = "/scenarios/sse_resume?request_id=resume";
+    let mut s = send(&server, "GET", target, "").await;
+    let (bytes, err) = read_all(&mut s).await;
+    assert_eq!(err, Some(std::io::ErrorKind::ConnectionReset));
+    let (_, body) = split_head(&bytes);
+    let body = String::from_utf8(body).unwrap();
+    assert!(
+        body.starts_with("retry: 100\n\nid: 1\ndata: Resumed\n\n"),
+        "{body}"
+    );
+    assert!(body.ends_with("id: 3\ndata:  the\n\n"), "{body}");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut s = send(&server, "GET", target, "Last-Event-ID: 3\r\n").await;
+    let (bytes, err) = read_all(&mut s).await;
+    assert_eq!(err, None);
+    let (_, body) = split_head(&bytes);
+    assert_eq!(
+        String::from_utf8(body).unwrap(),
+        "retry: 100\n\nid: 4\ndata:  last\n\nid: 5\ndata:  event\n\nid: 6\ndata:  ID\n\n"
+    );
+    let rec = server.registry().get("resume").unwrap().to_json();
+    assert_eq!(rec["lastEventId"], "3");
+    assert_eq!(rec["earlier"][0]["lastEventId"], Value::Null);
+    assert_eq!(rec["earlier"][0]["serverEnd"], "reset");
+    assert!(rec["gapAfterPreviousMs"].as_u64().unwrap() >= 100, "{rec}");
+    server.shutdown().await;
+}
+
+/// A cross-origin GET with `Last-Event-ID` is not simple: the preflight must allow it.
+#[tokio::test]
+async fn preflight_allows_last_event_id() {
+    let server = server().await;
+    let mut s = send(
+        &server,
+        "OPTIONS",
+        "/scenarios/sse_resume",
+        "Origin: http://127.0.0.1:1\r\nAccess-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: last-event-id\r\n",
+    )
+    .await;
+    let (bytes, _) = read_all(&mut s).await;
+    let head = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 204"), "{head}");
+    assert!(
+        head.contains("access-control-allow-headers: last-event-id\r\n"),
+        "{head}"
+    );
+    assert!(head.contains("access-control-allow-methods: get, post, options\r\n"));
+    server.shutdown().await;
+}
