@@ -7,6 +7,11 @@
 //! 16 ms tick while `wants_frame()`. `AbortRequest`, a caller abort and `Finished` all drop the
 //! connection at once (the network task is aborted and awaited, so the socket is closed before
 //! the loop goes on): the server sees the close.
+//!
+//! Retries and SSE resume follow `Options::retry` as in the browser layer: between attempts
+//! the loop waits the policy's delay (a caller abort ends the wait with `aborted`), then sends
+//! the request again, for a resume with `Last-Event-ID` and the same session continued
+//! (`Session::resume`), so the flushes of all attempts concatenate to the final text.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,7 +19,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use streamguard::{Config, Millis, NetworkError, NetworkErrorKind, Outcome, Output, Session};
+use streamguard::{
+    Config, Millis, NetworkError, NetworkErrorKind, Outcome, Output, RetryPolicy, Session,
+};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -45,6 +52,8 @@ pub(crate) struct Options {
     pub abort_after_deltas: Option<u64>,
     /// The caller's abort signal.
     pub abort: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    /// Retries and SSE resume (off by default).
+    pub retry: RetryPolicy,
 }
 
 impl Options {
@@ -54,6 +63,7 @@ impl Options {
             frames: true,
             abort_after_deltas: None,
             abort: None,
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -72,6 +82,8 @@ pub(crate) struct Report {
     pub status: Option<u16>,
     /// Outputs the session produced after `Finished` (must be 0).
     pub after_finish: u64,
+    /// Every attempt, in order (one unless the policy retried or resumed).
+    pub attempts: Vec<Attempt>,
 }
 
 enum NetEvent {
@@ -182,8 +194,24 @@ async fn maybe<F: Future<Output = ()> + ?Sized>(f: Option<&mut Pin<Box<F>>>) {
     }
 }
 
-/// Streams one request through a session. `on_output` sees every output as it is produced
-/// (progress printing); the loop itself collects the report.
+/// One attempt's record (`Report::attempts`).
+#[derive(Debug, Clone)]
+pub(crate) struct Attempt {
+    /// The `Last-Event-ID` it sent (SSE resume), if any.
+    pub last_event_id: Option<String>,
+    /// When it was sent and when it finished, ms from the first request.
+    pub started_ms: u64,
+    pub finished_ms: u64,
+    /// Its outcome's code.
+    pub outcome: &'static str,
+}
+
+/// Streams one request through a session, with the retries and SSE resumes the policy
+/// (`opts.retry`) allows, exactly as the browser layer does: a retry (`RetryPolicy::decide`,
+/// before any content) starts a new session; a resume (`Session::resume_delay`: raw `sse`, GET
+/// only) continues the session with `Last-Event-ID`. The waits between attempts end at once
+/// when the caller aborts. `on_output` sees every output as it is produced (progress
+/// printing); the loop itself collects the report.
 pub(crate) async fn stream(
     spec: RequestSpec,
     mut opts: Options,
@@ -199,7 +227,93 @@ pub(crate) async fn stream(
         abort_requests: 0,
         status: None,
         after_finish: 0,
+        attempts: Vec::new(),
     };
+    let mut aborted = false;
+    let resumable = opts.retry.resume && spec.method.eq_ignore_ascii_case("GET");
+    let mut last_event_id: Option<String> = None;
+    loop {
+        let started_ms = now().0;
+        let mut this = spec.clone();
+        if let Some(id) = &last_event_id {
+            this.headers
+                .retain(|(k, _)| !k.eq_ignore_ascii_case("last-event-id"));
+            this.headers.push(("last-event-id".to_owned(), id.clone()));
+        }
+        let outcome = attempt(
+            this,
+            &mut session,
+            &mut opts,
+            &mut aborted,
+            &mut report,
+            &mut on_output,
+            t0,
+        )
+        .await;
+        let n = report.attempts.len() as u32 + 1;
+        report.attempts.push(Attempt {
+            last_event_id: last_event_id.clone(),
+            started_ms,
+            finished_ms: now().0,
+            outcome: outcome.outcome.code(),
+        });
+        let random: f64 = rand::random();
+        let resume = match resumable && !aborted {
+            true => session.resume_delay(&opts.retry, n, &outcome, random),
+            false => None,
+        };
+        let retry = match resume.is_none() && !aborted && report.flushes.is_empty() {
+            true => opts.retry.decide(n, &outcome, random),
+            false => None,
+        };
+        let Some(delay) = resume.or(retry) else {
+            report.outcome = outcome;
+            return report;
+        };
+        let wait = tokio::time::sleep(Duration::from_millis(delay));
+        tokio::pin!(wait);
+        let interrupted = tokio::select! {
+            _ = &mut wait => false,
+            _ = maybe(opts.abort.as_mut()), if opts.abort.is_some() => true,
+        };
+        session = match resume {
+            Some(_) => {
+                let id = session.last_event_id();
+                last_event_id = (!id.is_empty()).then(|| id.to_owned());
+                session.resume(now())
+            }
+            None => {
+                last_event_id = None;
+                Session::new(opts.config.clone(), now())
+            }
+        };
+        if interrupted {
+            // Aborted between attempts: `aborted`, with everything received so far.
+            session.handle_abort(now());
+            while let Some(out) = session.poll_output() {
+                on_output(&out);
+                match out {
+                    Output::Text(t) => report.flushes.push(t),
+                    Output::Finished(o) => report.outcome = o,
+                    _ => {}
+                }
+            }
+            return report;
+        }
+    }
+}
+
+/// One attempt: drives `session` over one connection until its outcome.
+async fn attempt(
+    spec: RequestSpec,
+    session: &mut Session,
+    opts: &mut Options,
+    aborted: &mut bool,
+    report: &mut Report,
+    on_output: &mut impl FnMut(&Output),
+    t0: Instant,
+) -> Outcome {
+    let now = move || Millis(t0.elapsed().as_millis() as u64);
     let (tx, mut rx) = mpsc::channel::<NetEvent>(1);
     let mut net = match Url::parse(&spec.url) {
         Ok(url) => Net(Some(tokio::spawn(net_task(url, spec, tx)))),
@@ -220,7 +334,6 @@ pub(crate) async fn stream(
     tokio::pin!(sleep);
     let mut frame = tokio::time::interval(Duration::from_millis(FRAME_MS));
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut aborted = false;
     let mut finished: Option<Outcome> = None;
     loop {
         let mut close_net = false;
@@ -251,12 +364,11 @@ pub(crate) async fn stream(
             while session.poll_output().is_some() {
                 report.after_finish += 1;
             }
-            report.outcome = o;
-            return report;
+            return o;
         }
         if let Some(n) = opts.abort_after_deltas {
-            if !aborted && session.stats(now()).deltas >= n {
-                aborted = true;
+            if !*aborted && session.stats(now()).deltas >= n {
+                *aborted = true;
                 session.handle_abort(now());
                 continue;
             }
@@ -268,8 +380,8 @@ pub(crate) async fn stream(
         let want_frame = opts.frames && session.wants_frame();
         tokio::select! {
             biased;
-            _ = maybe(opts.abort.as_mut()), if !aborted && opts.abort.is_some() => {
-                aborted = true;
+            _ = maybe(opts.abort.as_mut()), if !*aborted && opts.abort.is_some() => {
+                *aborted = true;
                 session.handle_abort(now());
             }
             ev = rx.recv(), if net_open => match ev {

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use bytes::Bytes;
-use streamguard::{Config, FlushMode, Output, Protocol};
+use streamguard::{Config, FlushMode, Output, Protocol, RetryPolicy};
 use tokio::runtime::Builder;
 
 use crate::client::{self, Options, RequestSpec};
@@ -47,6 +47,15 @@ pub struct Args {
     /// frame (default) | immediate | interval:MS
     #[arg(long, default_value = "frame")]
     pub flush: String,
+    /// Attempts in all: retries before any content (as the library's retry policy), and SSE
+    /// resumes with --resume. Default 1 (none).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_attempts: u32,
+    /// Raw SSE over GET (`--protocol sse`): after a reset, a cut or an idle stall, reconnect with
+    /// `Last-Event-ID` after the stream's `retry:` value and continue the same text. Needs
+    /// --max-attempts 2 or more.
+    #[arg(long)]
+    pub resume: bool,
     /// Do not echo the text on stderr.
     #[arg(long)]
     pub quiet: bool,
@@ -137,12 +146,22 @@ pub fn main(args: Args) -> ExitCode {
         body,
         tls,
     };
+    if args.resume && (protocol != Protocol::Sse || !spec.method.eq_ignore_ascii_case("GET")) {
+        eprintln!("probe: --resume is for raw SSE over GET (--protocol sse, no --body)");
+        return ExitCode::from(2);
+    }
     let Some(rt) = crate::runtime("probe", &mut Builder::new_current_thread()) else {
         return ExitCode::from(2);
     };
     let quiet = args.quiet;
     eprintln!("probe: {} {} ({})", spec.method, spec.url, args.protocol);
-    let report = rt.block_on(client::stream(spec, Options::new(config), |out| {
+    let mut opts = Options::new(config);
+    opts.retry = RetryPolicy {
+        max_attempts: args.max_attempts,
+        resume: args.resume,
+        ..RetryPolicy::default()
+    };
+    let report = rt.block_on(client::stream(spec, opts, |out| {
         if quiet {
             return;
         }
@@ -161,6 +180,21 @@ pub fn main(args: Args) -> ExitCode {
         }
         let _ = err.flush();
     }));
+    if report.attempts.len() > 1 {
+        for (i, a) in report.attempts.iter().enumerate() {
+            let id = match &a.last_event_id {
+                Some(id) => format!(", Last-Event-ID: {id}"),
+                None => String::new(),
+            };
+            eprintln!(
+                "probe: attempt {} at {} ms{id}: {} at {} ms",
+                i + 1,
+                a.started_ms,
+                a.outcome,
+                a.finished_ms
+            );
+        }
+    }
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{}", report.outcome.to_json());
     let _ = out.flush();

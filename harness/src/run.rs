@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::StreamExt;
 use serde_json::Value;
-use streamguard::{Config, FlushMode, Outcome, Protocol};
+use streamguard::{Config, FlushMode, Outcome, Protocol, RetryPolicy};
 use tokio::runtime::Builder;
 
 use crate::client::{self, Options, Report, RequestSpec};
@@ -196,6 +196,60 @@ fn summary(o: &Outcome) -> String {
             .unwrap_or_else(|| "-".into()),
     };
     format!("{}/{}", o.outcome.code(), detail)
+}
+
+/// The retry policy of a scenario's `[client]` (off unless it sets `max_attempts`).
+pub(crate) fn retry_policy(sc: &Scenario) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: sc.client.max_attempts.unwrap_or(1).max(1),
+        resume: sc.client.resume,
+        ..RetryPolicy::default()
+    }
+}
+
+/// Checks the reconnect of a resume scenario, on both sides: the client's attempts and the
+/// server's records of them (the same request id).
+pub(crate) fn check_reconnect(sc: &Scenario, r: &Report, rec: &Value) -> Vec<String> {
+    let e = &sc.expect;
+    let mut fails = Vec::new();
+    if r.attempts.len() < 2 {
+        fails.push(format!("{} attempt(s): no reconnect", r.attempts.len()));
+    }
+    if rec["earlier"].as_array().is_none_or(|a| a.is_empty()) {
+        fails.push("the server saw no earlier request with this id".into());
+    }
+    if let Some(want) = &e.reconnect_last_event_id {
+        let sent = r.attempts.last().and_then(|a| a.last_event_id.as_deref());
+        if sent != Some(want.as_str()) {
+            fails.push(format!(
+                "the client sent Last-Event-ID {sent:?} (want {want})"
+            ));
+        }
+        let seen = rec["lastEventId"].as_str();
+        if seen != Some(want.as_str()) {
+            fails.push(format!(
+                "the server saw Last-Event-ID {seen:?} on the last request (want {want})"
+            ));
+        }
+    }
+    if let Some(min) = e.reconnect_min_gap_ms {
+        match rec["gapAfterPreviousMs"].as_u64() {
+            Some(gap) if gap >= min => {}
+            Some(gap) => fails.push(format!(
+                "the reconnect came {gap} ms after the server ended the previous connection (want >= {min})"
+            )),
+            None => fails.push("the server has no gap to the previous request".into()),
+        }
+        if let [.., prev, last] = r.attempts.as_slice() {
+            let gap = last.started_ms.saturating_sub(prev.finished_ms);
+            if gap < min {
+                fails.push(format!(
+                    "the client reconnected {gap} ms after the previous attempt ended (want >= {min})"
+                ));
+            }
+        }
+    }
+    fails
 }
 
 /// Checks a report against the scenario's expectations.
@@ -422,13 +476,24 @@ pub(crate) async fn run_one(base: &str, sc: &Scenario, v: &Variant, nonce: u64) 
     let mut opts = Options::new(config);
     opts.frames = sc.client.frames.unwrap_or(true);
     opts.abort_after_deltas = sc.client.abort_after_deltas;
-    let spec = RequestSpec {
-        url,
-        method: "POST".into(),
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: Some(request_body(sc.client_protocol())),
-        ..RequestSpec::default()
+    opts.retry = retry_policy(sc);
+    // Resume is for GET streams (a reconnect must be idempotent).
+    let spec = if sc.client.resume {
+        RequestSpec {
+            url,
+            method: "GET".into(),
+            ..RequestSpec::default()
+        }
+    } else {
+        RequestSpec {
+            url,
+            method: "POST".into(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Some(request_body(sc.client_protocol())),
+            ..RequestSpec::default()
+        }
     };
+    let limit = limit * u64::from(opts.retry.max_attempts.max(1));
     let report = tokio::time::timeout(
         Duration::from_millis(limit),
         client::stream(spec, opts, |_| {}),
@@ -449,6 +514,19 @@ pub(crate) async fn run_one(base: &str, sc: &Scenario, v: &Variant, nonce: u64) 
         }
     };
     let mut record = None;
+    let reconnect =
+        sc.expect.reconnect_last_event_id.is_some() || sc.expect.reconnect_min_gap_ms.is_some();
+    if sc.server && reconnect {
+        match net::get_json(&format!("{base}/_harness/requests/{id}")).await {
+            Ok(rec) => {
+                if let Some(r) = &report {
+                    fails.extend(check_reconnect(sc, r, &rec));
+                }
+                record = Some(rec);
+            }
+            Err(e) => fails.push(format!("registry: {e}")),
+        }
+    }
     if sc.server && sc.expects_close() {
         let t = report
             .as_ref()

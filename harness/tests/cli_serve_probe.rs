@@ -74,6 +74,28 @@ fn probe_prints_the_outcome_json_last() {
 }
 
 #[test]
+fn probe_resumes_a_raw_sse_stream_with_last_event_id() {
+    let s = serve(&[]);
+    let url = format!("{}/scenarios/sse_resume?request_id=probe-resume", s.url);
+    let args = ["--protocol", "sse", "--max-attempts", "3"];
+    let resumed = probe(&[&url, args[0], args[1], args[2], args[3], "--resume"]);
+    assert_eq!(resumed["outcome"], "complete", "{resumed}");
+    assert_eq!(resumed["text"], "Resumed from the last event ID");
+    assert_eq!(resumed["stats"]["deltas"], 6);
+    let response = get(&s.url, "/_harness/requests/probe-resume");
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    let rec: serde_json::Value = serde_json::from_str(body).expect(&response);
+    assert_eq!(rec["lastEventId"], "3", "{rec}");
+    assert_eq!(rec["earlier"][0]["serverEnd"], "reset", "{rec}");
+    assert!(rec["gapAfterPreviousMs"].as_u64().unwrap() >= 100, "{rec}");
+
+    // Without --resume: the reset ends it, the first three events kept.
+    let cut = probe(&[&url, args[0], args[1], args[2], args[3]]);
+    assert_eq!(cut["outcome"], "network_error", "{cut}");
+    assert_eq!(cut["text"], "Resumed from the");
+}
+
+#[test]
 fn run_against_an_external_server_ends_with_the_summary() {
     let s = serve(&[]);
     let out = harness()
