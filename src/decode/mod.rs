@@ -63,7 +63,7 @@
 //!   otherwise raw `sse`. Events whose data is only whitespace do not decide.
 //!
 //! JSON goes through serde_json once per frame (the frame must be one valid JSON value) and is
-//! then read lazily ([`json`]): only the members a decoder reads are looked at, strings are
+//! then read lazily (`json`): only the members a decoder reads are looked at, strings are
 //! borrowed unless escaped, counts are read from their digits. No `serde_json::Value`, no map
 //! and no float code, which keeps the wasm small; a frame costs O(size × depth read), depth ≤ 5.
 
