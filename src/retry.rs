@@ -28,6 +28,14 @@
 //! returns the delay (the stream's `retry:` value when it sent one, else the backoff) and the
 //! host reconnects with `Last-Event-ID: session.last_event_id()`. Reconnects count against
 //! `max_attempts` too.
+//!
+//! The hosts call it through [`crate::Session::resume_delay`], which also requires protocol
+//! `sse` and an event ID (or nothing delivered yet: a server without an ID to resume from
+//! starts over, which would repeat the text), then continue with [`crate::Session::resume`]:
+//! the same reply, cumulative stats, the ID and `retry:` carried over. Both hosts (the browser
+//! layer, JS `retry: { resume: true }`, and the harness's native client, `probe --resume`)
+//! check the method is GET. Unlike [`RetryPolicy::decide`], a resume happens after content:
+//! that is its purpose, and the server's `Last-Event-ID` handling is what makes it exact.
 
 use crate::error::StallPhase;
 use crate::head::is_retryable_status;
