@@ -70,6 +70,8 @@ const COVERED_ELSEWHERE: &[&str] = &[
     "web_1mb",
     // web_abort.rs
     "user_abort",
+    // web_resume.rs
+    "sse_resume",
 ];
 
 /// Every scenario the harness lists is covered by a browser test (a new scenario without one

@@ -41,14 +41,25 @@ export type ErrorCode =
  */
 export type FlushMode = "frame" | "immediate" | { intervalMs: number } | { smooth: "word" | "grapheme" };
 
-/** Retries before any content, as the policy allows (off by default). */
+/**
+ * Retries before any content, as the policy allows (off by default), and the SSE resume of
+ * raw `sse` GET streams.
+ */
 export interface RetryPolicy {
-  /** Attempts in all, including the first (default 3 when a policy object is given). */
+  /** Attempts in all, including the first, reconnects included (default 3 when a policy object is given). */
   maxAttempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
-  /** The longest `Retry-After` honoured; a longer one ends retrying. */
+  /** The longest `Retry-After` (or `retry:` of a resumed stream) honoured; a longer one ends retrying. */
   maxRetryAfterMs?: number;
+  /**
+   * Raw SSE over GET only (`protocol: "sse"`, no body; otherwise a TypeError): after a reset,
+   * a cut or an idle/content stall, reconnect with `Last-Event-ID` after the stream's `retry:`
+   * value (else the backoff) and continue the same text: `onText` gets every event once and
+   * the result (resolved once, at the very end) carries all of it, with cumulative stats.
+   * Needs a server that honours `Last-Event-ID`. Default false.
+   */
+  resume?: boolean;
 }
 
 /** Measurements; times in ms from the request start, `null` when the moment never came. */

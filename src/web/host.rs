@@ -4,6 +4,7 @@
 //!  fetch(request, controller.signal) ──> handle_response_head ──> reader.read() ─┐
 //!        ▲                                                                       │ one handle_bytes per read
 //!        │ (retry: new Session, new fetch; never after content)                  ▼
+//!        │ (resume, raw sse GET: Session::resume, Last-Event-ID, after retry:)
 //!  select { read | the ONE timer at poll_deadline() | frame | caller abort | visibilitychange }
 //!        │
 //!        └─ drain poll_output(): Text → onText / handle queue, Event → onEvent,
@@ -192,50 +193,70 @@ pub(crate) async fn run(options: Options, sink: Sink) -> (Outcome, Option<JsValu
         content: false,
     };
     let mut attempt = 1u32;
+    // The `Last-Event-ID` of a resumed attempt.
+    let mut last_event_id: Option<String> = None;
     let outcome = loop {
-        let outcome = host.attempt(&live).await;
-        // Retry only before any content reached the caller, and as the policy says.
-        let delay = if host.content || outcome.stats.deltas > 0 || !outcome.text.is_empty() {
+        let outcome = host.attempt(&live, last_event_id.as_deref()).await;
+        // SSE resume (raw `sse` GET only): continue the same session after the stream's
+        // `retry:` value. Otherwise retry only before any content reached the caller.
+        let resume = if options.resumable() {
+            live.borrow()
+                .resume_delay(&options.retry, attempt, &outcome, js_sys::Math::random())
+        } else {
+            None
+        };
+        let delay = if resume.is_some() {
+            resume
+        } else if host.content || outcome.stats.deltas > 0 || !outcome.text.is_empty() {
             None
         } else {
             options
                 .retry
                 .decide(attempt, &outcome, js_sys::Math::random())
         };
-        match delay {
-            None => break outcome,
-            Some(ms) => {
-                let mut delay = Wait::after(ms);
-                let mut signal_wait = options
-                    .signal
-                    .as_ref()
-                    .map(|s| Wait::event(s.as_ref(), "abort"));
-                let waited = poll_fn(|cx| {
-                    let signalled = signal_wait
-                        .as_mut()
-                        .is_some_and(|w| Pin::new(w).poll(cx).is_ready());
-                    if signalled || host.abort_requested(cx) {
-                        return Poll::Ready(false);
-                    }
-                    Pin::new(&mut delay).poll(cx).map(|_| true)
-                })
-                .await;
-                if !waited {
-                    // Aborted during the backoff: an `aborted` outcome with no text.
-                    let now = sys::now();
-                    let mut session = Session::new(options.config.clone(), now);
-                    session.handle_abort(now);
-                    let mut last = None;
-                    while let Some(o) = session.poll_output() {
-                        if let Output::Finished(o) = o {
-                            last = Some(o);
-                        }
-                    }
-                    break last.unwrap_or(outcome);
-                }
-                attempt += 1;
+        let Some(ms) = delay else {
+            break outcome;
+        };
+        let mut delay = Wait::after(ms);
+        let mut signal_wait = options
+            .signal
+            .as_ref()
+            .map(|s| Wait::event(s.as_ref(), "abort"));
+        let waited = poll_fn(|cx| {
+            let signalled = signal_wait
+                .as_mut()
+                .is_some_and(|w| Pin::new(w).poll(cx).is_ready());
+            if signalled || host.abort_requested(cx) {
+                return Poll::Ready(false);
             }
+            Pin::new(&mut delay).poll(cx).map(|_| true)
+        })
+        .await;
+        let now = sys::now();
+        let next = if resume.is_some() {
+            let session = live.borrow();
+            let id = session.last_event_id();
+            last_event_id = (!id.is_empty()).then(|| id.to_owned());
+            session.resume(now)
+        } else {
+            last_event_id = None;
+            Session::new(options.config.clone(), now)
+        };
+        *live.borrow_mut() = next;
+        if !waited {
+            // Aborted during the wait: `aborted`, with the text so far (a resumed session
+            // keeps it; nothing is flushed again).
+            let mut session = live.borrow_mut();
+            session.handle_abort(now);
+            let mut last = None;
+            while let Some(o) = session.poll_output() {
+                if let Output::Finished(o) = o {
+                    last = Some(o);
+                }
+            }
+            break last.unwrap_or(outcome);
         }
+        attempt += 1;
     };
     // `info` keeps answering after the end, with the final values; the getter closures are
     // released here.
@@ -344,10 +365,10 @@ impl Host<'_> {
         }
     }
 
-    /// One request. Every resource is local and released on return or drop.
-    async fn attempt(&mut self, live: &Live) -> Outcome {
+    /// One request, driving the session in `live` (new, or resumed: then `last_event_id` is
+    /// sent as `Last-Event-ID`). Every resource is local and released on return or drop.
+    async fn attempt(&mut self, live: &Live, last_event_id: Option<&str>) -> Outcome {
         let start = sys::now();
-        *live.borrow_mut() = Session::new(self.options.config.clone(), start);
         let frame_mode = matches!(
             self.options.config.flush,
             FlushMode::Frame | FlushMode::Smooth { .. }
@@ -362,7 +383,7 @@ impl Host<'_> {
         } else {
             match AbortController::new() {
                 Ok(c) => {
-                    match self.options.request(Some(&c.signal())) {
+                    match self.options.request(Some(&c.signal()), last_event_id) {
                         Ok(request) => net = Net::Fetch(JsFuture::from(sys::fetch(&request))),
                         Err(e) => live.borrow_mut().handle_error(
                             start,

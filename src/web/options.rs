@@ -35,7 +35,8 @@ pub struct Options {
     pub credentials: Option<RequestCredentials>,
     /// Protocol, timers, flush mode and caps (the session's defaults unless set).
     pub config: Config,
-    /// When to retry (off by default). Never after content.
+    /// When to retry (off by default). Never after content, except the SSE resume of a raw
+    /// `sse` GET stream (`retry.resume`), which reconnects with `Last-Event-ID`.
     pub retry: RetryPolicy,
     /// The caller's signal: aborting it ends the stream with `aborted` (already aborted:
     /// at once, without a request).
@@ -66,12 +67,29 @@ impl Options {
         }
     }
 
-    /// Builds the `Request` for one attempt, tied to `signal` (the attempt's controller).
-    pub(crate) fn request(&self, signal: Option<&AbortSignal>) -> Result<Request, InvalidOption> {
+    /// Whether SSE resume applies: `retry.resume`, protocol `sse`, method GET.
+    pub fn resumable(&self) -> bool {
+        self.retry.resume
+            && self.config.protocol == Protocol::Sse
+            && self.effective_method().eq_ignore_ascii_case("GET")
+    }
+
+    /// Builds the `Request` for one attempt, tied to `signal` (the attempt's controller), with
+    /// `Last-Event-ID: last_event_id` when resuming (replacing one given in `headers`).
+    pub(crate) fn request(
+        &self,
+        signal: Option<&AbortSignal>,
+        last_event_id: Option<&str>,
+    ) -> Result<Request, InvalidOption> {
         let headers = Headers::new().map_err(|e| InvalidOption::js("headers", &e))?;
         for (name, value) in &self.headers {
             headers
                 .append(name, value)
+                .map_err(|e| InvalidOption::js("headers", &e))?;
+        }
+        if let Some(id) = last_event_id.filter(|id| !id.is_empty()) {
+            headers
+                .set("last-event-id", id)
                 .map_err(|e| InvalidOption::js("headers", &e))?;
         }
         let method = self.effective_method();
@@ -306,7 +324,7 @@ fn retry(v: &JsValue) -> Result<RetryPolicy, InvalidOption> {
     if !v.is_object() {
         return Err(InvalidOption::new(
             "retry",
-            "expected an object { maxAttempts, baseDelayMs, maxDelayMs, maxRetryAfterMs }",
+            "expected an object { maxAttempts, baseDelayMs, maxDelayMs, maxRetryAfterMs, resume }",
         ));
     }
     for key in Object::keys::<JsValue>(v.unchecked_ref()).iter() {
@@ -316,6 +334,7 @@ fn retry(v: &JsValue) -> Result<RetryPolicy, InvalidOption> {
             "baseDelayMs",
             "maxDelayMs",
             "maxRetryAfterMs",
+            "resume",
         ]
         .contains(&key.as_str())
         {
@@ -345,6 +364,11 @@ fn retry(v: &JsValue) -> Result<RetryPolicy, InvalidOption> {
     }
     if let Some(n) = field("maxRetryAfterMs", 0)? {
         policy.max_retry_after_ms = n;
+    }
+    if let Some(r) = get(v, "resume") {
+        policy.resume = r
+            .as_bool()
+            .ok_or_else(|| InvalidOption::new("retry", "`resume`: expected a boolean"))?;
     }
     Ok(policy)
 }
@@ -439,6 +463,15 @@ pub(crate) fn parse(js: &JsValue) -> Result<(Options, Callbacks), InvalidOption>
     options.config.emit_events = callbacks.on_event.is_some();
     // Build the request once now, so a bad URL, method or header is a TypeError here rather
     // than a network error later.
-    options.request(None)?;
+    options.request(None, None)?;
+    if options.retry.resume
+        && (options.config.protocol != Protocol::Sse
+            || !options.effective_method().eq_ignore_ascii_case("GET"))
+    {
+        return Err(InvalidOption::new(
+            "retry",
+            "`resume` needs protocol \"sse\" and a GET request",
+        ));
+    }
     Ok((options, callbacks))
 }

@@ -40,7 +40,7 @@ use crate::outcome::Outcome;
 /// # Ok(()) }
 /// ```
 pub fn open(options: Options) -> Result<StreamHandle, InvalidOption> {
-    options.request(None)?;
+    options.request(None, None)?;
     let shared = Rc::new(Shared::default());
     let sink = Sink {
         callbacks: Callbacks::default(),

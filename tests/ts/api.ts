@@ -138,6 +138,17 @@ async function main(): Promise<void> {
     void d;
   }
   const r2: StreamResult = await handle.result;
+
+  // SSE resume: a raw `sse` GET stream reconnects with Last-Event-ID after the `retry:` value.
+  const resume: RetryPolicy = { maxAttempts: 3, resume: true };
+  const resumed: StreamResult = await stream({
+    url: "https://example.com/events",
+    protocol: "sse",
+    retry: resume,
+    onText: (delta: string) => { shown += delta; },
+  });
+  const resumedText: string = resumed.text;
+  void resumedText;
   handle.abort();
   handle.free();
   const it: AsyncIterator<string> = handle[Symbol.asyncIterator]();
