@@ -20,10 +20,7 @@ fn concat(ws: &[String]) -> String {
 fn openai_ok() {
     let mut d = openai();
     d.sse_head(5);
-    let ws = words(50);
-    for (i, w) in ws.iter().enumerate() {
-        d.bytes(100 + 20 * i as u64, &openai_chunk(w));
-    }
+    let ws = d.openai_words(50, 100, 20);
     d.bytes(1100, &openai_finish("stop"));
     d.bytes(1100, OPENAI_DONE);
     d.eof(1110);
@@ -68,10 +65,7 @@ fn headers_then_silence() {
 fn stall_mid() {
     let mut d = openai();
     d.sse_head(10);
-    let ws = words(3);
-    for (i, w) in ws.iter().enumerate() {
-        d.bytes(100 * (i as u64 + 1), &openai_chunk(w));
-    }
+    let ws = d.openai_words(3, 100, 100);
     d.run_to_end(10_000);
     d.check_invariants();
     assert_stalled(&d, StallPhase::Idle, 300 + IDLE_MS);
@@ -83,10 +77,7 @@ fn stall_mid() {
 fn pings_forever() {
     let mut d = openai();
     d.sse_head(10);
-    let ws = words(3);
-    for (i, w) in ws.iter().enumerate() {
-        d.bytes(100 * (i as u64 + 1), &openai_chunk(w));
-    }
+    let ws = d.openai_words(3, 100, 100);
     // `: ping` every 200 ms keeps the idle timer alive but not the content timer, which counts
     // from the last content delta (300) and fires at 300 + 1500.
     let mut t = 500;
@@ -119,10 +110,7 @@ fn content_timer_from_request_start_when_no_content() {
 fn slow_healthy() {
     let mut d = openai();
     d.sse_head(10);
-    let ws = words(8);
-    for (i, w) in ws.iter().enumerate() {
-        d.bytes(400 * (i as u64 + 1), &openai_chunk(w));
-    }
+    let ws = d.openai_words(8, 400, 400);
     d.bytes(3600, &openai_finish("stop"));
     d.bytes(4000, OPENAI_DONE);
     d.eof(4000);
@@ -195,10 +183,7 @@ fn thinking_pings() {
 fn no_done() {
     let mut d = openai();
     d.sse_head(10);
-    let ws = words(5);
-    for (i, w) in ws.iter().enumerate() {
-        d.bytes(100 * (i as u64 + 1), &openai_chunk(w));
-    }
+    let ws = d.openai_words(5, 100, 100);
     d.eof(600);
     d.check_invariants();
     let (t, o) = d.finished();
@@ -228,10 +213,7 @@ fn finish_no_done() {
 fn reset_mid() {
     let mut d = openai();
     d.sse_head(10);
-    let ws = words(5);
-    for (i, w) in ws.iter().enumerate() {
-        d.bytes(100 * (i as u64 + 1), &openai_chunk(w));
-    }
+    let ws = d.openai_words(5, 100, 100);
     d.error(600, NetworkErrorKind::Reset);
     d.check_invariants();
     let (t, o) = d.finished();
@@ -719,10 +701,7 @@ fn hidden_tab() {
     d.frame_ms = None;
     d.timer_lateness = 1000;
     d.sse_head(10);
-    let ws = words(3);
-    for (i, w) in ws.iter().enumerate() {
-        d.bytes(100 * (i as u64 + 1), &openai_chunk(w));
-    }
+    let ws = d.openai_words(3, 100, 100);
     d.run_to_end(10_000);
     d.check_invariants();
     // Idle expired at 800 (content at 1800 too by then): the earliest one is reported, with

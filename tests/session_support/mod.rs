@@ -70,6 +70,16 @@ impl Driver {
         self.deadlines.push(self.session.poll_deadline());
     }
 
+    /// Sends `n` OpenAI chat chunks of [`words`], the first at `first_ms`, then one every
+    /// `gap_ms`; returns the words (their concatenation is the expected text).
+    pub fn openai_words(&mut self, n: usize, first_ms: u64, gap_ms: u64) -> Vec<String> {
+        let ws = words(n);
+        for (i, w) in ws.iter().enumerate() {
+            self.bytes(first_ms + gap_ms * i as u64, &openai_chunk(w));
+        }
+        ws
+    }
+
     /// Runs timers and frames up to `t` (inclusive), then sets the clock to `t`.
     pub fn advance(&mut self, t: u64) {
         loop {
