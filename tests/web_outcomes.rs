@@ -5,24 +5,12 @@
 
 use wasm_bindgen_test::*;
 
+#[macro_use]
 #[path = "web_support/mod.rs"]
 mod support;
 use support::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-macro_rules! scenarios {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[wasm_bindgen_test]
-            async fn $name() {
-                check_scenario(stringify!($name), "").await;
-            }
-        )*
-        /// The scenarios this binary covers.
-        const COVERED: &[&str] = &[$(stringify!($name)),*];
-    };
-}
 
 scenarios!(
     openai_ok,

@@ -523,3 +523,21 @@ pub fn call_method(obj: &JsValue, name: &str) -> JsValue {
 pub async fn await_promise(p: JsValue) -> Result<JsValue, JsValue> {
     JsFuture::from(Promise::from(p)).await
 }
+
+/// One browser test per named scenario, each checked by [`check_scenario`] against the
+/// harness's listed expectations, plus `COVERED`: the names, for the every-scenario check.
+/// (Textually scoped: the binaries declare this module with `#[macro_use]`.)
+#[allow(unused_macros)]
+macro_rules! scenarios {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[wasm_bindgen_test]
+            async fn $name() {
+                check_scenario(stringify!($name), "").await;
+            }
+        )*
+        /// The scenarios this binary covers.
+        #[allow(dead_code)]
+        const COVERED: &[&str] = &[$(stringify!($name)),*];
+    };
+}
