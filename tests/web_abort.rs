@@ -30,12 +30,7 @@ async fn already_aborted_signal() {
     let setup = Setup::new("openai_ok", &entry, "");
     setup.controller.abort();
     let result = stream(&setup.options).await;
-    assert_eq!(
-        get_str(&result, "outcome").as_deref(),
-        Some("aborted"),
-        "{}",
-        json(&result)
-    );
+    assert_outcome(&result, "aborted");
     assert_eq!(get_str(&result, "text").as_deref(), Some(""));
     assert_eq!(get_str(&result, "error.code").as_deref(), Some("aborted"));
     assert!(
@@ -66,12 +61,7 @@ async fn handle_abort_mid_stream() {
     assert!(!first.is_empty());
     call_method(&handle, "abort");
     let result = await_promise(get(&handle, "result")).await.unwrap();
-    assert_eq!(
-        get_str(&result, "outcome").as_deref(),
-        Some("aborted"),
-        "{}",
-        json(&result)
-    );
+    assert_outcome(&result, "aborted");
     let text = get_str(&result, "text").unwrap();
     assert!(
         text.starts_with(&first),
@@ -110,12 +100,7 @@ async fn async_iterator_return_aborts() {
     let ret = await_promise(call_method(&iter, "return")).await.unwrap();
     assert_eq!(get(&ret, "done").as_bool(), Some(true));
     let result = await_promise(get(&handle, "result")).await.unwrap();
-    assert_eq!(
-        get_str(&result, "outcome").as_deref(),
-        Some("aborted"),
-        "{}",
-        json(&result)
-    );
+    assert_outcome(&result, "aborted");
     assert_closed(&setup.id, "for-await break").await;
     setup.check_invariants(&result, true).await;
 }
@@ -132,12 +117,7 @@ async fn freed_js_handle_aborts() {
     assert_eq!(get(&first, "done").as_bool(), Some(false));
     call_method(&handle, "free");
     let result = await_promise(result).await.unwrap();
-    assert_eq!(
-        get_str(&result, "outcome").as_deref(),
-        Some("aborted"),
-        "{}",
-        json(&result)
-    );
+    assert_outcome(&result, "aborted");
     assert_closed(&setup.id, "handle.free()").await;
     setup.check_invariants(&result, true).await;
 }
@@ -297,12 +277,7 @@ async fn retry_before_content() {
     let start = js_sys::Date::now();
     let result = stream(&setup.options).await;
     let wall = js_sys::Date::now() - start;
-    assert_eq!(
-        get_str(&result, "outcome").as_deref(),
-        Some("network_error"),
-        "{}",
-        json(&result)
-    );
+    assert_outcome(&result, "network_error");
     let last = get_f64(&result, "stats.durationMs").unwrap();
     // Two backoffs of 100..=200 ms (equal jitter) between three attempts.
     assert!(

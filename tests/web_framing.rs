@@ -80,13 +80,7 @@ async fn frame_batching_one_flush_per_frame() {
     let before = frame_now();
     let result = stream(&setup.options).await;
     let after = frame_now();
-    assert_eq!(
-        get_str(&result, "outcome").as_deref(),
-        Some("complete"),
-        "{}",
-        json(&result)
-    );
-    assert_eq!(get_str(&result, "text"), get_str(&entry, "expect.text"));
+    assert_outcome_and_text(&result, "complete", &entry);
     let flushes = setup.deltas().len() as u32;
     let deltas = get_f64(&result, "stats.deltas").unwrap() as u32;
     assert!(
@@ -108,13 +102,7 @@ async fn flush_immediate() {
     let setup = Setup::new("openai_ok", &entry, "");
     set(&setup.options, "flush", "immediate");
     let result = stream(&setup.options).await;
-    assert_eq!(
-        get_str(&result, "outcome").as_deref(),
-        Some("complete"),
-        "{}",
-        json(&result)
-    );
-    assert_eq!(get_str(&result, "text"), get_str(&entry, "expect.text"));
+    assert_outcome_and_text(&result, "complete", &entry);
     let deltas = get_f64(&result, "stats.deltas").unwrap() as usize;
     assert!(
         setup.deltas().len() >= deltas - 1,
@@ -133,13 +121,7 @@ async fn flush_interval() {
     set(&flush, "intervalMs", 200.0);
     set(&setup.options, "flush", flush);
     let result = stream(&setup.options).await;
-    assert_eq!(
-        get_str(&result, "outcome").as_deref(),
-        Some("complete"),
-        "{}",
-        json(&result)
-    );
-    assert_eq!(get_str(&result, "text"), get_str(&entry, "expect.text"));
+    assert_outcome_and_text(&result, "complete", &entry);
     let duration = get_f64(&result, "stats.durationMs").unwrap();
     let max = (duration / 200.0).ceil() as usize + 2;
     assert!(

@@ -109,13 +109,7 @@ async fn post_with_body_and_headers() {
     set(&headers, "x-streamguard-test", "1");
     set(&setup.options, "headers", headers);
     let result = stream(&setup.options).await;
-    assert_eq!(
-        get_str(&result, "outcome").as_deref(),
-        Some("complete"),
-        "{}",
-        json(&result)
-    );
-    assert_eq!(get_str(&result, "text"), get_str(&entry, "expect.text"));
+    assert_outcome_and_text(&result, "complete", &entry);
     setup.check_invariants(&result, true).await;
 }
 

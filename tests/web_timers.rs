@@ -49,12 +49,7 @@ async fn zero_turns_a_timer_off() {
     set(&setup.options, "contentTimeoutMs", 0.0);
     set(&setup.options, "totalTimeoutMs", 2000.0);
     let result = stream(&setup.options).await;
-    assert_eq!(
-        get_str(&result, "outcome").as_deref(),
-        Some("stalled"),
-        "{}",
-        json(&result)
-    );
+    assert_outcome(&result, "stalled");
     assert_eq!(
         get_str(&result, "error.phase").as_deref(),
         Some("total"),
@@ -83,12 +78,7 @@ async fn page_hidden_mid_stream() {
     set_hidden(true);
     let result = await_promise(get(&handle, "result")).await.unwrap();
     set_hidden(false);
-    assert_eq!(
-        get_str(&result, "outcome").as_deref(),
-        Some("stalled"),
-        "{}",
-        json(&result)
-    );
+    assert_outcome(&result, "stalled");
     assert_eq!(get_str(&result, "error.phase").as_deref(), Some("idle"));
     assert_eq!(
         get_str(&result, "text").as_deref(),

@@ -64,12 +64,7 @@ async fn worker_open_handle() {
         text.push_str(&get_str(&next, "value").unwrap());
     }
     let result = await_promise(get(&handle, "result")).await.unwrap();
-    assert_eq!(
-        get_str(&result, "outcome").as_deref(),
-        Some("complete"),
-        "{}",
-        json(&result)
-    );
+    assert_outcome(&result, "complete");
     assert_eq!(Some(text), get_str(&entry, "expect.text"));
     setup.check_invariants(&result, false).await;
     call_method(&handle, "free");

@@ -392,6 +392,22 @@ pub async fn check_scenario(name: &str, query: &str) -> JsValue {
     result
 }
 
+/// Asserts the result's `outcome`, printing the whole result when it differs.
+pub fn assert_outcome(result: &JsValue, want: &str) {
+    assert_eq!(
+        get_str(result, "outcome").as_deref(),
+        Some(want),
+        "{}",
+        json(result)
+    );
+}
+
+/// Asserts the result's `outcome` and that its text is exactly the scenario's expected text.
+pub fn assert_outcome_and_text(result: &JsValue, want: &str, entry: &JsValue) {
+    assert_outcome(result, want);
+    assert_eq!(get_str(result, "text"), get_str(entry, "expect.text"));
+}
+
 /// Asserts the listing's `expect` against a result.
 pub async fn check_expect(entry: &JsValue, result: &JsValue, setup: &Setup, ctx: &str) {
     let expect = get(entry, "expect");
