@@ -1,12 +1,12 @@
 //! The error vocabulary. Small `Copy` enums near the parser ([`FrameError`]), one top-level
-//! [`Error`] whose [`ErrorCode::code`] is a stable string: once published it never changes
+//! [`StreamError`] whose [`ErrorCode::code`] is a stable string: once published it never changes
 //! (the CLI, the JS API's TypeScript union and the tests all match on it).
 
 use core::fmt;
 
 use serde::Serialize;
 
-use crate::outcome::OutcomeKind;
+use crate::outcome::Outcome;
 
 /// Errors from the framing layer (SSE parser, NDJSON splitter). `Copy`, no allocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,13 +54,13 @@ impl StallPhase {
     }
 }
 
-/// The stable error codes. Each one belongs to exactly one [`OutcomeKind`].
+/// The stable error codes. Each one belongs to exactly one [`Outcome`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The body ended before the provider's end signal.
     Truncated,
-    /// A timer fired; see [`Error::phase`].
+    /// A timer fired; see [`StreamError::phase`].
     Stalled,
     /// The caller aborted.
     Aborted,
@@ -101,19 +101,19 @@ impl ErrorCode {
     }
 
     /// The outcome this error ends a stream with.
-    pub fn outcome(self) -> OutcomeKind {
+    pub fn outcome(self) -> Outcome {
         match self {
-            ErrorCode::Truncated => OutcomeKind::Truncated,
-            ErrorCode::Stalled => OutcomeKind::Stalled,
-            ErrorCode::Aborted => OutcomeKind::Aborted,
-            ErrorCode::HttpError => OutcomeKind::HttpError,
-            ErrorCode::ProviderError => OutcomeKind::ProviderError,
+            ErrorCode::Truncated => Outcome::Truncated,
+            ErrorCode::Stalled => Outcome::Stalled,
+            ErrorCode::Aborted => Outcome::Aborted,
+            ErrorCode::HttpError => Outcome::HttpError,
+            ErrorCode::ProviderError => Outcome::ProviderError,
             ErrorCode::UnexpectedContentType
             | ErrorCode::InvalidJson
             | ErrorCode::InvalidEvent
             | ErrorCode::EventTooLarge
-            | ErrorCode::TextTooLarge => OutcomeKind::ProtocolError,
-            ErrorCode::NetworkError => OutcomeKind::NetworkError,
+            | ErrorCode::TextTooLarge => Outcome::ProtocolError,
+            ErrorCode::NetworkError => Outcome::NetworkError,
         }
     }
 }
@@ -124,7 +124,7 @@ impl ErrorCode {
 /// present (`null` when absent, so every error has one shape); other absent fields are omitted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Error {
+pub struct StreamError {
     /// The stable code.
     pub code: ErrorCode,
     /// A human-readable sentence; not stable, do not match on it.
@@ -157,10 +157,10 @@ pub struct Error {
     pub elapsed_ms: Option<u64>,
 }
 
-impl Error {
+impl StreamError {
     /// An error with only a code and a message; set the other fields directly.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error {
+        StreamError {
             code,
             message: message.into(),
             phase: None,
@@ -176,13 +176,13 @@ impl Error {
     }
 }
 
-impl fmt::Display for Error {
+impl fmt::Display for StreamError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.code.code(), self.message)
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for StreamError {}
 
 /// `s` in double quotes for a message, escaped like `{:?}` does for text: `"`, `\\`, `\t`,
 /// `\r`, `\n`, `\0` and other control characters (`\u{1b}`). Unlike `{:?}`, other chars are

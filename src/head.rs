@@ -13,7 +13,7 @@
 
 use crate::decode::json::Json;
 use crate::decode::Protocol;
-use crate::error::{quoted, Error, ErrorCode};
+use crate::error::{quoted, ErrorCode, StreamError};
 
 /// The most bytes of a non-stream body the session keeps (error bodies, JSON bodies).
 pub const ERROR_BODY_PREFIX: usize = 64 * 1024;
@@ -311,7 +311,7 @@ pub fn http_error(
     retry_after_ms: Option<u64>,
     body: &[u8],
     protocol: Protocol,
-) -> Error {
+) -> StreamError {
     let info = parse_error_body(body);
     let reason = reason_phrase(status);
     let head = if reason.is_empty() {
@@ -328,7 +328,7 @@ pub fn http_error(
     } else {
         format!("{head}: {detail}")
     };
-    let mut e = Error::new(ErrorCode::HttpError, message);
+    let mut e = StreamError::new(ErrorCode::HttpError, message);
     e.status = Some(status);
     e.retry_after_ms = retry_after_ms;
     e.retryable = Some(is_retryable_status(status));
@@ -342,14 +342,18 @@ pub fn http_error(
 
 /// The verdict on a JSON body received where an SSE stream was expected: `provider_error`
 /// when it holds an error object, else `protocol_error` `unexpected_content_type`.
-pub fn json_body_error(body: &[u8], protocol: Protocol, retry_after_ms: Option<u64>) -> Error {
+pub fn json_body_error(
+    body: &[u8],
+    protocol: Protocol,
+    retry_after_ms: Option<u64>,
+) -> StreamError {
     match parse_error_body(body) {
         Some(info) => {
             let message = info
                 .message
                 .clone()
                 .unwrap_or_else(|| "the provider returned an error".to_string());
-            let mut e = Error::new(ErrorCode::ProviderError, message);
+            let mut e = StreamError::new(ErrorCode::ProviderError, message);
             e.provider = provider_name(protocol);
             e.retryable = Some(info.error_type.as_deref().is_some_and(is_retryable_type));
             e.error_type = info.error_type;
@@ -357,7 +361,7 @@ pub fn json_body_error(body: &[u8], protocol: Protocol, retry_after_ms: Option<u
             e.retry_after_ms = retry_after_ms;
             e
         }
-        None => Error::new(
+        None => StreamError::new(
             ErrorCode::UnexpectedContentType,
             format!(
                 "expected text/event-stream, got application/json: {}",
@@ -368,13 +372,13 @@ pub fn json_body_error(body: &[u8], protocol: Protocol, retry_after_ms: Option<u
 }
 
 /// The `unexpected_content_type` error for a 2xx body of the wrong type.
-pub fn unexpected_type_error(media_type: &str, protocol: Protocol, body: &[u8]) -> Error {
+pub fn unexpected_type_error(media_type: &str, protocol: Protocol, body: &[u8]) -> StreamError {
     let expected = match protocol {
         Protocol::Ollama => "application/x-ndjson",
         Protocol::Auto => "a stream",
         _ => "text/event-stream",
     };
-    Error::new(
+    StreamError::new(
         ErrorCode::UnexpectedContentType,
         format!(
             "expected {expected}, got {media_type}; the body starts with: {}",

@@ -9,7 +9,7 @@
 //! virtual clock) hands in bytes with a timestamp and asks what to do next:
 //!
 //! ```text
-//!  handle_bytes(now, &[u8]) --> +---------+ --> poll_output(): Text(batch) | Event(..) | Finished(Outcome)
+//!  handle_bytes(now, &[u8]) --> +---------+ --> poll_output(): Text(batch) | Event(..) | Finished(StreamResult)
 //!  handle_eof(now)          --> | Session | --> poll_deadline(): Option<Millis>   (the host arms ONE timer)
 //!  handle_timeout(now)      --> +---------+      AbortRequest: the host aborts the fetch
 //!
@@ -39,8 +39,8 @@ pub mod watchdog;
 pub mod web;
 
 pub use decode::{Protocol, StreamDecoder, StreamEvent};
-pub use error::{Error, ErrorCode, FrameError, StallPhase};
-pub use outcome::{FinishReason, Outcome, OutcomeKind, Reply, Stats, ToolCall, Usage};
+pub use error::{ErrorCode, FrameError, StallPhase, StreamError};
+pub use outcome::{FinishReason, Outcome, Reply, Stats, StreamResult, ToolCall, Usage};
 pub use retry::RetryPolicy;
 pub use session::{Config, FlushMode, NetworkError, NetworkErrorKind, Output, Session, SmoothUnit};
 pub use time::Millis;

@@ -1,18 +1,18 @@
 //! How a stream ended, and everything received before it.
 //!
-//! Every [`Outcome`] carries the [`Reply`] accumulated so far (text, thinking, tool calls,
+//! Every [`StreamResult`] carries the [`Reply`] accumulated so far (text, thinking, tool calls,
 //! usage, finish reason) and the [`Stats`], whatever the kind: a stall or a reset never loses
 //! the text already received. Serialises with the JS API's field names (camelCase), so the CLI,
 //! the native client and the browser layer print the same JSON.
 
 use serde::Serialize;
 
-use crate::error::Error;
+use crate::error::StreamError;
 
 /// The stable outcome vocabulary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum OutcomeKind {
+pub enum Outcome {
     /// The provider signalled the end; see [`Reply::finish_reason`].
     Complete,
     /// The body ended before the provider's end signal.
@@ -31,18 +31,18 @@ pub enum OutcomeKind {
     NetworkError,
 }
 
-impl OutcomeKind {
+impl Outcome {
     /// The stable string.
     pub fn code(self) -> &'static str {
         match self {
-            OutcomeKind::Complete => "complete",
-            OutcomeKind::Truncated => "truncated",
-            OutcomeKind::Stalled => "stalled",
-            OutcomeKind::Aborted => "aborted",
-            OutcomeKind::HttpError => "http_error",
-            OutcomeKind::ProviderError => "provider_error",
-            OutcomeKind::ProtocolError => "protocol_error",
-            OutcomeKind::NetworkError => "network_error",
+            Outcome::Complete => "complete",
+            Outcome::Truncated => "truncated",
+            Outcome::Stalled => "stalled",
+            Outcome::Aborted => "aborted",
+            Outcome::HttpError => "http_error",
+            Outcome::ProviderError => "provider_error",
+            Outcome::ProtocolError => "protocol_error",
+            Outcome::NetworkError => "network_error",
         }
     }
 }
@@ -150,9 +150,9 @@ pub struct Stats {
 /// How a stream ended, with everything received before it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Outcome {
+pub struct StreamResult {
     /// The stable kind.
-    pub outcome: OutcomeKind,
+    pub outcome: Outcome,
     /// The answer text so far (same as `reply.text`, repeated at top level for the JS API).
     pub text: String,
     /// Thinking text so far.
@@ -164,19 +164,19 @@ pub struct Outcome {
     /// Usage, when sent.
     pub usage: Option<Usage>,
     /// `None` exactly when `outcome` is `complete`.
-    pub error: Option<Error>,
+    pub error: Option<StreamError>,
     /// Measurements.
     pub stats: Stats,
 }
 
-impl Outcome {
+impl StreamResult {
     /// Builds an outcome from the reply so far. `error` decides the kind; `None` is complete.
-    pub fn new(reply: Reply, error: Option<Error>, stats: Stats) -> Self {
+    pub fn new(reply: Reply, error: Option<StreamError>, stats: Stats) -> Self {
         let outcome = match &error {
-            None => OutcomeKind::Complete,
+            None => Outcome::Complete,
             Some(e) => e.code.outcome(),
         };
-        Outcome {
+        StreamResult {
             outcome,
             text: reply.text,
             thinking: reply.thinking,

@@ -1,7 +1,7 @@
 //! The safe retry policy: decided here, executed by the hosts.
 //!
 //! CONTRACT (issue 4): `RetryPolicy` (off by default: `max_attempts = 1`) with
-//! `decide(&self, attempt: u32, outcome: &Outcome, random: f64) -> Option<u64>`: `attempt` is the
+//! `decide(&self, attempt: u32, outcome: &StreamResult, random: f64) -> Option<u64>`: `attempt` is the
 //! 1-based number of the attempt that just ended, `random` a host-supplied value in [0, 1) for
 //! jitter; returns the delay in ms before the next attempt, or `None` (never after content).
 //!
@@ -39,7 +39,7 @@
 
 use crate::error::StallPhase;
 use crate::head::is_retryable_status;
-use crate::outcome::{Outcome, OutcomeKind};
+use crate::outcome::{Outcome, StreamResult};
 
 /// When and how to retry. Off by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +69,7 @@ impl Default for RetryPolicy {
 }
 
 /// Whether nothing of the answer reached the caller.
-pub fn nothing_delivered(outcome: &Outcome) -> bool {
+pub fn nothing_delivered(outcome: &StreamResult) -> bool {
     outcome.stats.deltas == 0
         && outcome.text.is_empty()
         && outcome.thinking.is_empty()
@@ -94,15 +94,15 @@ impl RetryPolicy {
     }
 
     /// The delay before the next attempt, or `None`.
-    pub fn decide(&self, attempt: u32, outcome: &Outcome, random: f64) -> Option<u64> {
+    pub fn decide(&self, attempt: u32, outcome: &StreamResult, random: f64) -> Option<u64> {
         if attempt.max(1) >= self.max_attempts || !nothing_delivered(outcome) {
             return None;
         }
         let error = outcome.error.as_ref()?;
         let eligible = match outcome.outcome {
-            OutcomeKind::NetworkError => outcome.stats.bytes == 0,
-            OutcomeKind::HttpError => error.status.is_some_and(is_retryable_status),
-            OutcomeKind::ProviderError => error.retryable == Some(true),
+            Outcome::NetworkError => outcome.stats.bytes == 0,
+            Outcome::HttpError => error.status.is_some_and(is_retryable_status),
+            Outcome::ProviderError => error.retryable == Some(true),
             _ => false,
         };
         if !eligible {
@@ -121,7 +121,7 @@ impl RetryPolicy {
     pub fn resume_delay(
         &self,
         attempt: u32,
-        outcome: &Outcome,
+        outcome: &StreamResult,
         retry_ms: Option<u64>,
         random: f64,
     ) -> Option<u64> {
@@ -129,8 +129,8 @@ impl RetryPolicy {
             return None;
         }
         let eligible = match outcome.outcome {
-            OutcomeKind::Truncated | OutcomeKind::NetworkError => true,
-            OutcomeKind::Stalled => matches!(
+            Outcome::Truncated | Outcome::NetworkError => true,
+            Outcome::Stalled => matches!(
                 outcome.error.as_ref().and_then(|e| e.phase),
                 Some(StallPhase::Idle | StallPhase::Content)
             ),
@@ -150,10 +150,10 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::{Error, ErrorCode};
+    use crate::error::{ErrorCode, StreamError};
     use crate::outcome::{Reply, Stats};
 
-    fn outcome(error: Option<Error>, text: &str, bytes: u64, deltas: u64) -> Outcome {
+    fn outcome(error: Option<StreamError>, text: &str, bytes: u64, deltas: u64) -> StreamResult {
         let reply = Reply {
             text: text.to_string(),
             ..Reply::default()
@@ -163,11 +163,11 @@ mod tests {
             deltas,
             ..Stats::default()
         };
-        Outcome::new(reply, error, stats)
+        StreamResult::new(reply, error, stats)
     }
 
-    fn http(status: u16, retry_after: Option<u64>) -> Outcome {
-        let mut e = Error::new(ErrorCode::HttpError, "x");
+    fn http(status: u16, retry_after: Option<u64>) -> StreamResult {
+        let mut e = StreamError::new(ErrorCode::HttpError, "x");
         e.status = Some(status);
         e.retry_after_ms = retry_after;
         outcome(Some(e), "", 100, 0)
@@ -229,7 +229,7 @@ mod tests {
     #[test]
     fn never_after_content() {
         let p = on();
-        let mut e = Error::new(ErrorCode::ProviderError, "overloaded");
+        let mut e = StreamError::new(ErrorCode::ProviderError, "overloaded");
         e.retryable = Some(true);
         assert!(p
             .decide(1, &outcome(Some(e.clone()), "", 50, 0), 0.0)
@@ -239,7 +239,7 @@ mod tests {
             None
         );
         assert_eq!(p.decide(1, &outcome(Some(e), "", 50, 1), 0.0), None);
-        let net = Error::new(ErrorCode::NetworkError, "refused");
+        let net = StreamError::new(ErrorCode::NetworkError, "refused");
         assert!(p
             .decide(1, &outcome(Some(net.clone()), "", 0, 0), 0.0)
             .is_some());
@@ -249,15 +249,15 @@ mod tests {
     #[test]
     fn never_for_other_outcomes() {
         let p = on();
-        let mut stall = Error::new(ErrorCode::Stalled, "s");
+        let mut stall = StreamError::new(ErrorCode::Stalled, "s");
         stall.phase = Some(StallPhase::FirstByte);
         for e in [
             None,
             Some(stall),
-            Some(Error::new(ErrorCode::Aborted, "a")),
-            Some(Error::new(ErrorCode::Truncated, "t")),
-            Some(Error::new(ErrorCode::InvalidJson, "j")),
-            Some(Error::new(ErrorCode::ProviderError, "not retryable")),
+            Some(StreamError::new(ErrorCode::Aborted, "a")),
+            Some(StreamError::new(ErrorCode::Truncated, "t")),
+            Some(StreamError::new(ErrorCode::InvalidJson, "j")),
+            Some(StreamError::new(ErrorCode::ProviderError, "not retryable")),
         ] {
             assert_eq!(p.decide(1, &outcome(e, "", 0, 0), 0.0), None);
         }
@@ -269,13 +269,18 @@ mod tests {
             resume: true,
             ..on()
         };
-        let trunc = outcome(Some(Error::new(ErrorCode::Truncated, "t")), "abc", 10, 3);
+        let trunc = outcome(
+            Some(StreamError::new(ErrorCode::Truncated, "t")),
+            "abc",
+            10,
+            3,
+        );
         assert_eq!(p.resume_delay(1, &trunc, Some(3000), 0.0), Some(3000));
         assert_eq!(p.resume_delay(1, &trunc, None, 0.0), Some(250));
         assert_eq!(p.resume_delay(1, &trunc, Some(60_000), 0.0), None);
         assert_eq!(p.resume_delay(4, &trunc, Some(10), 0.0), None);
         assert_eq!(on().resume_delay(1, &trunc, Some(10), 0.0), None, "off");
-        let mut idle = Error::new(ErrorCode::Stalled, "s");
+        let mut idle = StreamError::new(ErrorCode::Stalled, "s");
         idle.phase = Some(StallPhase::Idle);
         assert!(p
             .resume_delay(1, &outcome(Some(idle), "a", 1, 1), None, 0.0)
@@ -284,7 +289,7 @@ mod tests {
             p.resume_delay(1, &outcome(None, "a", 1, 1), None, 0.0),
             None
         );
-        let abort = outcome(Some(Error::new(ErrorCode::Aborted, "a")), "", 0, 0);
+        let abort = outcome(Some(StreamError::new(ErrorCode::Aborted, "a")), "", 0, 0);
         assert_eq!(p.resume_delay(1, &abort, None, 0.0), None);
     }
 }

@@ -81,10 +81,10 @@ use std::collections::VecDeque;
 
 use crate::batch::Batcher;
 use crate::decode::{Protocol, StreamDecoder, StreamEvent};
-use crate::error::{Error, ErrorCode};
+use crate::error::{ErrorCode, StreamError};
 use crate::head::{self, BodyKind};
 use crate::metrics::Metrics;
-use crate::outcome::{Outcome, Reply, Stats};
+use crate::outcome::{Reply, Stats, StreamResult};
 use crate::retry::{nothing_delivered, RetryPolicy};
 use crate::time::Millis;
 use crate::watchdog::{stall_message, Deadlines, Timeouts, Watchdog};
@@ -199,7 +199,7 @@ pub enum Output {
     /// Abort the request now (a timer fired, a cap was exceeded). `Finished` follows.
     AbortRequest,
     /// The final outcome. Nothing follows.
-    Finished(Outcome),
+    Finished(StreamResult),
 }
 
 /// How the body is being handled, decided by the response head.
@@ -335,7 +335,7 @@ impl Session {
         &self,
         policy: &RetryPolicy,
         attempt: u32,
-        outcome: &Outcome,
+        outcome: &StreamResult,
         random: f64,
     ) -> Option<u64> {
         if self.config.protocol != Protocol::Sse
@@ -444,7 +444,7 @@ impl Session {
         };
         self.finish(
             now,
-            Some(Error::new(ErrorCode::NetworkError, message)),
+            Some(StreamError::new(ErrorCode::NetworkError, message)),
             false,
         );
     }
@@ -457,7 +457,10 @@ impl Session {
         };
         self.finish(
             now,
-            Some(Error::new(ErrorCode::Aborted, "aborted by the caller")),
+            Some(StreamError::new(
+                ErrorCode::Aborted,
+                "aborted by the caller",
+            )),
             false,
         );
     }
@@ -561,7 +564,7 @@ impl Session {
         let now = now.max(self.last_now);
         self.last_now = now;
         if let Some((phase, _deadline)) = self.watchdog.expired(now) {
-            let mut e = Error::new(
+            let mut e = StreamError::new(
                 ErrorCode::Stalled,
                 stall_message(phase, self.watchdog.timeout_of(phase)),
             );
@@ -617,7 +620,7 @@ impl Session {
             }
             let cap = self.config.max_text_bytes;
             if cap > 0 && self.content_bytes > cap {
-                let e = Error::new(
+                let e = StreamError::new(
                     ErrorCode::TextTooLarge,
                     format!("the text exceeded the {cap}-byte cap"),
                 );
@@ -684,7 +687,7 @@ impl Session {
 
     /// Produces the outcome: pending text first (one flush), then `AbortRequest` if the
     /// connection is still open, then `Finished`.
-    fn finish(&mut self, now: Millis, error: Option<Error>, open: bool) {
+    fn finish(&mut self, now: Millis, error: Option<StreamError>, open: bool) {
         if self.is_finished() {
             return;
         }
@@ -697,8 +700,11 @@ impl Session {
         }
         let stats = self.stats(now);
         let reply = self.decoder.take_reply();
-        self.outputs
-            .push_back(Output::Finished(Outcome::new(reply.clone(), error, stats)));
+        self.outputs.push_back(Output::Finished(StreamResult::new(
+            reply.clone(),
+            error,
+            stats,
+        )));
         self.final_reply = Some(reply);
         self.body_buf = Vec::new();
     }

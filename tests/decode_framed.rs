@@ -320,7 +320,7 @@ fn a_four_mib_event_in_small_chunks_decodes_whole() {
 
 #[test]
 fn every_event_serialises_with_its_type_tag() {
-    let mut e = streamguard::Error::new(ErrorCode::ProviderError, "m");
+    let mut e = streamguard::StreamError::new(ErrorCode::ProviderError, "m");
     e.provider = Some("openai".into());
     let cases = [
         (

@@ -95,7 +95,7 @@ fn line_soup() -> impl Strategy<Value = Vec<u8>> {
 }
 
 /// The invariants every run must keep, whatever the input.
-fn check_run_invariants(events: &[StreamEvent], verdict: &Option<streamguard::Error>) {
+fn check_run_invariants(events: &[StreamEvent], verdict: &Option<streamguard::StreamError>) {
     let end = events.iter().position(|e| matches!(e, StreamEvent::End(_)));
     if let Some(i) = end {
         assert_eq!(i + 1, events.len(), "events after End: {events:?}");

@@ -6,7 +6,7 @@ mod session_support;
 
 use session_support::*;
 use streamguard::session::{Config, NetworkErrorKind};
-use streamguard::{ErrorCode, FinishReason, OutcomeKind, Protocol, RetryPolicy, StallPhase};
+use streamguard::{ErrorCode, FinishReason, Outcome, Protocol, RetryPolicy, StallPhase};
 
 fn openai() -> Driver {
     Driver::new(test_config(Protocol::OpenAi))
@@ -27,7 +27,7 @@ fn openai_ok() {
     d.check_invariants();
     let (t, o) = d.finished();
     assert_eq!(t, 1100, "reported at [DONE]");
-    assert_eq!(o.outcome, OutcomeKind::Complete, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::Complete, "{o:#?}");
     assert_eq!(o.finish_reason, Some(FinishReason::Stop));
     assert_eq!(o.text, concat(&ws));
     assert_eq!(o.stats.deltas, 50);
@@ -116,7 +116,7 @@ fn slow_healthy() {
     d.eof(4000);
     d.check_invariants();
     let (t, o) = d.finished();
-    assert_eq!(o.outcome, OutcomeKind::Complete, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::Complete, "{o:#?}");
     assert_eq!(t, 4000);
     assert_eq!(o.text, concat(&ws));
     assert_eq!(d.timeouts_fired, 0, "no timer fires");
@@ -172,7 +172,7 @@ fn thinking_pings() {
     d.eof(1510);
     d.check_invariants();
     let (t, o) = d.finished();
-    assert_eq!(o.outcome, OutcomeKind::Complete, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::Complete, "{o:#?}");
     assert_eq!(t, 1500);
     assert_eq!(o.text, "Hello world");
     assert_eq!(o.stats.keep_alives, 6);
@@ -188,7 +188,7 @@ fn no_done() {
     d.check_invariants();
     let (t, o) = d.finished();
     assert_eq!(t, 600);
-    assert_eq!(o.outcome, OutcomeKind::Truncated, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::Truncated, "{o:#?}");
     assert_eq!(o.text, concat(&ws));
     assert_eq!(o.stats.deltas, 5);
     assert!(!d.abort_requested(), "already closed");
@@ -204,7 +204,7 @@ fn finish_no_done() {
     d.check_invariants();
     let (t, o) = d.finished();
     assert_eq!(t, 300);
-    assert_eq!(o.outcome, OutcomeKind::Complete, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::Complete, "{o:#?}");
     assert_eq!(o.finish_reason, Some(FinishReason::Stop));
     assert_eq!(o.text, "Hi");
 }
@@ -218,7 +218,7 @@ fn reset_mid() {
     d.check_invariants();
     let (t, o) = d.finished();
     assert_eq!(t, 600);
-    assert_eq!(o.outcome, OutcomeKind::NetworkError, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::NetworkError, "{o:#?}");
     assert_eq!(o.text, concat(&ws));
     assert_eq!(o.stats.deltas, 5);
     assert!(!d.abort_requested());
@@ -238,7 +238,7 @@ fn reset_after_finish_reason_is_complete() {
     d.error(300, NetworkErrorKind::Reset);
     d.check_invariants();
     let o = d.outcome();
-    assert_eq!(o.outcome, OutcomeKind::Complete, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::Complete, "{o:#?}");
     assert_eq!(o.finish_reason, Some(FinishReason::Length));
 }
 
@@ -272,7 +272,7 @@ fn split_utf8() {
     for chunk in [1, 2, 3, 5, 7, 64, 1024] {
         let d = run_chunked(Protocol::OpenAi, &wire, chunk);
         let o = d.outcome();
-        assert_eq!(o.outcome, OutcomeKind::Complete, "chunk {chunk}: {o:#?}");
+        assert_eq!(o.outcome, Outcome::Complete, "chunk {chunk}: {o:#?}");
         assert_eq!(o.text, texts.concat(), "chunk {chunk}");
         assert!(!o.text.contains('\u{FFFD}'));
     }
@@ -292,7 +292,7 @@ fn line_endings() {
         for chunk in [1, 2, 7, 1024] {
             let d = run_chunked(Protocol::OpenAi, v.as_bytes(), chunk);
             let o = d.outcome();
-            assert_eq!(o.outcome, OutcomeKind::Complete, "{v:?} / {chunk}: {o:#?}");
+            assert_eq!(o.outcome, Outcome::Complete, "{v:?} / {chunk}: {o:#?}");
             assert_eq!(o.text, "ab c", "{v:?} / {chunk}");
         }
     }
@@ -304,7 +304,7 @@ fn bom() {
     wire.extend(openai_wire(&["x", "y"]));
     for chunk in [1, 2, 1024] {
         let d = run_chunked(Protocol::OpenAi, &wire, chunk);
-        assert_eq!(d.outcome().outcome, OutcomeKind::Complete);
+        assert_eq!(d.outcome().outcome, Outcome::Complete);
         assert_eq!(d.outcome().text, "xy");
     }
 }
@@ -317,7 +317,7 @@ fn comments() {
     wire.extend(openai_wire(&["b"]));
     let d = run_chunked(Protocol::OpenAi, &wire, 1024);
     let o = d.outcome();
-    assert_eq!(o.outcome, OutcomeKind::Complete, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::Complete, "{o:#?}");
     assert_eq!(o.text, "ab");
     assert_eq!(o.stats.keep_alives, 2);
 }
@@ -330,7 +330,7 @@ fn meta_only() {
     wire.extend(openai_wire(&["ok"]));
     let d = run_chunked(Protocol::OpenAi, &wire, 5);
     let o = d.outcome();
-    assert_eq!(o.outcome, OutcomeKind::Complete, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::Complete, "{o:#?}");
     assert_eq!(o.text, "ok");
     assert_eq!(d.session.retry_ms(), Some(3000));
     assert_eq!(d.session.last_event_id(), "7");
@@ -350,7 +350,7 @@ fn anthropic_error_mid() {
     d.check_invariants();
     let (t, o) = d.finished();
     assert_eq!(t, 400, "reported at the error event");
-    assert_eq!(o.outcome, OutcomeKind::ProviderError, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::ProviderError, "{o:#?}");
     let e = o.error.as_ref().expect("error");
     assert_eq!(e.retryable, Some(true));
     assert_eq!(e.error_type.as_deref(), Some("overloaded_error"));
@@ -373,7 +373,7 @@ fn anthropic_error_first() {
     d.check_invariants();
     let (t, o) = d.finished();
     assert_eq!(t, 100);
-    assert_eq!(o.outcome, OutcomeKind::ProviderError, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::ProviderError, "{o:#?}");
     assert_eq!(o.stats.deltas, 0);
     assert_eq!(o.text, "");
     let policy = RetryPolicy {
@@ -401,7 +401,7 @@ fn openai_error_mid() {
     d.check_invariants();
     let (t, o) = d.finished();
     assert_eq!(t, 300);
-    assert_eq!(o.outcome, OutcomeKind::ProviderError, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::ProviderError, "{o:#?}");
     let e = o.error.as_ref().expect("error");
     assert!(e.message.contains("The server had an error"), "{e:#?}");
     assert_eq!(o.text, "a b ");
@@ -428,7 +428,7 @@ fn ollama_ok() {
         d.eof(900);
         d.check_invariants();
         let o = d.outcome();
-        assert_eq!(o.outcome, OutcomeKind::Complete, "{chunk}: {o:#?}");
+        assert_eq!(o.outcome, Outcome::Complete, "{chunk}: {o:#?}");
         assert_eq!(o.finish_reason, Some(FinishReason::Stop));
         assert_eq!(o.text, concat(&words(4)));
     }
@@ -443,7 +443,7 @@ fn ollama_error() {
     d.check_invariants();
     let (t, o) = d.finished();
     assert_eq!(t, 200);
-    assert_eq!(o.outcome, OutcomeKind::ProviderError, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::ProviderError, "{o:#?}");
     assert!(o
         .error
         .as_ref()
@@ -458,7 +458,7 @@ fn ollama_no_done() {
     d.eof(200);
     d.check_invariants();
     let o = d.outcome();
-    assert_eq!(o.outcome, OutcomeKind::Truncated, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::Truncated, "{o:#?}");
     assert_eq!(o.text, "ab");
 }
 
@@ -478,7 +478,7 @@ fn status_429() {
     d.check_invariants();
     let (t, o) = d.finished();
     assert_eq!(t, 80);
-    assert_eq!(o.outcome, OutcomeKind::HttpError, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::HttpError, "{o:#?}");
     let e = o.error.as_ref().expect("error");
     assert_eq!(e.status, Some(429));
     assert_eq!(e.retry_after_ms, Some(7000));
@@ -505,7 +505,7 @@ fn json_not_sse() {
     d.eof(70);
     d.check_invariants();
     let o = d.outcome();
-    assert_eq!(o.outcome, OutcomeKind::ProviderError, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::ProviderError, "{o:#?}");
     let e = o.error.as_ref().expect("error");
     assert_eq!(e.message, "Invalid API key");
     assert_eq!(e.provider.as_deref(), Some("openai"));
@@ -521,7 +521,7 @@ fn json_not_sse() {
     d.eof(70);
     d.check_invariants();
     let o = d.outcome();
-    assert_eq!(o.outcome, OutcomeKind::ProtocolError, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::ProtocolError, "{o:#?}");
     assert_eq!(
         o.error.as_ref().map(|e| e.code),
         Some(ErrorCode::UnexpectedContentType)
@@ -543,7 +543,7 @@ fn html_not_sse() {
     d.check_invariants();
     let (t, o) = d.finished();
     assert_eq!(t, 70, "as soon as the first bytes are in");
-    assert_eq!(o.outcome, OutcomeKind::ProtocolError, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::ProtocolError, "{o:#?}");
     let e = o.error.as_ref().expect("error");
     assert_eq!(e.code, ErrorCode::UnexpectedContentType);
     assert!(e.message.contains("text/html"), "{}", e.message);
@@ -580,7 +580,7 @@ fn buffered_burst() {
     d.check_invariants();
     let (t, o) = d.finished();
     assert_eq!(t, 800);
-    assert_eq!(o.outcome, OutcomeKind::Complete, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::Complete, "{o:#?}");
     assert_eq!(o.text, concat(&ws));
     assert!(d.flushes().len() <= 2, "{:?}", d.flushes());
     assert!(o.stats.buffered, "{:#?}", o.stats);
@@ -600,7 +600,7 @@ fn huge_event() {
     d.eof(1000);
     d.check_invariants();
     let o = d.outcome();
-    assert_eq!(o.outcome, OutcomeKind::Complete, "{:?}", o.error);
+    assert_eq!(o.outcome, Outcome::Complete, "{:?}", o.error);
     assert_eq!(o.text.len(), big.len());
 }
 
@@ -622,7 +622,7 @@ fn unbounded_line() {
     }
     d.check_invariants();
     let o = d.outcome();
-    assert_eq!(o.outcome, OutcomeKind::ProtocolError, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::ProtocolError, "{o:#?}");
     assert_eq!(
         o.error.as_ref().map(|e| e.code),
         Some(ErrorCode::EventTooLarge)
@@ -664,7 +664,7 @@ fn invalid_json() {
     d.check_invariants();
     let (t, o) = d.finished();
     assert_eq!(t, 300);
-    assert_eq!(o.outcome, OutcomeKind::ProtocolError, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::ProtocolError, "{o:#?}");
     let e = o.error.as_ref().expect("error");
     assert_eq!(e.code, ErrorCode::InvalidJson);
     assert_eq!(e.event_index, Some(2));
@@ -688,7 +688,7 @@ fn user_abort() {
     d.check_invariants();
     let (t, o) = d.finished();
     assert_eq!(t, 1000);
-    assert_eq!(o.outcome, OutcomeKind::Aborted, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::Aborted, "{o:#?}");
     assert_eq!(o.text, concat(&words(3)));
     assert_eq!(o.stats.deltas, 3);
     assert!(!d.abort_requested(), "the caller already aborted");

@@ -5,7 +5,7 @@ mod session_support;
 
 use session_support::*;
 use streamguard::session::{Config, FlushMode, Output, Session, SmoothUnit};
-use streamguard::{ErrorCode, Millis, OutcomeKind, Protocol, StallPhase, StreamEvent};
+use streamguard::{ErrorCode, Millis, Outcome, Protocol, StallPhase, StreamEvent};
 
 fn with_flush(flush: FlushMode) -> Driver {
     Driver::new(Config {
@@ -93,7 +93,7 @@ fn immediate_mode_every_delta() {
     d.eof(200);
     d.check_invariants();
     assert_eq!(d.flushes(), vec!["a", "b"]);
-    assert_eq!(d.outcome().outcome, OutcomeKind::Truncated);
+    assert_eq!(d.outcome().outcome, Outcome::Truncated);
 }
 
 #[test]
@@ -269,7 +269,7 @@ fn bytes_without_a_head_are_a_200() {
     d.bytes(100, &openai_chunk("hi"));
     d.bytes(110, OPENAI_DONE);
     d.check_invariants();
-    assert_eq!(d.outcome().outcome, OutcomeKind::Complete);
+    assert_eq!(d.outcome().outcome, Outcome::Complete);
     assert_eq!(d.outcome().stats.headers_ms, None);
 }
 
@@ -281,7 +281,7 @@ fn a_second_head_is_ignored() {
     d.bytes(100, &openai_chunk("hi"));
     d.bytes(110, OPENAI_DONE);
     d.check_invariants();
-    assert_eq!(d.outcome().outcome, OutcomeKind::Complete);
+    assert_eq!(d.outcome().outcome, Outcome::Complete);
 }
 
 #[test]
@@ -295,7 +295,7 @@ fn http_error_body_is_bounded_and_timed() {
     }
     d.check_invariants();
     let (t, o) = d.finished();
-    assert_eq!(o.outcome, OutcomeKind::HttpError);
+    assert_eq!(o.outcome, Outcome::HttpError);
     assert_eq!(t, 103, "64 KiB in after the 4th read");
     assert!(d.abort_requested());
     let e = o.error.as_ref().expect("error");

@@ -8,7 +8,7 @@ mod session_support;
 use session_support::{test_config, Driver};
 use streamguard::session::{FlushMode, NetworkErrorKind, Output, Session};
 use streamguard::sse::{Item, SseParser};
-use streamguard::{Millis, Outcome, OutcomeKind, Protocol, RetryPolicy, StallPhase};
+use streamguard::{Millis, Outcome, Protocol, RetryPolicy, StallPhase, StreamResult};
 
 const WORDS: [&str; 6] = ["One ", "two ", "three ", "four ", "five ", "six"];
 
@@ -35,7 +35,7 @@ fn policy() -> RetryPolicy {
 }
 
 /// Every outcome reported, in order.
-fn outcomes(d: &Driver) -> Vec<&Outcome> {
+fn outcomes(d: &Driver) -> Vec<&StreamResult> {
     d.log
         .iter()
         .filter_map(|(_, o)| match o {
@@ -46,7 +46,7 @@ fn outcomes(d: &Driver) -> Vec<&Outcome> {
 }
 
 /// The last attempt's outcome.
-fn last(d: &Driver) -> &Outcome {
+fn last(d: &Driver) -> &StreamResult {
     outcomes(d).pop().expect("an outcome")
 }
 
@@ -86,7 +86,7 @@ fn a_reset_stream_resumes_from_the_last_event_id_and_keeps_everything() {
     d.bytes(90, b"id: 4\ndata: fo");
     d.error(100, NetworkErrorKind::Reset);
     let first = last(&d).clone();
-    assert_eq!(first.outcome, OutcomeKind::NetworkError, "{first:#?}");
+    assert_eq!(first.outcome, Outcome::NetworkError, "{first:#?}");
     assert_eq!(first.text, "One two three ");
     // The ID of the event cut off before its blank line does not count.
     assert_eq!(d.session.last_event_id(), "3");
@@ -103,7 +103,7 @@ fn a_reset_stream_resumes_from_the_last_event_id_and_keeps_everything() {
     d.bytes(220, &body_after(d.session.last_event_id()));
     d.eof(240);
     let o = last(&d);
-    assert_eq!(o.outcome, OutcomeKind::Complete, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::Complete, "{o:#?}");
     assert_eq!(o.finish_reason, None, "raw sse has no finish reason");
     assert_eq!(o.text, WORDS.concat());
     assert_eq!(d.session.last_event_id(), "6");
@@ -160,11 +160,7 @@ fn resume_is_exact_at_every_cut_point_and_flush_mode() {
                 attempt += 1;
             }
             let o = last(&d);
-            assert_eq!(
-                o.outcome,
-                OutcomeKind::Complete,
-                "cut {cut} {flush:?}: {o:#?}"
-            );
+            assert_eq!(o.outcome, Outcome::Complete, "cut {cut} {flush:?}: {o:#?}");
             assert_eq!(o.text, WORDS.concat(), "cut {cut} {flush:?}");
             assert_eq!(attempt, 2, "cut {cut}: one reconnect");
             check_across_attempts(&d);
@@ -215,7 +211,7 @@ fn an_abort_during_a_resumed_attempt_keeps_all_the_text_and_flushes_nothing_twic
     resume(&mut d, 130);
     d.abort(140);
     let o = last(&d);
-    assert_eq!(o.outcome, OutcomeKind::Aborted);
+    assert_eq!(o.outcome, Outcome::Aborted);
     assert_eq!(o.text, before);
     check_across_attempts(&d);
 }
@@ -231,7 +227,7 @@ fn the_timers_restart_with_the_resumed_attempt() {
     d.bytes(920, &event(2));
     d.run_to_end(5000);
     let o = last(&d);
-    assert_eq!(o.outcome, OutcomeKind::Stalled, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::Stalled, "{o:#?}");
     let e = o.error.as_ref().unwrap();
     assert_eq!(e.phase, Some(StallPhase::Idle));
     // Idle 500 ms after the last byte at 920; elapsed counts from this attempt's request.

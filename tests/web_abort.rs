@@ -153,7 +153,7 @@ async fn rust_stream_api_complete() {
     let outcome = handle.result().await;
     assert_eq!(
         outcome.outcome,
-        streamguard::OutcomeKind::Complete,
+        streamguard::Outcome::Complete,
         "{}",
         outcome.to_json()
     );

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use streamguard::{Error, Protocol, Reply, StreamDecoder, StreamEvent};
+use streamguard::{StreamError, Protocol, Reply, StreamDecoder, StreamEvent};
 
 const PROTOCOLS: [Protocol; 6] = [
     Protocol::OpenAi,
@@ -24,7 +24,7 @@ fn run(
     protocol: Protocol,
     content_type: &str,
     chunks: &[&[u8]],
-) -> (Vec<StreamEvent>, Option<Error>, Reply) {
+) -> (Vec<StreamEvent>, Option<StreamError>, Reply) {
     let mut decoder = StreamDecoder::new(protocol, 4096);
     if !content_type.is_empty() {
         decoder.set_content_type(content_type);

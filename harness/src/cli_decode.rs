@@ -1,6 +1,6 @@
 //! `decode`: reads a provider stream from stdin as it arrives (EOF is the end of the body),
 //! prints one JSON line per decoded event (the serde form of [`StreamEvent`]) as soon as it is
-//! decoded, and as the LAST line the outcome (`Outcome::to_json`: `outcome`, `text`,
+//! decoded, and as the LAST line the outcome (`StreamResult::to_json`: `outcome`, `text`,
 //! `finishReason`, `toolCalls`, `usage`, `error` = null or `{code, message, provider, type,
 //! retryable, ...}`, `stats`). Reading stops at the provider's end (`End`); the final line is
 //! printed in every case. Exit status 0 whatever the outcome (2 for a usage error).
@@ -8,7 +8,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::process::ExitCode;
 
 use streamguard::sse::DEFAULT_MAX_EVENT_BYTES;
-use streamguard::{Outcome, Protocol, Stats, StreamDecoder, StreamEvent};
+use streamguard::{Protocol, Stats, StreamDecoder, StreamEvent, StreamResult};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -86,7 +86,7 @@ pub fn main(args: Args) -> ExitCode {
         deltas: counts.deltas,
         ..Stats::default()
     };
-    let outcome = Outcome::new(decoder.take_reply(), verdict, stats);
+    let outcome = StreamResult::new(decoder.take_reply(), verdict, stats);
     let _ = writeln!(out, "{}", outcome.to_json());
     let _ = out.flush();
     ExitCode::SUCCESS

@@ -20,7 +20,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use streamguard::{
-    Config, Millis, NetworkError, NetworkErrorKind, Outcome, Output, RetryPolicy, Session,
+    Config, Millis, NetworkError, NetworkErrorKind, Output, RetryPolicy, Session, StreamResult,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -71,7 +71,7 @@ impl Options {
 /// What the loop saw.
 #[derive(Debug, Clone)]
 pub(crate) struct Report {
-    pub outcome: Outcome,
+    pub outcome: StreamResult,
     /// Every `Output::Text`, in order.
     pub flushes: Vec<String>,
     /// `Output::Event`s.
@@ -221,7 +221,7 @@ pub(crate) async fn stream(
     let now = move || Millis(t0.elapsed().as_millis() as u64);
     let mut session = Session::new(opts.config.clone(), Millis(0));
     let mut report = Report {
-        outcome: Outcome::new(streamguard::Reply::default(), None, Default::default()),
+        outcome: StreamResult::new(streamguard::Reply::default(), None, Default::default()),
         flushes: Vec::new(),
         events: 0,
         abort_requests: 0,
@@ -312,7 +312,7 @@ async fn attempt(
     report: &mut Report,
     on_output: &mut impl FnMut(&Output),
     t0: Instant,
-) -> Outcome {
+) -> StreamResult {
     let now = move || Millis(t0.elapsed().as_millis() as u64);
     let (tx, mut rx) = mpsc::channel::<NetEvent>(1);
     let mut net = match Url::parse(&spec.url) {
@@ -334,7 +334,7 @@ async fn attempt(
     tokio::pin!(sleep);
     let mut frame = tokio::time::interval(Duration::from_millis(FRAME_MS));
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut finished: Option<Outcome> = None;
+    let mut finished: Option<StreamResult> = None;
     loop {
         let mut close_net = false;
         while let Some(out) = session.poll_output() {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::StreamExt;
 use serde_json::Value;
-use streamguard::{Config, FlushMode, Outcome, Protocol, RetryPolicy};
+use streamguard::{Config, FlushMode, Protocol, RetryPolicy, StreamResult};
 use tokio::runtime::Builder;
 
 use crate::client::{self, Options, Report, RequestSpec};
@@ -184,7 +184,7 @@ fn text_diff(want: &str, got: &str) -> String {
     )
 }
 
-fn summary(o: &Outcome) -> String {
+fn summary(o: &StreamResult) -> String {
     let detail = match &o.error {
         Some(e) => match e.phase {
             Some(p) => p.code().to_owned(),

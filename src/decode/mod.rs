@@ -11,7 +11,7 @@
 //!   - `feed(&[u8])`, then drain `next_event()` until `None`.
 //!   - `next_event() -> Option<StreamEvent>`: content events are already applied to `reply()`
 //!     when returned. After `StreamEvent::End(..)` it returns `None` forever and ignores input.
-//!   - `finish() -> Option<Error>`: at EOF, after draining. `None` = complete (an end signal was
+//!   - `finish() -> Option<StreamError>`: at EOF, after draining. `None` = complete (an end signal was
 //!     seen), `Some(truncated error)` otherwise; if `End(e)` was already emitted, returns `e`.
 //!     May first emit remaining events (e.g. an unterminated final NDJSON line that is valid):
 //!     call `next_event()` again after `finish()`.
@@ -81,7 +81,7 @@ use serde::Serialize;
 
 use self::json::Json;
 
-use crate::error::{quoted, Error, ErrorCode, FrameError};
+use crate::error::{quoted, ErrorCode, FrameError, StreamError};
 use crate::ndjson::NdjsonSplitter;
 use crate::outcome::{FinishReason, Reply, ToolCall, Usage};
 use crate::sse::{Item, SseParser, DEFAULT_MAX_EVENT_BYTES};
@@ -176,14 +176,17 @@ pub enum StreamEvent {
     /// The stream is over. `None`: complete (terminator seen). `Some`: a provider or protocol
     /// error. Nothing follows. Serialises as `{"type": "end", "error": null | {..}}`.
     #[serde(serialize_with = "serialize_end")]
-    End(Option<Error>),
+    End(Option<StreamError>),
 }
 
 /// `End`'s payload as an object (an internally tagged variant must serialise as a map).
-fn serialize_end<S: serde::Serializer>(error: &Option<Error>, s: S) -> Result<S::Ok, S::Error> {
+fn serialize_end<S: serde::Serializer>(
+    error: &Option<StreamError>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     #[derive(Serialize)]
     struct EndPayload<'a> {
-        error: Option<&'a Error>,
+        error: Option<&'a StreamError>,
     }
     EndPayload {
         error: error.as_ref(),
@@ -212,7 +215,7 @@ pub(crate) struct Out {
     /// A `Finish` was produced: at EOF the text is whole even without the terminator.
     finish_seen: bool,
     /// `Some` once `End` was produced (the inner value is its error).
-    end: Option<Option<Error>>,
+    end: Option<Option<StreamError>>,
     keep_alives: u64,
 }
 
@@ -303,7 +306,7 @@ impl Out {
     }
 
     /// Ends the stream with an error.
-    pub(crate) fn fail(&mut self, error: Error) {
+    pub(crate) fn fail(&mut self, error: StreamError) {
         self.push(StreamEvent::End(Some(error)));
     }
 
@@ -373,12 +376,12 @@ pub(crate) fn provider_error(
     code: Option<String>,
     message: Option<&str>,
     index: u64,
-) -> Error {
+) -> StreamError {
     let message = match message.filter(|m| !m.is_empty()) {
         Some(m) => m.to_owned(),
         None => format!("{} sent an error without a message", protocol.name()),
     };
-    let mut e = Error::new(ErrorCode::ProviderError, message);
+    let mut e = StreamError::new(ErrorCode::ProviderError, message);
     e.retryable = Some(is_retryable(error_type, code.as_deref(), &e.message));
     e.provider = Some(protocol.name().to_owned());
     e.error_type = error_type.filter(|t| !t.is_empty()).map(str::to_owned);
@@ -388,8 +391,8 @@ pub(crate) fn provider_error(
 }
 
 /// The `invalid_json` error for frame `index`, quoting a bounded prefix of its data.
-pub(crate) fn invalid_json(data: &str, index: u64, err: &serde_json::Error) -> Error {
-    let mut e = Error::new(
+pub(crate) fn invalid_json(data: &str, index: u64, err: &serde_json::Error) -> StreamError {
+    let mut e = StreamError::new(
         ErrorCode::InvalidJson,
         format!(
             "event {index} is not valid JSON ({err}): {}",
@@ -454,7 +457,7 @@ pub struct StreamDecoder {
     /// The last event ID a resumed stream starts from (seeds every SSE parser created).
     seed_id: String,
     /// The verdict, once `finish()` ran (later calls repeat it, later input is ignored).
-    verdict: Option<Option<Error>>,
+    verdict: Option<Option<StreamError>>,
 }
 
 impl Default for StreamDecoder {
@@ -647,7 +650,7 @@ impl StreamDecoder {
                 self.on_line(&line, false);
             }
             Pulled::Error(e) => {
-                let mut err = Error::new(ErrorCode::EventTooLarge, e.to_string());
+                let mut err = StreamError::new(ErrorCode::EventTooLarge, e.to_string());
                 err.event_index = Some(self.frames);
                 self.out.fail(err);
             }
@@ -783,7 +786,7 @@ impl StreamDecoder {
     }
 
     /// End of body: the verdict.
-    pub fn finish(&mut self) -> Option<Error> {
+    pub fn finish(&mut self) -> Option<StreamError> {
         if let Some(v) = &self.verdict {
             return v.clone();
         }
@@ -813,7 +816,7 @@ impl StreamDecoder {
         verdict
     }
 
-    fn truncated(&self, unterminated: bool) -> Error {
+    fn truncated(&self, unterminated: bool) -> StreamError {
         let expected = match self.dec {
             Dec::OpenAi(_) => "before [DONE] and before any finish_reason",
             Dec::Responses(_) => "before response.completed",
@@ -829,7 +832,7 @@ impl StreamDecoder {
                 _ => " (inside an unterminated event)",
             });
         }
-        Error::new(ErrorCode::Truncated, message)
+        StreamError::new(ErrorCode::Truncated, message)
     }
 
     /// Everything received so far.

@@ -18,7 +18,7 @@
 
 use super::json::{Json, Obj};
 use super::{code_of, provider_error, Out, Protocol};
-use crate::error::Error;
+use crate::error::StreamError;
 use crate::outcome::FinishReason;
 
 /// The Chat Completions decoder (stateless: merging happens in the accumulator).
@@ -100,7 +100,7 @@ pub(crate) fn map_finish(reason: &str) -> FinishReason {
 }
 
 /// `{"message", "type", "code"}` or a bare string.
-fn error_from(err: Json<'_>, index: u64) -> Error {
+fn error_from(err: Json<'_>, index: u64) -> StreamError {
     if let Some(message) = err.as_str() {
         return provider_error(Protocol::OpenAi, None, None, Some(&message), index);
     }

@@ -30,7 +30,7 @@ use web_sys::{AbortController, ReadableStreamDefaultReader, ReadableStreamReadRe
 
 use super::options::{Callbacks, Options};
 use super::sys::{self, Wait};
-use crate::outcome::{Outcome, Stats};
+use crate::outcome::{Stats, StreamResult};
 use crate::session::{FlushMode, NetworkError, NetworkErrorKind, Output, Session};
 use crate::time::Millis;
 
@@ -40,7 +40,7 @@ pub(crate) struct Shared {
     /// Flushed text not yet taken by the iterator (coalesced).
     pending: RefCell<String>,
     /// The final outcome, once there.
-    outcome: RefCell<Option<Outcome>>,
+    outcome: RefCell<Option<StreamResult>>,
     /// The handle asked for an abort (abort(), free(), drop).
     abort: Cell<bool>,
     /// The loop's waker, for `abort`.
@@ -71,7 +71,7 @@ impl Shared {
         self.wake_waiters();
     }
 
-    fn finish(&self, outcome: Outcome) {
+    fn finish(&self, outcome: StreamResult) {
         *self.outcome.borrow_mut() = Some(outcome);
         self.loop_waker.borrow_mut().take();
         self.wake_waiters();
@@ -92,7 +92,7 @@ impl Shared {
     }
 
     /// The outcome, once there.
-    pub(crate) fn poll_outcome(&self, cx: &mut std::task::Context<'_>) -> Poll<Outcome> {
+    pub(crate) fn poll_outcome(&self, cx: &mut std::task::Context<'_>) -> Poll<StreamResult> {
         if let Some(o) = &*self.outcome.borrow() {
             return Poll::Ready(o.clone());
         }
@@ -173,14 +173,14 @@ pub(crate) fn stats_to_js(s: &Stats) -> JsValue {
 }
 
 /// The outcome as the plain JS result object: one string crosses (JSON.parse of `to_json`).
-pub(crate) fn outcome_to_js(outcome: &Outcome) -> JsValue {
+pub(crate) fn outcome_to_js(outcome: &StreamResult) -> JsValue {
     js_sys::JSON::parse(&outcome.to_json()).unwrap_or(JsValue::NULL)
 }
 
 /// Runs every attempt of one request and returns the final outcome. Completes the handle's
 /// [`Shared`] (if any) with it.
 /// The second value is the JS result object when one was already built (for `info`).
-pub(crate) async fn run(options: Options, sink: Sink) -> (Outcome, Option<JsValue>) {
+pub(crate) async fn run(options: Options, sink: Sink) -> (StreamResult, Option<JsValue>) {
     let live: Live = Rc::new(RefCell::new(Session::new(
         options.config.clone(),
         sys::now(),
@@ -367,7 +367,7 @@ impl Host<'_> {
 
     /// One request, driving the session in `live` (new, or resumed: then `last_event_id` is
     /// sent as `Last-Event-ID`). Every resource is local and released on return or drop.
-    async fn attempt(&mut self, live: &Live, last_event_id: Option<&str>) -> Outcome {
+    async fn attempt(&mut self, live: &Live, last_event_id: Option<&str>) -> StreamResult {
         let start = sys::now();
         let frame_mode = matches!(
             self.options.config.flush,

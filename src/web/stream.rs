@@ -1,5 +1,5 @@
 //! The Rust API for web frontends (Yew, Leptos, Dioxus, ...): the same loop as the JS API, as
-//! a [`futures::Stream`] of text batches plus the final [`Outcome`].
+//! a [`futures::Stream`] of text batches plus the final [`StreamResult`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,13 +10,13 @@ use futures::Stream;
 
 use super::host::{self, Shared, Sink};
 use super::options::{Callbacks, InvalidOption, Options};
-use crate::outcome::Outcome;
+use crate::outcome::StreamResult;
 
 /// Starts a streaming request now (spawned on the page's or Worker's event loop).
 ///
 /// The handle is a [`Stream`] of text batches (the batches of the flush mode; text not taken
 /// yet is coalesced into the next item); it ends after the final flush. Its
-/// [`result`](StreamHandle::result) is the [`Outcome`], whatever it is (complete, stalled,
+/// [`result`](StreamHandle::result) is the [`StreamResult`], whatever it is (complete, stalled,
 /// aborted, ...). Dropping the handle (or the result future) before the end aborts the
 /// request: the fetch is aborted, the reader cancelled, the timer cleared.
 ///
@@ -113,8 +113,8 @@ pub struct ResultFuture {
 }
 
 impl Future for ResultFuture {
-    type Output = Outcome;
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
+    type Output = StreamResult;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<StreamResult> {
         match &self.shared {
             Some(s) => s.poll_outcome(cx),
             // Unreachable through the API: `result` always sets it.

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use streamguard::{Error, Outcome, Protocol, Stats, StreamDecoder, StreamEvent};
+use streamguard::{Protocol, Stats, StreamDecoder, StreamError, StreamEvent, StreamResult};
 
 /// One fixture: `tests/fixtures/decode/<dir>/<name>.(sse|ndjson)` and `<name>.expected.json`.
 #[derive(Debug, Clone)]
@@ -90,9 +90,9 @@ pub struct DecodeRun {
     /// For each event, how many body bytes had been fed when it was returned.
     pub fed_at: Vec<usize>,
     /// What `finish` returned.
-    pub verdict: Option<Error>,
+    pub verdict: Option<StreamError>,
     /// The outcome built from the reply and the verdict.
-    pub outcome: Outcome,
+    pub outcome: StreamResult,
     /// The resolved protocol.
     pub resolved: Protocol,
     /// `keep_alives()`.
@@ -134,7 +134,7 @@ pub fn run_decoder(
         ..Stats::default()
     };
     DecodeRun {
-        outcome: Outcome::new(d.reply().clone(), verdict.clone(), stats),
+        outcome: StreamResult::new(d.reply().clone(), verdict.clone(), stats),
         events,
         fed_at,
         verdict,

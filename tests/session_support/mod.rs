@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use streamguard::session::{Config, NetworkError, NetworkErrorKind, Output, Session};
-use streamguard::{ErrorCode, Millis, Outcome, OutcomeKind, Protocol, StallPhase};
+use streamguard::{ErrorCode, Millis, Outcome, Protocol, StallPhase, StreamResult};
 
 /// The FAULTS.md test timer values.
 pub const FIRST_BYTE_MS: u64 = 1000;
@@ -170,7 +170,7 @@ impl Driver {
     }
 
     /// The final outcome and the time it was reported. Panics (test failure) if none.
-    pub fn finished(&self) -> (u64, &Outcome) {
+    pub fn finished(&self) -> (u64, &StreamResult) {
         let found = self.log.iter().find_map(|(t, o)| match o {
             Output::Finished(outcome) => Some((*t, outcome)),
             _ => None,
@@ -182,7 +182,7 @@ impl Driver {
     }
 
     /// The outcome.
-    pub fn outcome(&self) -> &Outcome {
+    pub fn outcome(&self) -> &StreamResult {
         self.finished().1
     }
 
@@ -235,7 +235,7 @@ impl Driver {
 /// Asserts a stall.
 pub fn assert_stalled(d: &Driver, phase: StallPhase, at: u64) {
     let (t, o) = d.finished();
-    assert_eq!(o.outcome, OutcomeKind::Stalled, "{o:#?}");
+    assert_eq!(o.outcome, Outcome::Stalled, "{o:#?}");
     let e = o.error.as_ref().expect("error");
     assert_eq!(e.code, ErrorCode::Stalled);
     assert_eq!(e.phase, Some(phase), "{e:#?}");
