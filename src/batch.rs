@@ -6,13 +6,18 @@
 //! exactly the text pushed.
 //!
 //! Modes ([`FlushMode`]):
-//! - `Frame`: [`Batcher::on_frame`] flushes everything pending; at most one flush per frame.
-//!   The first content is flushed in the first frame after it arrives (no artificial delay).
+//! - `Frame`: [`Batcher::on_frame`] flushes everything pending; at most one flush per frame,
+//!   the final one included: when a flush already happened in the current frame
+//!   ([`Batcher::flushed_this_frame`]), the session holds the final flush (and the outcome)
+//!   until the next frame. The first content is flushed in the first frame after it arrives
+//!   (no artificial delay).
 //! - `Interval { ms }`: leading edge, then rate-limited: text is flushed at once when the last
 //!   flush is at least `ms` old (so the first text is never delayed), otherwise at
 //!   `last flush + ms` ([`Batcher::deadline`]; the session folds it into `poll_deadline`).
 //!   `ms = 0` behaves like `Immediate`.
-//! - `Immediate`: every delta is one flush.
+//! - `Immediate`: no waiting, but one flush per input: the deltas of one network read are
+//!   coalesced and flushed when the session has processed the read
+//!   ([`Batcher::end_of_input`]), so a read carrying twenty deltas is one flush, not twenty.
 //! - `Smooth { unit }`: frame-driven steady reveal, see below.
 //!
 //! ## The smooth reveal
@@ -28,8 +33,37 @@
 //! falls behind a fast stream speeds up to catch up. When the backlog is empty the quota resets
 //! to 1. The final outcome is never delayed: `drain_all` releases everything left in one flush.
 
-use crate::session::{FlushMode, SmoothUnit};
 use crate::time::Millis;
+
+/// How text deltas are coalesced before they reach the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FlushMode {
+    /// At most one flush per animation frame (`handle_frame`); the first content is flushed in
+    /// the first frame after it arrives.
+    #[default]
+    Frame,
+    /// At most one flush every `ms` (driven by `poll_deadline`).
+    Interval {
+        /// The period.
+        ms: u64,
+    },
+    /// At once: the text of each input (one network read) in one flush.
+    Immediate,
+    /// Steady reveal by word or grapheme, driven by frames, catching up when behind.
+    Smooth {
+        /// The unit released.
+        unit: SmoothUnit,
+    },
+}
+
+/// The unit of the smooth reveal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmoothUnit {
+    /// Whole words (with their trailing whitespace).
+    Word,
+    /// Grapheme-ish units (a char with its combining marks).
+    Grapheme,
+}
 
 /// Frames over which the smooth reveal drains a backlog (8 frames ≈ 133 ms at 60 Hz).
 pub const SMOOTH_CATCHUP_FRAMES: usize = 8;
@@ -46,6 +80,9 @@ pub struct Batcher {
     /// Smooth: units in `pending`, kept incrementally so a push costs O(its own length), not
     /// O(backlog) (a hidden tab gets no frames while text keeps arriving).
     units: usize,
+    /// Frame and smooth modes: a flush happened since the last frame tick, so another one
+    /// (the final flush included) must wait for the next tick.
+    flushed_this_frame: bool,
 }
 
 impl Batcher {
@@ -57,6 +94,7 @@ impl Batcher {
             last_flush: None,
             quota: 1,
             units: 0,
+            flushed_this_frame: false,
         }
     }
 
@@ -78,7 +116,7 @@ impl Batcher {
         let prev = self.pending.chars().next_back();
         self.pending.push_str(text);
         match self.mode {
-            FlushMode::Immediate => self.take(now),
+            FlushMode::Immediate => None,
             FlushMode::Interval { .. } => self.poll(now),
             FlushMode::Smooth { unit } => {
                 self.units += match prev {
@@ -90,6 +128,26 @@ impl Batcher {
             }
             FlushMode::Frame => None,
         }
+    }
+
+    /// The session processed one input (a read, a timeout, a frame): immediate mode flushes
+    /// everything that input produced, in one piece. Other modes: nothing.
+    pub fn end_of_input(&mut self, now: Millis) -> Option<String> {
+        match self.mode {
+            FlushMode::Immediate => self.take(now),
+            _ => None,
+        }
+    }
+
+    /// Whether the mode is paced by frames (frame and smooth).
+    pub fn frame_paced(&self) -> bool {
+        matches!(self.mode, FlushMode::Frame | FlushMode::Smooth { .. })
+    }
+
+    /// Frame-paced modes: whether a flush already happened since the last frame tick (so the
+    /// next one, the final flush included, waits for the next tick).
+    pub fn flushed_this_frame(&self) -> bool {
+        self.flushed_this_frame
     }
 
     /// Interval mode: flush if due at `now`. Other modes: nothing (frames and pushes drive them).
@@ -116,6 +174,11 @@ impl Batcher {
 
     /// Whether a frame would release something.
     pub fn wants_frame(&self) -> bool {
+        // After a flush, the next tick clears `flushed_this_frame` (so a final flush can go
+        // out in it); without a tick the final flush would wait for one anyway.
+        if self.flushed_this_frame {
+            return true;
+        }
         match self.mode {
             FlushMode::Frame => !self.pending.is_empty(),
             // O(1): a unit is complete when another starts after it, or (words) when the
@@ -133,6 +196,7 @@ impl Batcher {
     /// An animation frame at `now`. Frame mode flushes everything pending; smooth mode
     /// releases its quota of whole units; other modes also flush what is due (harmless).
     pub fn on_frame(&mut self, now: Millis) -> Option<String> {
+        self.flushed_this_frame = false;
         match self.mode {
             FlushMode::Frame => self.take(now),
             FlushMode::Smooth { unit } => {
@@ -148,6 +212,7 @@ impl Batcher {
                     self.units = 0;
                 }
                 self.last_flush = Some(now);
+                self.flushed_this_frame = true;
                 Some(out)
             }
             FlushMode::Interval { .. } => self.poll(now),
@@ -167,6 +232,7 @@ impl Batcher {
         }
         self.last_flush = Some(now);
         self.units = 0;
+        self.flushed_this_frame = self.frame_paced();
         Some(core::mem::take(&mut self.pending))
     }
 }
@@ -299,11 +365,38 @@ mod tests {
     }
 
     #[test]
-    fn immediate_every_delta() {
+    fn immediate_one_flush_per_input() {
         let mut b = Batcher::new(FlushMode::Immediate);
-        assert_eq!(b.push(Millis(0), "x").as_deref(), Some("x"));
-        assert_eq!(b.push(Millis(0), ""), None);
-        assert_eq!(b.drain_all(Millis(0)), None);
+        assert_eq!(b.push(Millis(0), "x"), None);
+        assert_eq!(b.push(Millis(0), "y"), None);
+        assert_eq!(b.end_of_input(Millis(0)).as_deref(), Some("xy"));
+        assert_eq!(b.end_of_input(Millis(0)), None);
+        assert_eq!(b.push(Millis(1), ""), None);
+        assert_eq!(b.push(Millis(1), "z"), None);
+        assert_eq!(b.drain_all(Millis(1)).as_deref(), Some("z"));
+        assert!(
+            !b.flushed_this_frame() && !b.wants_frame(),
+            "immediate is not frame-paced"
+        );
+    }
+
+    #[test]
+    fn frame_mode_knows_a_flush_happened_in_this_frame() {
+        let mut b = Batcher::new(FlushMode::Frame);
+        b.push(Millis(1), "a");
+        assert_eq!(b.on_frame(Millis(16)).as_deref(), Some("a"));
+        assert!(b.flushed_this_frame());
+        assert!(b.wants_frame(), "a tick is wanted to clear the flag");
+        b.push(Millis(17), "b");
+        // The next tick clears the flag and flushes.
+        assert_eq!(b.on_frame(Millis(32)).as_deref(), Some("b"));
+        assert!(b.flushed_this_frame());
+        assert_eq!(b.on_frame(Millis(48)), None);
+        assert!(!b.flushed_this_frame() && !b.wants_frame());
+        // A final drain counts as this frame's flush.
+        b.push(Millis(50), "c");
+        assert_eq!(b.drain_all(Millis(50)).as_deref(), Some("c"));
+        assert!(b.flushed_this_frame());
     }
 
     #[test]

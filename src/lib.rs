@@ -24,6 +24,7 @@
 
 pub mod batch;
 pub mod decode;
+pub mod driver;
 pub mod error;
 pub mod head;
 pub mod metrics;
@@ -39,6 +40,7 @@ pub mod watchdog;
 pub mod web;
 
 pub use decode::{Protocol, StreamDecoder, StreamEvent};
+pub use driver::Driver;
 pub use error::{ErrorCode, FrameError, StallPhase, StreamError};
 pub use outcome::{FinishReason, Outcome, Reply, Stats, StreamResult, ToolCall, Usage};
 pub use retry::RetryPolicy;

@@ -80,6 +80,7 @@
 use std::collections::VecDeque;
 
 use crate::batch::Batcher;
+pub use crate::batch::{FlushMode, SmoothUnit};
 use crate::decode::{Protocol, StreamDecoder, StreamEvent};
 use crate::error::{ErrorCode, StreamError};
 use crate::head::{self, BodyKind};
@@ -88,36 +89,6 @@ use crate::outcome::{Reply, Stats, StreamResult};
 use crate::retry::{nothing_delivered, RetryPolicy};
 use crate::time::Millis;
 use crate::watchdog::{stall_message, Deadlines, Timeouts, Watchdog};
-
-/// How text deltas are coalesced before they reach the UI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FlushMode {
-    /// At most one flush per animation frame (`handle_frame`); the first content is flushed in
-    /// the first frame after it arrives.
-    #[default]
-    Frame,
-    /// At most one flush every `ms` (driven by `poll_deadline`).
-    Interval {
-        /// The period.
-        ms: u64,
-    },
-    /// Every delta at once.
-    Immediate,
-    /// Steady reveal by word or grapheme, driven by frames, catching up when behind.
-    Smooth {
-        /// The unit released.
-        unit: SmoothUnit,
-    },
-}
-
-/// The unit of the smooth reveal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SmoothUnit {
-    /// Whole words (with their trailing whitespace).
-    Word,
-    /// Grapheme-ish units (a char with its combining marks).
-    Grapheme,
-}
 
 /// Session configuration. Every timeout of 0 is off; a cap of 0 is off too.
 ///
@@ -200,6 +171,14 @@ pub enum Output {
     AbortRequest,
     /// The final outcome. Nothing follows.
     Finished(StreamResult),
+    /// Send the request: the first one, or the next attempt after a retry or resume wait,
+    /// with `Last-Event-ID: last_event_id` when set (SSE resume). Only the
+    /// [`Driver`](crate::driver::Driver) produces it; a bare session watches one request the
+    /// host already sent.
+    Connect {
+        /// The `Last-Event-ID` header to send, if any.
+        last_event_id: Option<String>,
+    },
 }
 
 /// How the body is being handled, decided by the response head.
@@ -245,6 +224,9 @@ pub struct Session {
     body_over: bool,
     /// The reply, kept after the outcome so `text()` still answers.
     final_reply: Option<Reply>,
+    /// The outcome, decided while a flush already happened in this frame: released with the
+    /// last text at the next frame tick (frame pacing).
+    held: Option<StreamResult>,
 }
 
 impl Session {
@@ -278,6 +260,7 @@ impl Session {
             saw_finish: false,
             body_over: false,
             final_reply: None,
+            held: None,
         }
     }
 
@@ -392,6 +375,11 @@ impl Session {
             Body::Stream => {
                 self.decoder.feed(bytes);
                 self.drain(now, true);
+                if !self.decided() {
+                    if let Some(text) = self.batcher.end_of_input(now) {
+                        self.emit_text(text);
+                    }
+                }
                 return;
             }
             Body::HttpError { .. } | Body::Json { .. } => head::ERROR_BODY_PREFIX,
@@ -474,6 +462,9 @@ impl Session {
     /// An animation frame (or the hidden-page fallback tick): deadlines are re-checked, then
     /// the batcher releases what the mode allows (at most one `Output::Text`).
     pub fn handle_frame(&mut self, now: Millis) {
+        if self.release_held(now.max(self.last_now)) {
+            return;
+        }
         let Some(now) = self.begin(now, true) else {
             return;
         };
@@ -490,7 +481,7 @@ impl Session {
     /// When the host's one timer should fire next: the earliest armed timer deadline, and in
     /// interval mode the next flush. Never includes frames. `None` after the outcome.
     pub fn poll_deadline(&self) -> Option<Millis> {
-        if self.is_finished() {
+        if self.decided() {
             return None;
         }
         [self.watchdog.deadline(), self.batcher.deadline()]
@@ -501,7 +492,7 @@ impl Session {
 
     /// The four timer deadlines, each of which only moves later.
     pub fn timer_deadlines(&self) -> Deadlines {
-        if self.is_finished() {
+        if self.decided() {
             return Deadlines::default();
         }
         self.watchdog.deadlines()
@@ -510,11 +501,20 @@ impl Session {
     /// Whether the host should request an animation frame (text is pending and a frame would
     /// release some).
     pub fn wants_frame(&self) -> bool {
-        !self.is_finished() && self.batcher.wants_frame()
+        self.held.is_some() || (!self.decided() && self.batcher.wants_frame())
     }
 
-    /// Whether the final outcome was produced.
+    /// Whether the final outcome was produced (`Output::Finished` is queued or was polled):
+    /// nothing else will be output. While the last flush waits for a frame tick (frame
+    /// pacing) the outcome is decided but not produced: this is `false` and
+    /// [`Session::wants_frame`] is `true`.
     pub fn is_finished(&self) -> bool {
+        self.decided() && self.held.is_none()
+    }
+
+    /// Whether the outcome is decided: every further input is ignored (but a held final
+    /// flush still waits for a frame tick).
+    fn decided(&self) -> bool {
         self.final_reply.is_some()
     }
 
@@ -558,7 +558,7 @@ impl Session {
     /// expired first); flush interval text that is due. `open`: the connection is still open,
     /// so a stall asks for an abort.
     fn begin(&mut self, now: Millis, open: bool) -> Option<Millis> {
-        if self.is_finished() {
+        if self.decided() {
             return None;
         }
         let now = now.max(self.last_now);
@@ -581,7 +581,7 @@ impl Session {
 
     /// Drains decoded events. `open`: the body is still open (an end asks for an abort).
     fn drain(&mut self, now: Millis, open: bool) {
-        while !self.is_finished() {
+        while !self.decided() {
             let Some(event) = self.decoder.next_event() else {
                 break;
             };
@@ -657,7 +657,7 @@ impl Session {
                 let verdict = self.decoder.finish();
                 // The decoder may release a last event (an unterminated NDJSON line).
                 self.drain(now, open);
-                if self.is_finished() {
+                if self.decided() {
                     return;
                 }
                 verdict
@@ -688,24 +688,49 @@ impl Session {
     /// Produces the outcome: pending text first (one flush), then `AbortRequest` if the
     /// connection is still open, then `Finished`.
     fn finish(&mut self, now: Millis, error: Option<StreamError>, open: bool) {
-        if self.is_finished() {
+        if self.decided() {
             return;
         }
         self.sync_text(now);
-        if let Some(text) = self.batcher.drain_all(now) {
-            self.emit_text(text);
+        // Frame pacing: never two flushes in one frame, the final one included. When this
+        // frame already had its flush, the rest of the text and the outcome wait for the next
+        // frame tick (the connection is released now).
+        let hold = self.batcher.frame_paced()
+            && self.batcher.flushed_this_frame()
+            && !self.batcher.pending().is_empty();
+        if !hold {
+            if let Some(text) = self.batcher.drain_all(now) {
+                self.emit_text(text);
+            }
         }
         if open {
             self.outputs.push_back(Output::AbortRequest);
         }
+        if hold {
+            // The held flush is counted now: the outcome's stats describe the whole stream.
+            self.metrics.on_flush();
+        }
         let stats = self.stats(now);
         let reply = self.decoder.take_reply();
-        self.outputs.push_back(Output::Finished(StreamResult::new(
-            reply.clone(),
-            error,
-            stats,
-        )));
+        let result = StreamResult::new(reply.clone(), error, stats);
+        if hold {
+            self.held = Some(result);
+        } else {
+            self.outputs.push_back(Output::Finished(result));
+        }
         self.final_reply = Some(reply);
         self.body_buf = Vec::new();
+    }
+
+    /// A frame tick while the final flush is held (see `finish`): the text, then the outcome.
+    fn release_held(&mut self, now: Millis) -> bool {
+        let Some(result) = self.held.take() else {
+            return false;
+        };
+        if let Some(text) = self.batcher.drain_all(now) {
+            self.outputs.push_back(Output::Text(text));
+        }
+        self.outputs.push_back(Output::Finished(result));
+        true
     }
 }

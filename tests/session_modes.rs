@@ -83,16 +83,20 @@ fn interval_mode_leading_edge_then_every_n_ms() {
 }
 
 #[test]
-fn immediate_mode_every_delta() {
+fn immediate_mode_one_flush_per_read() {
     let mut d = with_flush(FlushMode::Immediate);
     d.sse_head(5);
     d.bytes(
         100,
         &[openai_chunk("a"), openai_chunk("b"), openai_chunk("")].concat(),
     );
+    // Every delta of one read in one flush, at once (no frame, no timer).
+    assert_eq!(d.flushes(), vec!["ab"]);
+    d.bytes(150, &openai_chunk("c"));
+    d.bytes(160, b": keep-alive\n\n");
     d.eof(200);
     d.check_invariants();
-    assert_eq!(d.flushes(), vec!["a", "b"]);
+    assert_eq!(d.flushes(), vec!["ab", "c"]);
     assert_eq!(d.outcome().outcome, Outcome::Truncated);
 }
 
@@ -115,9 +119,13 @@ fn smooth_mode_reveals_steadily_and_never_delays_the_outcome() {
     assert_eq!(so_far.len(), 4, "{so_far:?}");
     assert!(so_far.iter().all(|f| f.split_whitespace().count() == 5));
     d.bytes(161, OPENAI_DONE);
+    // The frame at 160 already had its flush: the rest and the outcome go out at the next
+    // frame tick, all at once (the reveal does not delay the outcome beyond that frame).
+    assert!(d.abort_requested(), "the connection is released at once");
+    d.advance(176);
     d.check_invariants();
     let (t, o) = d.finished();
-    assert_eq!(t, 161, "the outcome is not delayed by the reveal");
+    assert_eq!(t, 176, "the outcome is not delayed by the reveal");
     assert_eq!(o.text, ws.concat());
     let last = d
         .flushes()

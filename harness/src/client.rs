@@ -20,7 +20,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use streamguard::{
-    Config, Millis, NetworkError, NetworkErrorKind, Output, RetryPolicy, Session, StreamResult,
+    Config, Driver, Millis, NetworkError, NetworkErrorKind, Output, RetryPolicy, StreamResult,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -206,11 +206,10 @@ pub(crate) struct Attempt {
     pub outcome: &'static str,
 }
 
-/// Streams one request through a session, with the retries and SSE resumes the policy
-/// (`opts.retry`) allows, exactly as the browser layer does: a retry (`RetryPolicy::decide`,
-/// before any content) starts a new session; a resume (`Session::resume_delay`: raw `sse`, GET
-/// only) continues the session with `Last-Event-ID`. The waits between attempts end at once
-/// when the caller aborts. `on_output` sees every output as it is produced (progress
+/// Streams one request through the core's [`Driver`], exactly as the browser layer does: the
+/// driver says when to connect (the first request, a retry, an SSE resume with
+/// `Last-Event-ID`), when to close the connection and when the stream is over; this loop only
+/// moves bytes, time and frames. `on_output` sees every output as it is produced (progress
 /// printing); the loop itself collects the report.
 pub(crate) async fn stream(
     spec: RequestSpec,
@@ -219,7 +218,14 @@ pub(crate) async fn stream(
 ) -> Report {
     let t0 = Instant::now();
     let now = move || Millis(t0.elapsed().as_millis() as u64);
-    let mut session = Session::new(opts.config.clone(), Millis(0));
+    let get = spec.method.eq_ignore_ascii_case("GET");
+    let mut driver = Driver::new(
+        opts.config.clone(),
+        opts.retry,
+        get,
+        rand::random(),
+        Millis(0),
+    );
     let mut report = Report {
         outcome: StreamResult::new(streamguard::Reply::default(), None, Default::default()),
         flushes: Vec::new(),
@@ -230,120 +236,48 @@ pub(crate) async fn stream(
         attempts: Vec::new(),
     };
     let mut aborted = false;
-    let resumable = opts.retry.resume && spec.method.eq_ignore_ascii_case("GET");
-    let mut last_event_id: Option<String> = None;
-    loop {
-        let started_ms = now().0;
-        let mut this = spec.clone();
-        if let Some(id) = &last_event_id {
-            this.headers
-                .retain(|(k, _)| !k.eq_ignore_ascii_case("last-event-id"));
-            this.headers.push(("last-event-id".to_owned(), id.clone()));
-        }
-        let outcome = attempt(
-            this,
-            &mut session,
-            &mut opts,
-            &mut aborted,
-            &mut report,
-            &mut on_output,
-            t0,
-        )
-        .await;
-        let n = report.attempts.len() as u32 + 1;
-        report.attempts.push(Attempt {
-            last_event_id: last_event_id.clone(),
-            started_ms,
-            finished_ms: now().0,
-            outcome: outcome.outcome.code(),
-        });
-        let random: f64 = rand::random();
-        let resume = match resumable && !aborted {
-            true => session.resume_delay(&opts.retry, n, &outcome, random),
-            false => None,
-        };
-        let retry = match resume.is_none() && !aborted && report.flushes.is_empty() {
-            true => opts.retry.decide(n, &outcome, random),
-            false => None,
-        };
-        let Some(delay) = resume.or(retry) else {
-            report.outcome = outcome;
-            return report;
-        };
-        let wait = tokio::time::sleep(Duration::from_millis(delay));
-        tokio::pin!(wait);
-        let interrupted = tokio::select! {
-            _ = &mut wait => false,
-            _ = maybe(opts.abort.as_mut()), if opts.abort.is_some() => true,
-        };
-        session = match resume {
-            Some(_) => {
-                let id = session.last_event_id();
-                last_event_id = (!id.is_empty()).then(|| id.to_owned());
-                session.resume(now())
-            }
-            None => {
-                last_event_id = None;
-                Session::new(opts.config.clone(), now())
-            }
-        };
-        if interrupted {
-            // Aborted between attempts: `aborted`, with everything received so far.
-            session.handle_abort(now());
-            while let Some(out) = session.poll_output() {
-                on_output(&out);
-                match out {
-                    Output::Text(t) => report.flushes.push(t),
-                    Output::Finished(o) => report.outcome = o,
-                    _ => {}
-                }
-            }
-            return report;
-        }
-    }
-}
-
-/// One attempt: drives `session` over one connection until its outcome.
-async fn attempt(
-    spec: RequestSpec,
-    session: &mut Session,
-    opts: &mut Options,
-    aborted: &mut bool,
-    report: &mut Report,
-    on_output: &mut impl FnMut(&Output),
-    t0: Instant,
-) -> StreamResult {
-    let now = move || Millis(t0.elapsed().as_millis() as u64);
-    let (tx, mut rx) = mpsc::channel::<NetEvent>(1);
-    let mut net = match Url::parse(&spec.url) {
-        Ok(url) => Net(Some(tokio::spawn(net_task(url, spec, tx)))),
-        Err(e) => {
-            drop(tx);
-            session.handle_error(
-                now(),
-                NetworkError {
-                    kind: NetworkErrorKind::Other,
-                    message: e,
-                },
-            );
-            Net(None)
-        }
-    };
-    let mut net_open = net.0.is_some();
+    let mut net = Net(None);
+    let mut rx: Option<mpsc::Receiver<NetEvent>> = None;
+    // The running attempt: the `Last-Event-ID` it sent and when it started.
+    let mut current: Option<(Option<String>, u64)> = None;
     let sleep = tokio::time::sleep_until(t0 + Duration::from_secs(86_400));
     tokio::pin!(sleep);
     let mut frame = tokio::time::interval(Duration::from_millis(FRAME_MS));
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut finished: Option<StreamResult> = None;
     loop {
         let mut close_net = false;
-        while let Some(out) = session.poll_output() {
+        let mut finished: Option<StreamResult> = None;
+        while let Some(out) = driver.poll_output() {
             on_output(&out);
             if finished.is_some() {
                 report.after_finish += 1;
                 continue;
             }
             match out {
+                Output::Connect { last_event_id } => {
+                    net.close().await;
+                    let mut this = spec.clone();
+                    if let Some(id) = &last_event_id {
+                        this.headers
+                            .retain(|(k, _)| !k.eq_ignore_ascii_case("last-event-id"));
+                        this.headers.push(("last-event-id".to_owned(), id.clone()));
+                    }
+                    current = Some((last_event_id, now().0));
+                    match Url::parse(&this.url) {
+                        Ok(url) => {
+                            let (tx, r) = mpsc::channel::<NetEvent>(1);
+                            net = Net(Some(tokio::spawn(net_task(url, this, tx))));
+                            rx = Some(r);
+                        }
+                        Err(message) => driver.handle_error(
+                            now(),
+                            NetworkError {
+                                kind: NetworkErrorKind::Other,
+                                message,
+                            },
+                        ),
+                    }
+                }
                 Output::Text(t) => report.flushes.push(t),
                 Output::Event(_) => report.events += 1,
                 Output::AbortRequest => {
@@ -353,63 +287,87 @@ async fn attempt(
                 Output::Finished(o) => finished = Some(o),
             }
         }
-        if close_net || finished.is_some() {
+        let ended = match (&finished, driver.last_attempt()) {
+            (Some(o), _) => Some(o.outcome.code()),
+            (None, Some(last)) if driver.is_waiting() => Some(last.outcome.code()),
+            _ => None,
+        };
+        if let Some(code) = ended {
+            close_net = true;
+            if let Some((last_event_id, started_ms)) = current.take() {
+                report.attempts.push(Attempt {
+                    last_event_id,
+                    started_ms,
+                    finished_ms: now().0,
+                    outcome: code,
+                });
+            }
+        }
+        if close_net {
             net.close().await;
-            net_open = false;
+            rx = None;
         }
         if let Some(o) = finished {
             // Anything after Finished is a contract violation; count it.
-            session.handle_frame(now());
-            session.handle_timeout(now());
-            while session.poll_output().is_some() {
+            driver.handle_frame(now());
+            driver.handle_timeout(now());
+            while driver.poll_output().is_some() {
                 report.after_finish += 1;
             }
-            return o;
+            report.outcome = o;
+            return report;
         }
         if let Some(n) = opts.abort_after_deltas {
-            if !*aborted && session.stats(now()).deltas >= n {
-                *aborted = true;
-                session.handle_abort(now());
+            if !aborted && driver.stats(now()).deltas >= n {
+                aborted = true;
+                driver.handle_abort(now());
                 continue;
             }
         }
-        let deadline = session.poll_deadline();
+        let deadline = driver.poll_deadline();
         if let Some(d) = deadline {
             sleep.as_mut().reset(t0 + Duration::from_millis(d.0));
         }
-        let want_frame = opts.frames && session.wants_frame();
+        let want_frame = opts.frames && driver.wants_frame();
         tokio::select! {
             biased;
-            _ = maybe(opts.abort.as_mut()), if !*aborted && opts.abort.is_some() => {
-                *aborted = true;
-                session.handle_abort(now());
+            _ = maybe(opts.abort.as_mut()), if !aborted && opts.abort.is_some() => {
+                aborted = true;
+                driver.handle_abort(now());
             }
-            ev = rx.recv(), if net_open => match ev {
+            ev = recv(rx.as_mut()), if rx.is_some() => match ev {
                 Some(NetEvent::Head(status, headers)) => {
                     report.status = Some(status);
                     let h: Vec<(&str, &str)> =
                         headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-                    session.handle_response_head(now(), status, &h);
+                    driver.handle_response_head(now(), status, &h);
                 }
-                Some(NetEvent::Data(b)) => session.handle_bytes(now(), &b),
+                Some(NetEvent::Data(b)) => driver.handle_bytes(now(), &b),
                 Some(NetEvent::Eof) => {
-                    net_open = false;
-                    session.handle_eof(now());
+                    rx = None;
+                    driver.handle_eof(now());
                 }
                 Some(NetEvent::Error(kind, message)) => {
-                    net_open = false;
-                    session.handle_error(now(), NetworkError { kind, message });
+                    rx = None;
+                    driver.handle_error(now(), NetworkError { kind, message });
                 }
                 None => {
-                    net_open = false;
-                    session.handle_error(now(), NetworkError {
+                    rx = None;
+                    driver.handle_error(now(), NetworkError {
                         kind: NetworkErrorKind::Other,
                         message: "the connection task ended".to_owned(),
                     });
                 }
             },
-            _ = &mut sleep, if deadline.is_some() => session.handle_timeout(now()),
-            _ = frame.tick(), if want_frame => session.handle_frame(now()),
+            _ = &mut sleep, if deadline.is_some() => driver.handle_timeout(now()),
+            _ = frame.tick(), if want_frame => driver.handle_frame(now()),
         }
+    }
+}
+
+async fn recv(rx: Option<&mut mpsc::Receiver<NetEvent>>) -> Option<NetEvent> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }

@@ -176,7 +176,7 @@ pub fn main(args: Args) -> ExitCode {
             Output::Finished(o) => {
                 let _ = writeln!(err, "\nprobe: {}", o.outcome.code());
             }
-            Output::Event(_) => {}
+            Output::Event(_) | Output::Connect { .. } => {}
         }
         let _ = err.flush();
     }));
