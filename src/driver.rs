@@ -87,8 +87,7 @@ impl Driver {
             session,
             attempt: 1,
             phase: Phase::Attempt,
-            // xorshift must not start at 0.
-            rng: seed | 1,
+            rng: seed_state(seed),
             outputs,
             last: None,
         }
@@ -300,6 +299,14 @@ impl Driver {
     pub fn last_attempt(&self) -> Option<&StreamResult> {
         self.last.as_ref()
     }
+}
+
+/// A non-zero xorshift state from any seed (splitmix64's finaliser: nearby seeds diverge).
+fn seed_state(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)).max(1)
 }
 
 fn aborted(result: &StreamResult) -> bool {

@@ -1,9 +1,10 @@
-//! The safe retry policy: decided here, executed by the hosts.
+//! The safe retry policy. The [`crate::driver::Driver`] applies it; hosts only connect when
+//! the driver says so.
 //!
-//! CONTRACT (issue 4): `RetryPolicy` (off by default: `max_attempts = 1`) with
+//! `RetryPolicy` (off by default: `max_attempts = 1`) with
 //! `decide(&self, attempt: u32, outcome: &StreamResult, random: f64) -> Option<u64>`: `attempt` is the
-//! 1-based number of the attempt that just ended, `random` a host-supplied value in [0, 1) for
-//! jitter; returns the delay in ms before the next attempt, or `None` (never after content).
+//! 1-based number of the attempt that just ended, `random` a value in [0, 1) for jitter;
+//! returns the delay in ms before the next attempt, or `None` (never after content).
 //!
 //! ## When [`RetryPolicy::decide`] retries
 //! Only when **nothing was delivered**: no content delta, no text, no thinking, no tool call.
@@ -29,13 +30,12 @@
 //! host reconnects with `Last-Event-ID: session.last_event_id()`. Reconnects count against
 //! `max_attempts` too.
 //!
-//! The hosts call it through [`crate::Session::resume_delay`], which also requires protocol
+//! The driver calls it through [`crate::Session::resume_delay`], which also requires protocol
 //! `sse` and an event ID (or nothing delivered yet: a server without an ID to resume from
-//! starts over, which would repeat the text), then continue with [`crate::Session::resume`]:
-//! the same reply, cumulative stats, the ID and `retry:` carried over. Both hosts (the browser
-//! layer, JS `retry: { resume: true }`, and the harness's native client, `probe --resume`)
-//! check the method is GET. Unlike [`RetryPolicy::decide`], a resume happens after content:
-//! that is its purpose, and the server's `Last-Event-ID` handling is what makes it exact.
+//! starts over, which would repeat the text), then continues with [`crate::Session::resume`]:
+//! the same reply, cumulative stats, the ID and `retry:` carried over, and asks the host to
+//! connect with `Last-Event-ID`. The driver also requires a GET (JS
+//! `retry: { resume: true }`, `probe --resume`): a POST is not idempotent.
 
 use crate::error::StallPhase;
 use crate::head::is_retryable_status;

@@ -1,6 +1,7 @@
 //! The session: decoder + four timers + batcher + metrics + head checks, driven by the host.
 //!
-//! CONTRACT (issue 4; the browser layer and the native client rely on these signatures):
+//! One connection's session. Hosts normally run it through the [`crate::driver::Driver`],
+//! which adds the attempts (retries, SSE resume); tests and simple hosts drive it directly:
 //! ```text
 //!  Session::new(config, now)               now = the moment the request is sent
 //!  handle_response_head(now, status, &[(name, value)])
@@ -12,7 +13,7 @@
 //!  poll_deadline() -> Option<Millis>         the ONE timer the host arms (timers + interval flush)
 //!  wants_frame() -> bool                     request an animation frame (text is pending)
 //!  is_finished() -> bool ; text() -> &str ; stats(now) -> Stats ; last_event_id() ; retry_ms()
-//!  resume_delay(&policy, attempt, &outcome, random) -> Option<u64> ; resume(now) -> Session
+//!  resume_delay(&policy, attempt, &result, random) -> Option<u64> ; resume(now) -> Session
 //! ```
 //! After `Output::Finished` nothing else is ever returned and every `handle_*` is a no-op.
 //!
@@ -56,7 +57,11 @@
 //!   closes the connection. Never after `handle_eof`, `handle_error` or `handle_abort` (the
 //!   connection is already closed or being closed by the caller).
 //! - `Finished(outcome)`: always last. Before it: the pending text in ONE flush (also in smooth
-//!   mode: the reveal never delays the outcome), then `AbortRequest` if needed.
+//!   mode: the reveal never delays the outcome), then `AbortRequest` if needed. Frame pacing:
+//!   in frame and smooth modes there is never more than one flush per frame tick, the final
+//!   one included, so when the current frame already had its flush the outcome is decided
+//!   (inputs are ignored, `AbortRequest` goes out at once) but the last flush and `Finished`
+//!   wait for the next `handle_frame` ([`Session::wants_frame`] says so).
 //!
 //! # The response head
 //! Non-2xx: the body (at most [`crate::head::ERROR_BODY_PREFIX`] bytes) becomes `http_error` at

@@ -1,17 +1,19 @@
-//! The host loop: fetch + reader + one timer + frames + abort, driving a [`Session`].
+//! The host loop: fetch + reader + one timer + frames + abort, driving the core's
+//! [`Driver`]. Glue only: the driver decides when to connect (retries, SSE resume with
+//! `Last-Event-ID`), when to close the connection, how text is paced across frames, and the
+//! one result.
 //!
 //! ```text
-//!  fetch(request, controller.signal) ──> handle_response_head ──> reader.read() ─┐
-//!        ▲                                                                       │ one handle_bytes per read
-//!        │ (retry: new Session, new fetch; never after content)                  ▼
-//!        │ (resume, raw sse GET: Session::resume, Last-Event-ID, after retry:)
+//!  Connect{last_event_id} ──> fetch(request, controller.signal) ──> handle_response_head
+//!        ▲                                       reader.read() ──> handle_bytes | handle_eof
+//!        │                                                                    │
 //!  select { read | the ONE timer at poll_deadline() | frame | caller abort | visibilitychange }
 //!        │
 //!        └─ drain poll_output(): Text → onText / handle queue, Event → onEvent,
 //!           AbortRequest → controller.abort() + reader.cancel(), Finished → clean up, return
 //! ```
 //!
-//! Every resource of an attempt is a local RAII value ([`Wait`], [`ReaderGuard`],
+//! Every resource of the loop is a local RAII value ([`Wait`], [`ReaderGuard`],
 //! [`ControllerGuard`]): returning or being dropped mid-await (the caller dropped the Rust
 //! handle) aborts the fetch, cancels and releases the reader, clears the timer, cancels the
 //! frame and removes the listeners. Nothing is called back after the final result.
@@ -30,8 +32,9 @@ use web_sys::{AbortController, ReadableStreamDefaultReader, ReadableStreamReadRe
 
 use super::options::{Callbacks, Options};
 use super::sys::{self, Wait};
+use crate::driver::Driver;
 use crate::outcome::{Stats, StreamResult};
-use crate::session::{FlushMode, NetworkError, NetworkErrorKind, Output, Session};
+use crate::session::{NetworkError, NetworkErrorKind, Output};
 use crate::time::Millis;
 
 /// State shared between the loop and a handle (JS `StreamHandle` or the Rust one).
@@ -113,8 +116,8 @@ pub(crate) struct Sink {
     pub shared: Option<Rc<Shared>>,
 }
 
-/// The live session, readable by the lazy `info.text` / `info.stats` getters.
-pub(crate) type Live = Rc<RefCell<Session>>;
+/// The live driver, readable by the lazy `info.text` / `info.stats` getters.
+pub(crate) type Live = Rc<RefCell<Driver>>;
 
 /// `info` for onText: the object, its settle cell and the getter closures (dropped after the
 /// cell is settled with the final values).
@@ -177,12 +180,17 @@ pub(crate) fn outcome_to_js(outcome: &StreamResult) -> JsValue {
     js_sys::JSON::parse(&outcome.to_json()).unwrap_or(JsValue::NULL)
 }
 
-/// Runs every attempt of one request and returns the final outcome. Completes the handle's
-/// [`Shared`] (if any) with it.
-/// The second value is the JS result object when one was already built (for `info`).
+/// Runs one request through the core's [`Driver`] (every attempt: retries and SSE resume are
+/// the driver's decisions) and returns the result. Completes the handle's [`Shared`] (if any)
+/// with it. The second value is the JS result object when one was already built (for `info`).
 pub(crate) async fn run(options: Options, sink: Sink) -> (StreamResult, Option<JsValue>) {
-    let live: Live = Rc::new(RefCell::new(Session::new(
+    let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+    let get = options.effective_method().eq_ignore_ascii_case("GET");
+    let live: Live = Rc::new(RefCell::new(Driver::new(
         options.config.clone(),
+        options.retry,
+        get,
+        seed,
         sys::now(),
     )));
     let info = sink.callbacks.on_text.as_ref().map(|_| Info::new(&live));
@@ -190,74 +198,8 @@ pub(crate) async fn run(options: Options, sink: Sink) -> (StreamResult, Option<J
         options: &options,
         sink: &sink,
         info: info.as_ref().map(|i| i.info.clone()),
-        content: false,
     };
-    let mut attempt = 1u32;
-    // The `Last-Event-ID` of a resumed attempt.
-    let mut last_event_id: Option<String> = None;
-    let outcome = loop {
-        let outcome = host.attempt(&live, last_event_id.as_deref()).await;
-        // SSE resume (raw `sse` GET only): continue the same session after the stream's
-        // `retry:` value. Otherwise retry only before any content reached the caller.
-        let resume = if options.resumable() {
-            live.borrow()
-                .resume_delay(&options.retry, attempt, &outcome, js_sys::Math::random())
-        } else {
-            None
-        };
-        let delay = if resume.is_some() {
-            resume
-        } else if host.content || outcome.stats.deltas > 0 || !outcome.text.is_empty() {
-            None
-        } else {
-            options
-                .retry
-                .decide(attempt, &outcome, js_sys::Math::random())
-        };
-        let Some(ms) = delay else {
-            break outcome;
-        };
-        let mut delay = Wait::after(ms);
-        let mut signal_wait = options
-            .signal
-            .as_ref()
-            .map(|s| Wait::event(s.as_ref(), "abort"));
-        let waited = poll_fn(|cx| {
-            let signalled = signal_wait
-                .as_mut()
-                .is_some_and(|w| Pin::new(w).poll(cx).is_ready());
-            if signalled || host.abort_requested(cx) {
-                return Poll::Ready(false);
-            }
-            Pin::new(&mut delay).poll(cx).map(|_| true)
-        })
-        .await;
-        let now = sys::now();
-        let next = if resume.is_some() {
-            let session = live.borrow();
-            let id = session.last_event_id();
-            last_event_id = (!id.is_empty()).then(|| id.to_owned());
-            session.resume(now)
-        } else {
-            last_event_id = None;
-            Session::new(options.config.clone(), now)
-        };
-        *live.borrow_mut() = next;
-        if !waited {
-            // Aborted during the wait: `aborted`, with the text so far (a resumed session
-            // keeps it; nothing is flushed again).
-            let mut session = live.borrow_mut();
-            session.handle_abort(now);
-            let mut last = None;
-            while let Some(o) = session.poll_output() {
-                if let Output::Finished(o) = o {
-                    last = Some(o);
-                }
-            }
-            break last.unwrap_or(outcome);
-        }
-        attempt += 1;
-    };
+    let outcome = host.drive(&live).await;
     // `info` keeps answering after the end, with the final values; the getter closures are
     // released here.
     let js = info.map(|info| {
@@ -310,8 +252,6 @@ struct Host<'a> {
     options: &'a Options,
     sink: &'a Sink,
     info: Option<JsValue>,
-    /// Content (text or a content event) reached the caller: never retry after this.
-    content: bool,
 }
 
 impl Host<'_> {
@@ -337,7 +277,6 @@ impl Host<'_> {
         if text.is_empty() {
             return;
         }
-        self.content = true;
         if let Some(shared) = &self.sink.shared {
             shared.push_text(text);
         }
@@ -350,9 +289,6 @@ impl Host<'_> {
     }
 
     fn deliver_event(&mut self, event: &crate::decode::StreamEvent) {
-        if event.is_content() {
-            self.content = true;
-        }
         let Some(f) = &self.sink.callbacks.on_event else {
             return;
         };
@@ -365,46 +301,14 @@ impl Host<'_> {
         }
     }
 
-    /// One request, driving the session in `live` (new, or resumed: then `last_event_id` is
-    /// sent as `Last-Event-ID`). Every resource is local and released on return or drop.
-    async fn attempt(&mut self, live: &Live, last_event_id: Option<&str>) -> StreamResult {
-        let start = sys::now();
-        let frame_mode = matches!(
-            self.options.config.flush,
-            FlushMode::Frame | FlushMode::Smooth { .. }
-        );
-
-        let mut controller = None;
+    /// Drives the driver in `live` until its result: connects when it says so (a new fetch
+    /// with its own `AbortController`, `Last-Event-ID` when resuming), hands in what the
+    /// network does, arms the ONE timer, asks for frames, and closes the connection on
+    /// `AbortRequest`. Every resource is local and released on return or drop.
+    async fn drive(&mut self, live: &Live) -> StreamResult {
+        // The attempt's fetch controller: replacing or dropping it aborts that fetch.
+        let mut _controller: Option<ControllerGuard> = None;
         let mut net = Net::Idle;
-        let already_aborted = self.options.signal.as_ref().is_some_and(|s| s.aborted())
-            || self.sink.shared.as_ref().is_some_and(|s| s.abort.get());
-        if already_aborted {
-            live.borrow_mut().handle_abort(start);
-        } else {
-            match AbortController::new() {
-                Ok(c) => {
-                    match self.options.request(Some(&c.signal()), last_event_id) {
-                        Ok(request) => net = Net::Fetch(JsFuture::from(sys::fetch(&request))),
-                        Err(e) => live.borrow_mut().handle_error(
-                            start,
-                            NetworkError {
-                                kind: NetworkErrorKind::Other,
-                                message: e.to_string(),
-                            },
-                        ),
-                    }
-                    controller = Some(ControllerGuard(c));
-                }
-                Err(e) => live.borrow_mut().handle_error(
-                    start,
-                    NetworkError {
-                        kind: NetworkErrorKind::Other,
-                        message: sys::error_message(&e),
-                    },
-                ),
-            }
-        }
-
         let mut reader: Option<ReaderGuard> = None;
         let mut timer: Option<(Millis, Wait)> = None;
         let mut frame: Option<Wait> = None;
@@ -415,55 +319,72 @@ impl Host<'_> {
             .map(|s| Wait::event(s.as_ref(), "abort"));
         let mut visibility = Wait::visibility();
         let mut buf: Vec<u8> = Vec::new();
-        // Frame mode: a text was delivered since the last frame tick; any further text waits
-        // for the next tick (never two flushes in one frame, the final one included).
-        let mut flushed_this_frame = false;
-        let mut deferred: Vec<Output> = Vec::new();
+        if self.options.signal.as_ref().is_some_and(|s| s.aborted())
+            || self.sink.shared.as_ref().is_some_and(|s| s.abort.get())
+        {
+            // Already aborted: no request at all.
+            let mut d = live.borrow_mut();
+            while let Some(Output::Connect { .. }) = d.poll_output() {}
+            d.handle_abort(sys::now());
+        }
 
         loop {
-            // Drain the session. The borrow is released before any callback runs, so the
-            // callbacks may read `info.text` / `info.stats`. In frame mode text is collected
-            // and delivered as ONE flush, at most once per frame tick (the final one included).
-            let mut finished = None;
+            // Drain the driver. The borrow is released before any callback runs, so the
+            // callbacks may read `info.text` / `info.stats`.
             loop {
                 let out = live.borrow_mut().poll_output();
                 let Some(out) = out else { break };
                 match out {
-                    Output::Text(t) if frame_mode => deferred.push(Output::Text(t)),
                     Output::Text(t) => self.deliver_text(&t),
-                    Output::Event(e) if deferred.is_empty() => self.deliver_event(&e),
-                    Output::Event(e) => deferred.push(Output::Event(e)),
+                    Output::Event(e) => self.deliver_event(&e),
                     Output::AbortRequest => {
                         net = Net::Idle;
                         reader = None;
-                        controller = None;
+                        _controller = None;
                     }
-                    Output::Finished(o) => finished = Some(o),
+                    Output::Connect { last_event_id } => {
+                        net = Net::Idle;
+                        reader = None;
+                        let now = sys::now();
+                        match AbortController::new() {
+                            Ok(c) => {
+                                match self
+                                    .options
+                                    .request(Some(&c.signal()), last_event_id.as_deref())
+                                {
+                                    Ok(request) => {
+                                        net = Net::Fetch(JsFuture::from(sys::fetch(&request)))
+                                    }
+                                    Err(e) => live.borrow_mut().handle_error(
+                                        now,
+                                        NetworkError {
+                                            kind: NetworkErrorKind::Other,
+                                            message: e.to_string(),
+                                        },
+                                    ),
+                                }
+                                _controller = Some(ControllerGuard(c));
+                            }
+                            Err(e) => live.borrow_mut().handle_error(
+                                now,
+                                NetworkError {
+                                    kind: NetworkErrorKind::Other,
+                                    message: sys::error_message(&e),
+                                },
+                            ),
+                        }
+                    }
+                    Output::Finished(o) => return o,
                 }
             }
-            if !flushed_this_frame && !deferred.is_empty() {
-                flushed_this_frame = self.deliver_deferred(&mut deferred);
-            }
-            if let Some(outcome) = finished {
-                // Release the network and every wait now; only a final flush that would be
-                // the second in this frame still waits for the next one.
-                drop(net);
-                drop(reader);
-                drop(controller);
-                drop(timer);
-                drop(signal_wait);
-                drop(visibility);
-                if !deferred.is_empty() {
-                    match frame {
-                        Some(f) => f.await,
-                        None => Wait::frame().await,
-                    }
-                    self.deliver_deferred(&mut deferred);
-                }
-                return outcome;
+            if live.borrow().is_waiting() {
+                // Between attempts no connection stays open.
+                net = Net::Idle;
+                reader = None;
+                _controller = None;
             }
 
-            // The ONE timer, at the session's next deadline. A later deadline keeps the armed
+            // The ONE timer, at the driver's next deadline. A later deadline keeps the armed
             // timer: it fires early, `handle_timeout` is a no-op, and it is re-armed then.
             let deadline = live.borrow().poll_deadline();
             match deadline {
@@ -474,7 +395,7 @@ impl Host<'_> {
                     }
                 }
             }
-            if frame.is_none() && (flushed_this_frame || live.borrow().wants_frame()) {
+            if frame.is_none() && live.borrow().wants_frame() {
                 frame = Some(Wait::frame());
             }
 
@@ -520,16 +441,16 @@ impl Host<'_> {
             .await;
 
             let now = sys::now();
-            let mut session = live.borrow_mut();
+            let mut driver = live.borrow_mut();
             // Deadlines are timestamps: re-check them on every wake-up, since timers are
             // throttled in hidden pages and may fire late.
-            if session.poll_deadline().is_some_and(|d| now >= d) {
-                session.handle_timeout(now);
+            if driver.poll_deadline().is_some_and(|d| now >= d) {
+                driver.handle_timeout(now);
             }
             match wake {
                 Wake::Abort => {
                     signal_wait = None;
-                    session.handle_abort(now);
+                    driver.handle_abort(now);
                 }
                 Wake::Fetched(Ok(response)) => {
                     let response: Response = response.unchecked_into();
@@ -538,23 +459,20 @@ impl Host<'_> {
                         .chunks(2)
                         .filter_map(|p| Some((p.first()?.as_str(), p.get(1)?.as_str())))
                         .collect();
-                    session.handle_response_head(now, response.status(), &pairs);
+                    driver.handle_response_head(now, response.status(), &pairs);
                     net = Net::Idle;
-                    if !session.is_finished() {
-                        match response.body() {
-                            Some(body) => {
-                                let r: ReadableStreamDefaultReader =
-                                    body.get_reader().unchecked_into();
-                                net = Net::Read(JsFuture::from(r.read()));
-                                reader = Some(ReaderGuard(r));
-                            }
-                            None => session.handle_eof(now),
+                    match response.body() {
+                        Some(body) => {
+                            let r: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+                            net = Net::Read(JsFuture::from(r.read()));
+                            reader = Some(ReaderGuard(r));
                         }
+                        None => driver.handle_eof(now),
                     }
                 }
                 Wake::Fetched(Err(e)) => {
                     net = Net::Idle;
-                    session.handle_error(
+                    driver.handle_error(
                         now,
                         NetworkError {
                             kind: NetworkErrorKind::Other,
@@ -566,22 +484,20 @@ impl Host<'_> {
                     net = Net::Idle;
                     let result: ReadableStreamReadResult = result.unchecked_into();
                     if result.get_done().unwrap_or(false) {
-                        session.handle_eof(now);
+                        driver.handle_eof(now);
                     } else {
                         let chunk: Uint8Array = result.get_value().unchecked_into();
                         buf.resize(chunk.length() as usize, 0);
                         chunk.copy_to(&mut buf);
-                        session.handle_bytes(now, &buf);
-                        if !session.is_finished() {
-                            if let Some(r) = &reader {
-                                net = Net::Read(JsFuture::from(r.0.read()));
-                            }
+                        driver.handle_bytes(now, &buf);
+                        if let Some(r) = &reader {
+                            net = Net::Read(JsFuture::from(r.0.read()));
                         }
                     }
                 }
                 Wake::Read(Err(e)) => {
                     net = Net::Idle;
-                    session.handle_error(
+                    driver.handle_error(
                         now,
                         NetworkError {
                             kind: NetworkErrorKind::Reset,
@@ -591,35 +507,19 @@ impl Host<'_> {
                 }
                 Wake::Timer => {
                     timer = None;
-                    session.handle_timeout(now);
+                    driver.handle_timeout(now);
                 }
                 Wake::Frame => {
                     frame = None;
-                    flushed_this_frame = false;
-                    session.handle_frame(now);
+                    driver.handle_frame(now);
                 }
                 Wake::Visibility => {
                     visibility = Wait::visibility();
                     // Frames stop in a hidden page: re-pick rAF or the timer fallback.
                     frame = None;
-                    session.handle_timeout(now);
+                    driver.handle_timeout(now);
                 }
             }
         }
-    }
-
-    /// Delivers the deferred outputs, all text merged into one flush. Returns whether text
-    /// was delivered.
-    fn deliver_deferred(&mut self, deferred: &mut Vec<Output>) -> bool {
-        let mut text = String::new();
-        for out in deferred.drain(..) {
-            match out {
-                Output::Text(t) => text.push_str(&t),
-                Output::Event(e) => self.deliver_event(&e),
-                _ => {}
-            }
-        }
-        self.deliver_text(&text);
-        !text.is_empty()
     }
 }

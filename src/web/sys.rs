@@ -186,11 +186,6 @@ impl Wait {
         Wait::new(timeout_wait(ms))
     }
 
-    /// Fires after `ms`.
-    pub fn after(ms: u64) -> Self {
-        Wait::new(timeout_wait(ms as f64))
-    }
-
     /// The next animation frame, or a ~16 ms timer where frames do not run.
     pub fn frame() -> Self {
         Wait::new(frame_wait())
