@@ -19,7 +19,7 @@ const TS_API: &'static str = r#"
 export type Protocol = "openai" | "openai-responses" | "anthropic" | "ollama" | "sse" | "auto";
 
 /** How a stream ended. Every outcome carries the text received before it. */
-export type StreamResult =
+export type Outcome =
   | "complete" | "truncated" | "stalled" | "aborted" | "http_error"
   | "provider_error" | "protocol_error" | "network_error";
 
@@ -117,7 +117,7 @@ export interface Usage {
 
 /** What `stream()` and `handle.result` resolve to, for every outcome. */
 export interface StreamResult {
-  outcome: StreamResult;
+  outcome: Outcome;
   text: string;
   thinking: string;
   finishReason: FinishReason | null;
