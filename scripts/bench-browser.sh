@@ -22,6 +22,11 @@ say() { printf '\033[1mbench-browser:\033[0m %s\n' "$*" >&2; }
 for tool in wasm-pack wasm-bindgen wasm-opt node npm chromium; do
   command -v "$tool" >/dev/null || { say "$tool is missing: run scripts/setup.sh first"; exit 1; }
 done
+# Debian's binaryen 108 corrupts wasm-bindgen output (TOOLCHAIN.md): only npm's, from setup.
+case "$(command -v wasm-opt)" in
+  "$STREAMGUARD_TOOLS"/*) ;;
+  *) say "wasm-opt is not build/tools' (npm binaryen): run scripts/setup.sh first"; exit 1 ;;
+esac
 
 if [ ! -d benches/browser/node_modules/playwright-core ] ||
   [ ! -d benches/browser/node_modules/eventsource-parser ]; then

@@ -104,7 +104,7 @@ function allRows() {
         flush: "immediate",
         paced: false,
         warmup: id === HEADLINE ? 2 : 1,
-        rounds: id === HEADLINE ? 20 : tinyReads ? 3 : 7,
+        rounds: id === HEADLINE ? 20 : tinyReads ? (fx.name === "tiny" ? 2 : 3) : 7,
         quickRounds: id === HEADLINE ? 5 : chunk === 1024 || chunk === 65536 ? 2 : 0,
       });
     }
@@ -321,7 +321,7 @@ function selfTimes(profile) {
     const dt = (i + 1 < timeDeltas.length ? timeDeltas[i + 1] : 0) / 1000;
     const f = byNode.get(samples[i]).callFrame;
     const isWasm = f.url.startsWith("wasm://") || f.url.endsWith(".wasm");
-    const where = isWasm ? "wasm" : f.url ? `${f.url.replace(/^https?:\/\/[^/]+\//, "")}:${f.lineNumber + 1}` : "";
+    const where = isWasm ? "wasm" : f.url ? `${f.url.replace(/^.*\//, "")}:${f.lineNumber + 1}` : "";
     // Rust names without their hash suffix and crate disambiguators.
     const name = (f.functionName || "(anonymous)").replace(/::h[0-9a-f]{16}$/, "").replace(/\[[0-9a-f]{16}\]/g, "");
     const key = `${name}\u0000${where}`;
@@ -360,12 +360,15 @@ async function profileRow(ctx, row, rounds, fixtureInfo) {
   console.log(`\nCPU profile of the product arm, ${row.label}: ${rounds} runs, median ${fmtMs(median(runs.map((r) => r.ms)))} ms per run`);
   console.log(`sampled ${fmtMs(busyMs)} ms busy (wasm ${((100 * wasmMs) / busyMs).toFixed(1)}%), 100 us interval; written to ${file}\n`);
   const top = busy.slice(0, 25).map((f) => [
-    f.name.length > 100 ? f.name.slice(0, 97) + "..." : f.name,
-    f.where,
     fmtMs(f.ms),
     `${((100 * f.ms) / busyMs).toFixed(1)}%`,
+    f.where,
+    f.name.length > 110 ? f.name.slice(0, 107) + "..." : f.name,
   ]);
-  console.log(table(["function (self time)", "where", "ms", "share"], top));
+  // Right-aligned numbers, then the place and the name left-aligned.
+  const w = [0, 1, 2].map((i) => Math.max(...top.map((r) => r[i].length), ["self ms", "share", "where"][i].length));
+  const fmt = (r) => `${r[0].padStart(w[0])}  ${r[1].padStart(w[1])}  ${r[2].padEnd(w[2])}  ${r[3]}`;
+  console.log([fmt(["self ms", "share", "where", "function"]), ...top.map(fmt)].join("\n"));
 }
 
 // ---------------------------------------------------------------------------------------------
