@@ -41,44 +41,34 @@ pub(crate) struct Url {
 }
 
 impl Url {
+    /// Parses an `http://` or `https://` URL (the `url` crate, WHATWG rules: the host is
+    /// lower-cased and IDNA-encoded, dot segments are resolved, the fragment is dropped).
     pub(crate) fn parse(url: &str) -> Result<Url, String> {
-        let (tls, rest) = if let Some(r) = url.strip_prefix("http://") {
-            (false, r)
-        } else if let Some(r) = url.strip_prefix("https://") {
-            (true, r)
-        } else {
-            return Err(format!("not an http:// or https:// URL: {url}"));
+        let not_http = || format!("not an http:// or https:// URL: {url}");
+        let parsed = match url::Url::parse(url) {
+            Ok(u) => u,
+            Err(url::ParseError::RelativeUrlWithoutBase) => return Err(not_http()),
+            Err(url::ParseError::EmptyHost) => return Err(format!("no host in {url}")),
+            Err(e) => return Err(format!("{url}: {e}")),
         };
-        let default_port = if tls { 443 } else { 80 };
-        let (authority, target) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => match rest.find('?') {
-                Some(i) => (&rest[..i], &rest[i..]),
-                None => (rest, "/"),
-            },
+        let tls = match parsed.scheme() {
+            "http" => false,
+            "https" => true,
+            _ => return Err(not_http()),
         };
-        let target = if target.starts_with('?') {
-            format!("/{target}")
-        } else {
-            target.to_owned()
+        let host = match parsed.host() {
+            Some(url::Host::Domain(d)) => d.to_owned(),
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            None => return Err(format!("no host in {url}")),
         };
-        let (host, port) = if let Some(h) = authority.strip_prefix('[') {
-            // [v6]:port
-            let (h, p) = h.split_once(']').ok_or("bad IPv6 host")?;
-            let port = p
-                .strip_prefix(':')
-                .map(str::parse)
-                .transpose()
-                .map_err(|e| format!("port: {e}"))?;
-            (h.to_owned(), port.unwrap_or(default_port))
-        } else {
-            match authority.rsplit_once(':') {
-                Some((h, p)) => (h.to_owned(), p.parse().map_err(|e| format!("port: {e}"))?),
-                None => (authority.to_owned(), default_port),
-            }
-        };
-        if host.is_empty() {
-            return Err(format!("no host in {url}"));
+        let port = parsed
+            .port_or_known_default()
+            .unwrap_or(if tls { 443 } else { 80 });
+        let mut target = parsed.path().to_owned();
+        if let Some(q) = parsed.query() {
+            target.push('?');
+            target.push_str(q);
         }
         Ok(Url {
             tls,
@@ -466,6 +456,16 @@ mod tests {
         assert_eq!(host("http://localhost/"), "localhost");
         assert_eq!(host("http://127.0.0.1:8080/"), "127.0.0.1:8080");
         assert!(Url::parse("https://:443/").is_err());
+        assert_eq!(
+            Url::parse("localhost:8080").unwrap_err(),
+            "not an http:// or https:// URL: localhost:8080"
+        );
+        assert!(Url::parse("http://h:99999/").is_err());
+        let u = Url::parse("HTTP://API.Example.com/a/../b?x=1#frag").unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.target.as_str()),
+            ("api.example.com", "/b?x=1")
+        );
     }
 
     #[test]
