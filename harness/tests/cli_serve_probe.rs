@@ -43,6 +43,31 @@ fn serve_prints_the_url_first_and_answers() {
 }
 
 #[test]
+fn serve_exits_with_the_error_of_a_malformed_scenario_file() {
+    let dir = temp_dir("cli-bad");
+    // Before the fix, this `hex` made `serve` panic ("not a char boundary").
+    std::fs::write(
+        dir.join("bad.toml"),
+        "name = \"bad\"\ndescription = \"d\"\n[[steps]]\ndo = \"send\"\nhex = \"a\u{e9}1\"\n[expect]\noutcome = \"complete\"\n",
+    )
+    .unwrap();
+    let out = harness()
+        .args(["serve", "--port", "0", "--quiet", "--scenarios"])
+        .arg(&dir)
+        .output()
+        .expect("run serve");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(out.stdout.is_empty(), "no URL is printed");
+    let want = format!(
+        "serve: {}: steps[0].hex: '\u{e9}' is not a hex digit\n",
+        dir.join("bad.toml").display()
+    );
+    assert_eq!(stderr, want);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn probe_prints_the_outcome_json_last() {
     let s = serve(&[]);
     let url = format!("{}/v1/chat/completions", s.url);

@@ -10,13 +10,7 @@ use streamguard::session::{Config, NetworkError, NetworkErrorKind, Output, Sessi
 use streamguard::{ErrorCode, Millis, Outcome, Protocol, StallPhase, StreamResult};
 
 /// The FAULTS.md test timer values.
-pub const FIRST_BYTE_MS: u64 = 1000;
-/// Idle.
-pub const IDLE_MS: u64 = 500;
-/// Content.
-pub const CONTENT_MS: u64 = 1500;
-/// Total.
-pub const TOTAL_MS: u64 = 5000;
+pub use streamguard_expect::{CONTENT_MS, FIRST_BYTE_MS, IDLE_MS, TOTAL_MS};
 
 /// A config with the FAULTS.md test timers.
 pub fn test_config(protocol: Protocol) -> Config {

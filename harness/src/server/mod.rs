@@ -13,6 +13,7 @@
 //!   `GET /_harness/requests/{id}`, `GET /_harness/requests/{id}/wait-closed?timeout_ms=N`.
 //! - `OPTIONS *`: CORS preflight. Other `GET`s: static files (`/` = the first dir's index.html).
 
+mod control;
 pub(crate) mod exec;
 pub(crate) mod http;
 pub(crate) mod registry;
@@ -27,7 +28,7 @@ use std::time::Duration;
 
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -42,8 +43,6 @@ use statics::StaticMount;
 
 /// How long a client may take to send its request.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// The longest `wait-closed` long-poll.
-const MAX_WAIT_CLOSED: Duration = Duration::from_secs(60);
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -208,7 +207,7 @@ async fn route(
         // `wait-closed` long-polls: shutdown interrupts it.
         let mut stop = shutdown.clone();
         let bytes = tokio::select! {
-            b = control(rest, &req, state) => b,
+            b = control::answer(rest, &req, state) => b,
             _ = stop.wait_for(|v| *v) => return,
         };
         let _ = write_close(&mut stream, &bytes).await;
@@ -352,59 +351,4 @@ pub(crate) fn response_head(sc: &Scenario, plan: &plan::Plan, id: &str, seed: u6
     headers.push(("x-streamguard-scenario".to_owned(), sc.name.clone()));
     headers.push(("x-streamguard-seed".to_owned(), seed.to_string()));
     http::head(sc.status, &headers)
-}
-
-async fn control(rest: &str, req: &Request, state: &State) -> Vec<u8> {
-    let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
-    match parts.as_slice() {
-        ["health"] => http::json(200, &json!({"ok": true, "seed": state.config.seed})),
-        ["scenarios"] => {
-            let list: Vec<Value> = state
-                .config
-                .scenarios
-                .by_name
-                .values()
-                .map(Scenario::listing)
-                .collect();
-            http::json(200, &Value::Array(list))
-        }
-        ["faults"] => {
-            let list: Vec<Value> = crate::faults::REGISTRY
-                .iter()
-                .map(|(n, d)| json!({"name": n, "description": d}))
-                .collect();
-            http::json(200, &Value::Array(list))
-        }
-        ["requests", id] => match state.registry.get(id) {
-            Some(rec) => http::json(200, &rec.to_json()),
-            None => not_found(&format!("request {id}")),
-        },
-        ["requests", id, "wait-closed"] => {
-            let ms = req
-                .param("timeout_ms")
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(5000);
-            let timeout = Duration::from_millis(ms).min(MAX_WAIT_CLOSED);
-            // The record may not exist yet (the client's request is still on its way).
-            let deadline = tokio::time::Instant::now() + timeout;
-            let rec = loop {
-                if let Some(r) = state.registry.get(id) {
-                    break Some(r);
-                }
-                if tokio::time::Instant::now() >= deadline {
-                    break None;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            };
-            match rec {
-                Some(rec) => {
-                    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-                    rec.wait_closed(left).await;
-                    http::json(200, &rec.to_json())
-                }
-                None => not_found(&format!("request {id}")),
-            }
-        }
-        _ => not_found(&format!("/_harness/{rest}")),
-    }
 }
