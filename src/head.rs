@@ -11,9 +11,9 @@
 //!   are read). Retryable: 408, 409, 429, 5xx and 529.
 //! - 2xx: see [`classify`].
 
-use crate::decode::json::Json;
 use crate::decode::Protocol;
 use crate::error::{quoted, ErrorCode, StreamError};
+use crate::json::Json;
 
 /// The most bytes of a non-stream body the session keeps (error bodies, JSON bodies).
 pub const ERROR_BODY_PREFIX: usize = 64 * 1024;

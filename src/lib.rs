@@ -26,6 +26,8 @@ pub mod batch;
 pub mod decode;
 pub mod error;
 pub mod head;
+mod json;
+mod lines;
 pub mod metrics;
 pub mod ndjson;
 pub mod outcome;

@@ -21,7 +21,7 @@
 use std::collections::VecDeque;
 
 use crate::error::FrameError;
-use crate::sse::lines::{Line, LineEnding, LineSplitter};
+use crate::lines::{Line, LineEnding, LineSplitter};
 
 /// The splitter.
 #[derive(Debug)]

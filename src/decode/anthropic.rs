@@ -11,8 +11,8 @@
 //! (`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`).
 //! Unknown event types are meta (the API reserves the right to add them).
 
-use super::json::Json;
 use super::{provider_error, Out, Protocol};
+use crate::json::Json;
 use crate::outcome::FinishReason;
 
 /// The Messages decoder (stateless: tool calls are keyed by content block index).

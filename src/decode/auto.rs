@@ -1,8 +1,8 @@
 //! `auto`: choosing the provider from the first dispatched SSE event (the Content-Type and the
 //! first byte choose the framing; see the module docs of [`super`]).
 
-use super::json::Json;
 use super::Protocol;
+use crate::json::Json;
 
 /// Anthropic's event names.
 const ANTHROPIC_EVENTS: [&str; 7] = [

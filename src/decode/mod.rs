@@ -69,7 +69,7 @@
 
 mod anthropic;
 mod auto;
-pub(crate) mod json;
+
 mod ollama;
 mod openai;
 mod openai_responses;
@@ -79,7 +79,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde::Serialize;
 
-use self::json::Json;
+use crate::json::Json;
 
 use crate::error::{quoted, ErrorCode, FrameError, StreamError};
 use crate::ndjson::NdjsonSplitter;

@@ -9,8 +9,8 @@
 //! the terminator. A line `{"error": "..."}` (the documented mid-stream error) is a provider
 //! error, retryable only when its message says overloaded or busy.
 
-use super::json::Json;
 use super::{provider_error, Out, Protocol};
+use crate::json::Json;
 use crate::outcome::FinishReason;
 
 /// The Ollama decoder.

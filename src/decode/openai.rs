@@ -16,9 +16,9 @@
 //!   produces nothing.
 //! - `{"error": {"message", "type", "code"}}` (or `"error": "text"`): a provider error.
 
-use super::json::{Json, Obj};
 use super::{code_of, provider_error, Out, Protocol};
 use crate::error::StreamError;
+use crate::json::{Json, Obj};
 use crate::outcome::FinishReason;
 
 /// The Chat Completions decoder (stateless: merging happens in the accumulator).

@@ -14,8 +14,8 @@
 //!   accepted nested under `error`) → provider error.
 //! - everything else (`response.created`, `response.in_progress`, `*.done`, ...) → meta.
 
-use super::json::{Json, Obj};
 use super::{code_of, provider_error, Out, Protocol};
+use crate::json::{Json, Obj};
 use crate::outcome::FinishReason;
 
 /// The Responses decoder.

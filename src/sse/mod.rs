@@ -42,13 +42,12 @@
 //! - `feed` after `finish` is ignored: the stream has ended.
 
 mod event;
-pub(crate) mod lines;
 
 use std::collections::VecDeque;
 
 use crate::error::FrameError;
+use crate::lines::{Line, LineEnding, LineSplitter};
 use event::EventBuilder;
-use lines::{Line, LineEnding, LineSplitter};
 
 /// Default cap on one line and on one event's accumulated data: 8 MiB.
 pub const DEFAULT_MAX_EVENT_BYTES: usize = 8 * 1024 * 1024;
