@@ -699,13 +699,13 @@ fn unbounded_line_reports_once_and_recovers() {
 #[test]
 fn last_event_id_accessor_tracks_the_buffer() {
     let mut p = SseParser::new();
-    assert_eq!(p.last_event_id(), "");
+    assert_eq!(p.last_event_id_buffer(), "");
     p.feed(b"id: abc\n");
-    assert_eq!(p.last_event_id(), "abc");
+    assert_eq!(p.last_event_id_buffer(), "abc");
     p.feed(b"\nid: a\0\n");
-    assert_eq!(p.last_event_id(), "abc");
+    assert_eq!(p.last_event_id_buffer(), "abc");
     p.feed(b"id\n");
-    assert_eq!(p.last_event_id(), "");
+    assert_eq!(p.last_event_id_buffer(), "");
 }
 
 #[test]

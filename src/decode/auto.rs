@@ -1,8 +1,47 @@
-//! `auto`: choosing the provider from the first dispatched SSE event (the Content-Type and the
-//! first byte choose the framing; see the module docs of [`super`]).
+//! `auto`: every rule that chooses a protocol the caller did not name, in one place.
+//!
+//! 1. The response head chooses the framing when its Content-Type says one
+//!    ([`framing_from_headers`]): an NDJSON media type is NDJSON, `text/event-stream` is SSE.
+//!    Anything else (`application/json`, `text/plain`, none) leaves it to the body.
+//! 2. Otherwise the first byte that is not whitespace or a BOM chooses it
+//!    ([`framing_from_first_byte`]): `{` is NDJSON, anything else SSE.
+//! 3. An NDJSON body is [`NDJSON_PROTOCOL`] at once. An SSE body waits for its first event
+//!    with data, whose type and JSON choose the provider ([`detect`]).
 
-use super::Protocol;
+use super::framing::Framing;
+use super::protocol::Protocol;
+use crate::http::{header, media_kind, MediaKind};
 use crate::json::Json;
+
+/// The protocol of a body framed as NDJSON (the only NDJSON protocol).
+pub(crate) const NDJSON_PROTOCOL: Protocol = Protocol::Ollama;
+
+/// The framing a response head announces, or `None` when the body must decide.
+pub(crate) fn framing_from_headers(headers: &[(&str, &str)]) -> Option<Framing> {
+    match media_kind(header(headers, "content-type")?) {
+        MediaKind::EventStream => Some(Framing::Sse),
+        MediaKind::Ndjson => Some(Framing::Ndjson),
+        MediaKind::Json | MediaKind::Unlabelled | MediaKind::Other => None,
+    }
+}
+
+/// The framing chosen by the first byte that is not whitespace or a BOM.
+pub(crate) fn framing_from_first_byte(first: u8) -> Framing {
+    if first == b'{' {
+        Framing::Ndjson
+    } else {
+        Framing::Sse
+    }
+}
+
+/// The protocol a framing decides before any frame: NDJSON is [`NDJSON_PROTOCOL`]; SSE waits
+/// for the first event.
+pub(crate) fn protocol_for_framing(framing: Framing) -> Option<Protocol> {
+    match framing {
+        Framing::Ndjson => Some(NDJSON_PROTOCOL),
+        Framing::Sse => None,
+    }
+}
 
 /// Anthropic's event names.
 const ANTHROPIC_EVENTS: [&str; 7] = [
@@ -68,6 +107,28 @@ pub(crate) fn detect(event_type: &str, data: &str) -> Option<Protocol> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn framing_rules() {
+        let ct = |v| framing_from_headers(&[("Content-Type", v)]);
+        assert_eq!(ct("text/event-stream; charset=utf-8"), Some(Framing::Sse));
+        for ndjson in [
+            "application/x-ndjson",
+            "application/ndjson",
+            "application/jsonl",
+            "application/x-jsonlines",
+            "application/jsonlines",
+        ] {
+            assert_eq!(ct(ndjson), Some(Framing::Ndjson), "{ndjson}");
+        }
+        for undecided in ["application/json", "text/plain", "", "text/html"] {
+            assert_eq!(ct(undecided), None, "{undecided}");
+        }
+        assert_eq!(framing_from_headers(&[]), None);
+        assert_eq!(framing_from_first_byte(b'{'), Framing::Ndjson);
+        assert_eq!(framing_from_first_byte(b'd'), Framing::Sse);
+        assert_eq!(framing_from_first_byte(b':'), Framing::Sse);
+    }
 
     #[test]
     fn detection_table() {
