@@ -26,17 +26,21 @@ pub const RETRYABLE_LABELS: [&str; 9] = [
 /// code (Ollama's `{"error": "..."}`).
 pub const RETRYABLE_WORDS: [&str; 4] = ["overloaded", "busy", "rate limit", "too many requests"];
 
-/// Whether a provider error is worth retrying. The type and the code are labels: one that
-/// contains a [`RETRYABLE_LABELS`] entry, or a numeric code that is 429 or 5xx, says yes; when
-/// there is a label and none says yes, the answer is no. With no label at all, the message is
-/// searched for [`RETRYABLE_WORDS`].
+/// Whether a provider error is worth retrying. The type and the code are labels (an empty one
+/// is no label): one that contains a [`RETRYABLE_LABELS`] entry, or a numeric code that is 429
+/// or 5xx, says yes; when there is a label and none says yes, the answer is no. With no label
+/// at all, the message is searched for [`RETRYABLE_WORDS`].
 pub fn is_retryable_provider_error(
     error_type: Option<&str>,
     code: Option<&str>,
     message: &str,
 ) -> bool {
     let mut labelled = false;
-    for label in [error_type, code].into_iter().flatten() {
+    for label in [error_type, code]
+        .into_iter()
+        .flatten()
+        .filter(|l| !l.is_empty())
+    {
         labelled = true;
         let label = label.to_ascii_lowercase();
         if RETRYABLE_LABELS.iter().any(|r| label.contains(r)) {
@@ -79,6 +83,7 @@ mod tests {
             (None, Some("429"), ""),
             (None, None, "server busy, try later"),
             (None, None, "Model is OVERLOADED"),
+            (Some(""), Some(""), "overloaded"),
         ];
         for (t, c, m) in yes {
             assert!(is_retryable_provider_error(t, c, m), "{t:?} {c:?} {m:?}");

@@ -114,4 +114,5 @@ mod sink;
 
 pub use decoder::StreamDecoder;
 pub use event::StreamEvent;
+pub(crate) use framing::Framing;
 pub use protocol::Protocol;
