@@ -1,10 +1,10 @@
 //! The decoder's API rules, with already-framed input (`feed_item`, `feed_line`) and bytes.
 
-mod decode_support;
+mod support;
 
-use decode_support::run_decoder;
 use streamguard::sse::{Event, Item};
 use streamguard::{ErrorCode, FinishReason, Protocol, StreamDecoder, StreamEvent};
+use support::decode::run_decoder;
 
 fn event(event_type: &str, data: &str) -> Item {
     Item::Event(Event {

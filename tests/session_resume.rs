@@ -3,12 +3,12 @@
 //! twice: the `Output::Text` of every attempt concatenate to the final outcome's text, which
 //! carries all of it.
 
-mod session_support;
+mod support;
 
-use session_support::{test_config, Driver};
 use streamguard::session::{FlushMode, NetworkErrorKind, Output, Session};
 use streamguard::sse::{Item, SseParser};
 use streamguard::{Millis, Outcome, Protocol, RetryPolicy, StallPhase, StreamResult};
+use support::session::{test_config, Driver};
 
 const WORDS: [&str; 6] = ["One ", "two ", "three ", "four ", "five ", "six"];
 

@@ -7,7 +7,8 @@ mod support;
 
 use streamguard::error::FrameError;
 use streamguard::sse::{Eof, Event, Item, SseParser, DEFAULT_MAX_EVENT_BYTES};
-use support::{one_byte_at_a_time, run_sse, split_every, standard_chunkings};
+use support::chunking::{one_byte_at_a_time, split_every, standard_chunkings};
+use support::framing::run_sse;
 
 type Out = Result<Item, FrameError>;
 
