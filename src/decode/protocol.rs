@@ -81,8 +81,9 @@ impl Protocol {
 
 /// What a protocol whose frames carry JSON implements, in its own file. The stream decoder
 /// has already dropped keep-alives and blank frames and parsed the frame's JSON (a frame that
-/// is not JSON never gets here: it is `invalid_json`).
-pub(crate) trait ProviderDecoder: fmt::Debug {
+/// is not JSON never gets here: it is `invalid_json`). `Send + Sync` so a decoder (and the
+/// session holding it) can move between threads, as plain data always could.
+pub(crate) trait ProviderDecoder: fmt::Debug + Send + Sync {
     /// One frame's JSON. `event_type`: the SSE event type (`message` when the event named
     /// none), empty for an NDJSON line. `index`: the 0-based frame index, for errors.
     fn on_json(&mut self, event_type: &str, v: Json<'_>, index: u64, sink: &mut EventSink);
@@ -129,6 +130,14 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decoders_and_sessions_stay_send_and_sync() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Decoder>();
+        send_sync::<crate::decode::StreamDecoder>();
+        send_sync::<crate::session::Session>();
+    }
 
     #[test]
     fn names_round_trip() {
