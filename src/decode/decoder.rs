@@ -5,7 +5,7 @@ use super::auto;
 use super::errors::invalid_json;
 use super::event::StreamEvent;
 use super::framing::{Frame, Framer, Framing};
-use super::protocol::{Decoder, Protocol};
+use super::protocol::{Decoder, Protocol, ProviderDecoder};
 use super::raw;
 use super::reply::ReplyBuilder;
 use super::sink::EventSink;

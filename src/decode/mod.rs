@@ -88,7 +88,8 @@
 //!    `truncated_before`; `on_signal` and `decodes_pings` when it needs them), its wire format
 //!    in the module docs, unit tests feeding an `EventSink`.
 //! 2. `protocol.rs`: a [`Protocol`] variant, its stable name (`name`, `ALL`), its framing
-//!    (`framing`) and its constructor (`decoder`).
+//!    (`framing`) and its constructor (`decoder`); for a JSON protocol, a `JsonDecoder`
+//!    variant and its arm in `with_decoder!`.
 //! 3. If `auto` can recognise it: `auto.rs`, the only place `auto` decides anything (a
 //!    header, since [`StreamDecoder::set_headers`] gets them all, or its first event).
 //! 4. Only for a framing that does not exist yet: a `Framing` and a `Framer` variant in
