@@ -93,8 +93,8 @@ impl StreamDecoder {
         if self.requested != Protocol::Auto || !self.framer.is_fresh_sniffer() {
             return;
         }
-        if let Some(framing) = auto::framing_from_headers(headers) {
-            self.start_framing(framing);
+        if let Some(decision) = auto::from_headers(headers) {
+            self.apply_decision(decision);
         }
     }
 
@@ -103,12 +103,12 @@ impl StreamDecoder {
         self.set_headers(&[("content-type", content_type)]);
     }
 
-    /// `auto` chose the framing: start it (replaying what the sniffer held) and decide the
-    /// protocol when the framing implies one.
-    fn start_framing(&mut self, framing: Framing) {
+    /// Applies an `auto` decision: starts the framing (replaying what the sniffer held) and
+    /// decides the protocol when the decision names one.
+    fn apply_decision(&mut self, decision: auto::Decision) {
         self.framer
-            .start(framing, self.max_event_bytes, &self.resume_seed);
-        if let Some(protocol) = auto::protocol_for_framing(framing) {
+            .start(decision.framing, self.max_event_bytes, &self.resume_seed);
+        if let Some(protocol) = decision.protocol {
             self.decide(protocol);
         }
     }
@@ -128,7 +128,7 @@ impl StreamDecoder {
             return;
         }
         if let Some(first) = self.framer.feed(bytes) {
-            self.start_framing(auto::framing_from_first_byte(first));
+            self.apply_decision(auto::from_first_byte(first));
             self.framer.feed(bytes);
         }
     }
