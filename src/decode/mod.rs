@@ -93,7 +93,9 @@
 //! 3. If `auto` can recognise it: `auto.rs`, the only place `auto` decides anything (a
 //!    header, since [`StreamDecoder::set_headers`] gets them all, or its first event).
 //! 4. Only for a framing that does not exist yet: a `Framing` and a `Framer` variant in
-//!    `framing.rs`, and its media type in [`crate::http::MEDIA_TYPES`].
+//!    `framing.rs`, and its media type in [`crate::http::MEDIA_TYPES`]; the compiler then
+//!    points at every `match` on `Framing` (which media types [`crate::head::classify`]
+//!    accepts for it, what `auto` decides).
 //!
 //! Outside the core, the stable name is published in the JS API's TypeScript `Protocol` union
 //! (`web/api.rs`) and accepted by the harness CLI; the mock server generates the wire formats
