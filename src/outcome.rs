@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::error::StreamError;
+use crate::error::{ErrorCode, StreamError};
 
 /// The stable outcome vocabulary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -43,6 +43,27 @@ impl Outcome {
             Outcome::ProviderError => "provider_error",
             Outcome::ProtocolError => "protocol_error",
             Outcome::NetworkError => "network_error",
+        }
+    }
+}
+
+// The code -> outcome mapping lives here, with the outcomes, so `error` needs nothing from
+// this module.
+impl ErrorCode {
+    /// The outcome this error ends a stream with.
+    pub fn outcome(self) -> Outcome {
+        match self {
+            ErrorCode::Truncated => Outcome::Truncated,
+            ErrorCode::Stalled => Outcome::Stalled,
+            ErrorCode::Aborted => Outcome::Aborted,
+            ErrorCode::HttpError => Outcome::HttpError,
+            ErrorCode::ProviderError => Outcome::ProviderError,
+            ErrorCode::UnexpectedContentType
+            | ErrorCode::InvalidJson
+            | ErrorCode::InvalidEvent
+            | ErrorCode::EventTooLarge
+            | ErrorCode::TextTooLarge => Outcome::ProtocolError,
+            ErrorCode::NetworkError => Outcome::NetworkError,
         }
     }
 }

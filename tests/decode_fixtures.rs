@@ -1,12 +1,11 @@
 //! Every decoder fixture (`tests/fixtures/decode/<provider>/<name>.*` with
 //! `<name>.expected.json`) checked under every chunking, and cut at every byte offset.
 
-mod decode_support;
 mod support;
 
-use decode_support::{check_expected, load_fixtures, run_fixture, Fixture};
 use streamguard::{ErrorCode, Protocol, StreamEvent};
-use support::standard_chunkings;
+use support::chunking::{one_byte_at_a_time, standard_chunkings};
+use support::decode::{check_expected, load_fixtures, run_fixture, Fixture};
 
 #[test]
 fn every_fixture_gives_its_expected_outcome_under_every_chunking() {
@@ -28,7 +27,7 @@ fn every_fixture_gives_its_expected_outcome_under_every_chunking() {
 
 /// The first point (bytes fed, one byte at a time) where an event matching `pred` came out.
 fn first_fed_at(fx: &Fixture, pred: impl Fn(&StreamEvent) -> bool) -> Option<usize> {
-    let run = run_fixture(fx, &support::one_byte_at_a_time(&fx.body));
+    let run = run_fixture(fx, &one_byte_at_a_time(&fx.body));
     run.events
         .iter()
         .zip(&run.fed_at)

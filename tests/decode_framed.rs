@@ -1,10 +1,10 @@
 //! The decoder's API rules, with already-framed input (`feed_item`, `feed_line`) and bytes.
 
-mod decode_support;
+mod support;
 
-use decode_support::run_decoder;
 use streamguard::sse::{Event, Item};
 use streamguard::{ErrorCode, FinishReason, Protocol, StreamDecoder, StreamEvent};
+use support::decode::run_decoder;
 
 fn event(event_type: &str, data: &str) -> Item {
     Item::Event(Event {
@@ -228,12 +228,17 @@ fn auto_with_a_json_content_type_sniffs_the_first_byte() {
 }
 
 #[test]
-fn last_event_id_is_tracked() {
+fn the_last_event_id_buffer_and_the_resume_id_are_tracked() {
     let mut d = StreamDecoder::new(Protocol::Sse, 1 << 20);
     d.feed(b"id: 41\ndata: a\n\nid: 42\ndata: b\n\n");
     drain(&mut d);
-    assert_eq!(d.last_event_id(), "42");
+    assert_eq!(d.last_event_id_buffer(), "42");
+    assert_eq!(d.resume_id(), "42");
     assert_eq!(d.reply().text, "ab");
+    // An `id` line of an event not yet dispatched is in the buffer only.
+    d.feed(b"id: 43\ndata: c\n");
+    drain(&mut d);
+    assert_eq!((d.last_event_id_buffer(), d.resume_id()), ("43", "42"));
 }
 
 #[test]

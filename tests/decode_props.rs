@@ -3,11 +3,11 @@
 // proptest is a native-only dev-dependency: keep this binary off wasm32 (browser tests build every test target).
 #![cfg(not(target_arch = "wasm32"))]
 
-mod decode_support;
+mod support;
 
-use decode_support::{load_fixtures, run_decoder, run_fixture};
 use proptest::prelude::*;
 use streamguard::{Protocol, StreamEvent};
+use support::decode::{load_fixtures, run_decoder, run_fixture};
 
 const PROTOCOLS: [Protocol; 6] = [
     Protocol::OpenAi,

@@ -2,11 +2,11 @@
 //! session, with the FAULTS.md test timers (first byte 1000, idle 500, content 1500, total
 //! 5000 ms). Each asserts the outcome, the phase, the text and the time it was reported.
 
-mod session_support;
+mod support;
 
-use session_support::*;
 use streamguard::session::{Config, NetworkErrorKind};
 use streamguard::{ErrorCode, FinishReason, Outcome, Protocol, RetryPolicy, StallPhase};
+use support::session::*;
 
 fn openai() -> Driver {
     Driver::new(test_config(Protocol::OpenAi))

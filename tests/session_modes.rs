@@ -1,11 +1,11 @@
 //! Session behaviour beyond the FAULTS.md table: flush modes through the session, deadlines,
 //! head handling, events, and host sloppiness (early timeouts, a clock that steps back).
 
-mod session_support;
+mod support;
 
-use session_support::*;
 use streamguard::session::{Config, FlushMode, Output, Session, SmoothUnit};
 use streamguard::{ErrorCode, Millis, Outcome, Protocol, StallPhase, StreamEvent};
+use support::session::*;
 
 fn with_flush(flush: FlushMode) -> Driver {
     Driver::new(Config {

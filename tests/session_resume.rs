@@ -3,12 +3,12 @@
 //! twice: the `Output::Text` of every attempt concatenate to the final outcome's text, which
 //! carries all of it.
 
-mod session_support;
+mod support;
 
-use session_support::{test_config, Driver};
 use streamguard::session::{FlushMode, NetworkErrorKind, Output, Session};
 use streamguard::sse::{Item, SseParser};
 use streamguard::{Millis, Outcome, Protocol, RetryPolicy, StallPhase, StreamResult};
+use support::session::{test_config, Driver};
 
 const WORDS: [&str; 6] = ["One ", "two ", "three ", "four ", "five ", "six"];
 
@@ -262,8 +262,8 @@ fn a_resumed_session_fails_over_from_a_seeded_id_even_without_new_ids() {
 
 #[test]
 fn the_parser_seeds_and_reports_the_last_event_id_string() {
-    let mut p = SseParser::with_last_event_id(1 << 20, "7");
-    assert_eq!((p.last_event_id(), p.resume_id()), ("7", "7"));
+    let mut p = SseParser::with_resume_id(1 << 20, "7");
+    assert_eq!((p.last_event_id_buffer(), p.resume_id()), ("7", "7"));
     p.feed(b"data: a\n\n");
     match p.next_event() {
         Some(Ok(Item::Event(e))) => assert_eq!(e.last_event_id, "7"),
@@ -271,7 +271,7 @@ fn the_parser_seeds_and_reports_the_last_event_id_string() {
     }
     // The buffer changes at the id line, the string only at the blank line.
     p.feed(b"id: 8\ndata: b\n");
-    assert_eq!((p.last_event_id(), p.resume_id()), ("8", "7"));
+    assert_eq!((p.last_event_id_buffer(), p.resume_id()), ("8", "7"));
     p.feed(b"\n");
     assert_eq!(p.resume_id(), "8");
     // A block without data still sets the string (dispatch step 1 runs before step 2).

@@ -1,8 +1,57 @@
-//! `auto`: choosing the provider from the first dispatched SSE event (the Content-Type and the
-//! first byte choose the framing; see the module docs of [`super`]).
+//! `auto`: every rule that chooses a protocol the caller did not name, in one place.
+//!
+//! 1. The response head ([`from_headers`]): a Content-Type that names a framing chooses it
+//!    (an NDJSON media type is NDJSON, `text/event-stream` is SSE). Anything else
+//!    (`application/json`, `text/plain`, none) leaves it to the body. A header that only one
+//!    provider sends would name the protocol here too.
+//! 2. Otherwise the first byte that is not whitespace or a BOM ([`from_first_byte`]): `{` is
+//!    NDJSON, anything else SSE.
+//! 3. An NDJSON body is [`NDJSON_PROTOCOL`] at once. An SSE body waits for its first event
+//!    with data, whose type and JSON choose the provider ([`detect`]).
 
-use super::json::Json;
-use super::Protocol;
+use super::framing::Framing;
+use super::protocol::Protocol;
+use crate::http::{header, media_kind, MediaKind};
+use crate::json::Json;
+
+/// The protocol of a body framed as NDJSON (the only NDJSON protocol).
+pub(crate) const NDJSON_PROTOCOL: Protocol = Protocol::Ollama;
+
+/// What a rule decided: the framing, and the protocol when the framing (or the head) already
+/// says it; `None` waits for the first event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Decision {
+    pub(crate) framing: Framing,
+    pub(crate) protocol: Option<Protocol>,
+}
+
+impl Decision {
+    fn framing(framing: Framing) -> Decision {
+        let protocol = match framing {
+            Framing::Ndjson => Some(NDJSON_PROTOCOL),
+            Framing::Sse => None,
+        };
+        Decision { framing, protocol }
+    }
+}
+
+/// What the response head decides, or `None` when the body must.
+pub(crate) fn from_headers(headers: &[(&str, &str)]) -> Option<Decision> {
+    match media_kind(header(headers, "content-type")?) {
+        MediaKind::EventStream => Some(Decision::framing(Framing::Sse)),
+        MediaKind::Ndjson => Some(Decision::framing(Framing::Ndjson)),
+        MediaKind::Json | MediaKind::Unlabelled | MediaKind::Other => None,
+    }
+}
+
+/// What the first byte that is not whitespace or a BOM decides.
+pub(crate) fn from_first_byte(first: u8) -> Decision {
+    Decision::framing(if first == b'{' {
+        Framing::Ndjson
+    } else {
+        Framing::Sse
+    })
+}
 
 /// Anthropic's event names.
 const ANTHROPIC_EVENTS: [&str; 7] = [
@@ -68,6 +117,40 @@ pub(crate) fn detect(event_type: &str, data: &str) -> Option<Protocol> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn framing_rules() {
+        let ct = |v| from_headers(&[("Content-Type", v)]).map(|d| d.framing);
+        assert_eq!(ct("text/event-stream; charset=utf-8"), Some(Framing::Sse));
+        for ndjson in [
+            "application/x-ndjson",
+            "application/ndjson",
+            "application/jsonl",
+            "application/x-jsonlines",
+            "application/jsonlines",
+        ] {
+            assert_eq!(ct(ndjson), Some(Framing::Ndjson), "{ndjson}");
+        }
+        for undecided in ["application/json", "text/plain", "", "text/html"] {
+            assert_eq!(ct(undecided), None, "{undecided}");
+        }
+        assert_eq!(from_headers(&[]), None);
+        let ndjson = Decision {
+            framing: Framing::Ndjson,
+            protocol: Some(Protocol::Ollama),
+        };
+        let sse = Decision {
+            framing: Framing::Sse,
+            protocol: None,
+        };
+        assert_eq!(from_first_byte(b'{'), ndjson);
+        assert_eq!(from_first_byte(b'd'), sse);
+        assert_eq!(from_first_byte(b':'), sse);
+        assert_eq!(
+            from_headers(&[("content-type", "application/jsonl")]),
+            Some(ndjson)
+        );
+    }
 
     #[test]
     fn detection_table() {

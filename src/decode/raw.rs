@@ -2,9 +2,12 @@
 //! no terminator: a clean close after a whole event is complete (with no finish reason), a
 //! close inside an event is truncated.
 
-use super::Out;
+use super::sink::EventSink;
 
-/// One dispatched event.
-pub(crate) fn on_event(data: &str, out: &mut Out) {
-    out.text(Some(data));
+/// Where a body that ends inside an event stopped, for the `truncated` message.
+pub(crate) const TRUNCATED: &str = "inside an event";
+
+/// One dispatched event's data.
+pub(crate) fn on_text(data: &str, sink: &mut EventSink) {
+    sink.text(Some(data));
 }

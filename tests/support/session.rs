@@ -1,11 +1,8 @@
-//! A virtual-clock driver for [`Session`] and provider wire builders, shared by the
-//! `tests/session_*.rs` binaries (`mod session_support;`). Not every binary uses every helper.
+//! A virtual-clock driver for [`Session`] and provider wire builders, for the session tests.
 //!
 //! The driver plays the host: it hands in inputs at scripted times, arms the one timer the
 //! session asks for (optionally firing it late, like a hidden tab), ticks animation frames when
 //! the session wants one, and records every output with the virtual time it was produced at.
-#![allow(dead_code)]
-
 use streamguard::session::{Config, NetworkError, NetworkErrorKind, Output, Session};
 use streamguard::{ErrorCode, Millis, Outcome, Protocol, StallPhase, StreamResult};
 

@@ -1,7 +1,5 @@
-//! Helpers for the decoder tests (`tests/decode_*.rs`): the fixture loader, a runner that
-//! feeds chunks to a [`StreamDecoder`], and the structural comparison with `*.expected.json`.
-#![allow(dead_code)]
-
+//! The decoder tests' helpers: the fixture loader, a runner that feeds chunks to a
+//! [`StreamDecoder`], and the structural comparison with `*.expected.json`.
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
