@@ -12,14 +12,14 @@
 //!  poll_output() -> Option<Output>           drain after every handle_* call
 //!  poll_deadline() -> Option<Millis>         the ONE timer the host arms (timers + interval flush)
 //!  wants_frame() -> bool                     request an animation frame (text is pending)
-//!  is_finished() -> bool ; text() -> &str ; stats(now) -> Stats ; last_event_id() ; retry_ms()
+//!  is_finished() -> bool ; text() -> &str ; stats(now) -> Stats ; resume_id() ; retry_ms()
 //!  resume_delay(&policy, attempt, &result, random) -> Option<u64> ; resume(now) -> Session
 //! ```
 //! After `Output::Finished` nothing else is ever returned and every `handle_*` is a no-op.
 //!
 //! # Resume (raw `sse` GET streams)
 //! A raw SSE stream over GET can be continued in a new connection that sends
-//! `Last-Event-ID: last_event_id()`; a server that honours it sends only the events after
+//! `Last-Event-ID: resume_id()`; a server that honours it sends only the events after
 //! that ID. After `Finished`, [`Session::resume_delay`] says whether and when (the policy's
 //! [`crate::RetryPolicy::resume_delay`], only for [`Protocol::Sse`], and only when the
 //! stream has an event ID or nothing was delivered yet: without an ID the server would start
@@ -295,7 +295,7 @@ impl Session {
             self.config.protocol,
             self.config.max_event_bytes,
             reply,
-            self.last_event_id(),
+            self.resume_id(),
             self.retry_ms(),
         );
         let metrics = self.metrics.resume(
@@ -327,7 +327,7 @@ impl Session {
         random: f64,
     ) -> Option<u64> {
         if self.config.protocol != Protocol::Sse
-            || (self.last_event_id().is_empty() && !nothing_delivered(outcome))
+            || (self.resume_id().is_empty() && !nothing_delivered(outcome))
         {
             return None;
         }
@@ -346,9 +346,7 @@ impl Session {
         self.head_seen = true;
         self.metrics.on_head(now);
         let content_type = head::header(headers, "content-type");
-        if let Some(ct) = content_type {
-            self.decoder.set_content_type(ct);
-        }
+        self.decoder.set_headers(headers);
         let retry_after_ms = head::retry_after_ms(headers);
         self.body = if !(200..300).contains(&status) {
             Body::HttpError {
@@ -549,7 +547,7 @@ impl Session {
     /// The SSE last event ID to resume from (the `Last-Event-ID` of the next attempt): the ID
     /// as of the last complete event (blank line), carried over from earlier attempts. An `id`
     /// of an event the connection lost before its blank line does not count.
-    pub fn last_event_id(&self) -> &str {
+    pub fn resume_id(&self) -> &str {
         self.decoder.resume_id()
     }
 

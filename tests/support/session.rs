@@ -22,7 +22,7 @@ pub fn test_config(protocol: Protocol) -> Config {
 }
 
 /// The host, on a virtual clock starting at 0 (the request is sent at 0).
-pub struct Driver {
+pub struct SessionHost {
     /// The session under test.
     pub session: Session,
     /// The virtual clock.
@@ -40,10 +40,10 @@ pub struct Driver {
     pub deadlines: Vec<Option<Millis>>,
 }
 
-impl Driver {
+impl SessionHost {
     /// A driver with 16 ms frames.
     pub fn new(config: Config) -> Self {
-        Driver {
+        SessionHost {
             session: Session::new(config, Millis(0)),
             now: 0,
             log: Vec::new(),
@@ -232,7 +232,7 @@ impl Driver {
 }
 
 /// Asserts a stall.
-pub fn assert_stalled(d: &Driver, phase: StallPhase, at: u64) {
+pub fn assert_stalled(d: &SessionHost, phase: StallPhase, at: u64) {
     let (t, o) = d.finished();
     assert_eq!(o.outcome, Outcome::Stalled, "{o:#?}");
     let e = o.error.as_ref().expect("error");
