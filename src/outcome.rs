@@ -135,6 +135,10 @@ pub struct Reply {
     pub usage: Option<Usage>,
     /// The finish reason, once the provider sent one.
     pub finish_reason: Option<FinishReason>,
+    /// The provider's own finish reason, exactly as sent (`end_turn`, `STOP`, `length`, ...);
+    /// `None` when it sent none (a bare `[DONE]`, Ollama's `done: true` without a reason).
+    #[serde(rename = "rawFinishReason")]
+    pub raw_finish_reason: Option<String>,
 }
 
 /// Measurements of one request. Times are milliseconds from the request start; `None` when
@@ -180,6 +184,9 @@ pub struct StreamResult {
     pub thinking: String,
     /// The finish reason, `None` unless the provider sent one.
     pub finish_reason: Option<FinishReason>,
+    /// The provider's own finish reason, exactly as sent; `None` when it sent none.
+    #[serde(rename = "rawFinishReason")]
+    pub raw_finish_reason: Option<String>,
     /// Tool calls so far.
     pub tool_calls: Vec<ToolCall>,
     /// Usage, when sent.
@@ -202,6 +209,7 @@ impl StreamResult {
             text: reply.text,
             thinking: reply.thinking,
             finish_reason: reply.finish_reason,
+            raw_finish_reason: reply.raw_finish_reason,
             tool_calls: reply.tool_calls,
             usage: reply.usage,
             error,

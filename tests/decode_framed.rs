@@ -78,13 +78,19 @@ fn done_without_a_finish_reason_is_complete_with_stop() {
         &events[1..],
         &[
             StreamEvent::Finish {
-                reason: FinishReason::Stop
+                reason: FinishReason::Stop,
+                raw: None
             },
             StreamEvent::End(None)
         ]
     );
     assert_eq!(d.finish(), None);
     assert_eq!(d.reply().finish_reason, Some(FinishReason::Stop));
+    assert_eq!(
+        d.reply().raw_finish_reason,
+        None,
+        "[DONE] carries no reason of its own"
+    );
 }
 
 #[test]
@@ -355,8 +361,16 @@ fn every_event_serialises_with_its_type_tag() {
         (
             StreamEvent::Finish {
                 reason: FinishReason::Length,
+                raw: Some("max_tokens".into()),
             },
-            r#"{"type":"finish","reason":"length"}"#,
+            r#"{"type":"finish","reason":"length","raw":"max_tokens"}"#,
+        ),
+        (
+            StreamEvent::Finish {
+                reason: FinishReason::Stop,
+                raw: None,
+            },
+            r#"{"type":"finish","reason":"stop","raw":null}"#,
         ),
         (StreamEvent::KeepAlive, r#"{"type":"keep_alive"}"#),
         (

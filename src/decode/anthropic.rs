@@ -84,7 +84,7 @@ impl ProviderDecoder for Anthropic {
                 let u = o.obj("usage");
                 sink.usage(u.u64("input_tokens"), u.u64("output_tokens"));
                 match o.obj("delta").str("stop_reason") {
-                    Some(r) => sink.finish(map_stop_reason(&r)),
+                    Some(r) => sink.finish(map_stop_reason(&r), Some(&r)),
                     None => sink.meta(ty),
                 }
             }
@@ -168,7 +168,8 @@ mod tests {
             vec![
                 StreamEvent::End(None),
                 StreamEvent::Finish {
-                    reason: FinishReason::ToolCalls
+                    reason: FinishReason::ToolCalls,
+                    raw: Some("tool_use".into())
                 }
             ]
         );

@@ -37,8 +37,11 @@ pub enum StreamEvent {
     Usage(Usage),
     /// The provider gave a finish reason (the stream may still carry usage or a terminator).
     Finish {
-        /// The reason.
+        /// The reason, normalised.
         reason: FinishReason,
+        /// The provider's own string, exactly as sent (`None` when it sent none: the reason
+        /// was implied by a terminator).
+        raw: Option<String>,
     },
     /// A comment or a provider ping.
     KeepAlive,

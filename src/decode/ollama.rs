@@ -71,11 +71,13 @@ impl ProviderDecoder for Ollama {
         sink.text(o.str("response").as_deref());
         if o.get("done").and_then(Json::as_bool) == Some(true) {
             sink.usage(o.u64("prompt_eval_count"), o.u64("eval_count"));
-            sink.finish(match o.str("done_reason").as_deref() {
+            let raw = o.str("done_reason");
+            let reason = match raw.as_deref() {
                 None | Some("stop") => FinishReason::Stop,
                 Some("length") => FinishReason::Length,
                 Some(_) => FinishReason::Other,
-            });
+            };
+            sink.finish(reason, raw.as_deref());
             sink.complete();
         }
     }
@@ -114,7 +116,8 @@ mod tests {
                     output_tokens: Some(17)
                 }),
                 StreamEvent::Finish {
-                    reason: FinishReason::Length
+                    reason: FinishReason::Length,
+                    raw: Some("length".into())
                 },
                 StreamEvent::End(None),
             ]

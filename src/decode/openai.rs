@@ -95,7 +95,7 @@ impl ProviderDecoder for OpenAi {
                 }
             }
             if let Some(reason) = choice.str("finish_reason") {
-                sink.finish(map_finish(&reason));
+                sink.finish(map_finish(&reason), Some(&reason));
             }
         }
         if let Some(usage) = o.get("usage").filter(|u| u.is_object()) {
@@ -174,7 +174,8 @@ mod tests {
                     arguments: "{\"a\"".into()
                 },
                 StreamEvent::Finish {
-                    reason: FinishReason::ToolCalls
+                    reason: FinishReason::ToolCalls,
+                    raw: Some("tool_calls".into())
                 },
                 StreamEvent::Usage(crate::outcome::Usage {
                     input_tokens: Some(5),

@@ -77,22 +77,26 @@ impl ProviderDecoder for Responses {
                                 .iter()
                                 .any(|i| i.obj().str("type").as_deref() == Some("function_call"))
                         });
-                sink.finish(if self.saw_function_call || produced_call {
+                let reason = if self.saw_function_call || produced_call {
                     FinishReason::ToolCalls
                 } else {
                     FinishReason::Stop
-                });
+                };
+                sink.finish(reason, response.str("status").as_deref());
                 sink.complete();
             }
             "response.incomplete" => {
                 let response = o.obj("response");
                 usage(&response, sink);
                 let reason = response.obj("incomplete_details").str("reason");
-                sink.finish(match reason.as_deref() {
+                let normalised = match reason.as_deref() {
                     Some("max_output_tokens") => FinishReason::Length,
                     Some("content_filter") => FinishReason::ContentFilter,
                     _ => FinishReason::Other,
-                });
+                };
+                // The reason when there is one, else the status (`incomplete`).
+                let raw = reason.or(response.str("status"));
+                sink.finish(normalised, raw.as_deref());
                 sink.complete();
             }
             "response.failed" => {
@@ -155,7 +159,8 @@ mod tests {
         ]);
         assert_eq!(ev.get(1), Some(&StreamEvent::Text { text: "Hi".into() }));
         assert!(ev.contains(&StreamEvent::Finish {
-            reason: FinishReason::Stop
+            reason: FinishReason::Stop,
+            raw: Some("completed".into())
         }));
         assert_eq!(ev.last(), Some(&StreamEvent::End(None)));
     }
@@ -168,7 +173,8 @@ mod tests {
             r#"{"type":"response.completed","response":{"status":"completed"},"sequence_number":3}"#,
         ]);
         assert!(ev.contains(&StreamEvent::Finish {
-            reason: FinishReason::ToolCalls
+            reason: FinishReason::ToolCalls,
+            raw: Some("completed".into())
         }));
     }
 
@@ -181,7 +187,8 @@ mod tests {
             ev,
             vec![
                 StreamEvent::Finish {
-                    reason: FinishReason::Length
+                    reason: FinishReason::Length,
+                    raw: Some("max_output_tokens".into())
                 },
                 StreamEvent::End(None)
             ]

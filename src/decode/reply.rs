@@ -62,7 +62,10 @@ impl ReplyBuilder {
                     cur.output_tokens = u.output_tokens;
                 }
             }
-            StreamEvent::Finish { reason } => self.reply.finish_reason = Some(*reason),
+            StreamEvent::Finish { reason, raw } => {
+                self.reply.finish_reason = Some(*reason);
+                self.reply.raw_finish_reason.clone_from(raw);
+            }
             StreamEvent::KeepAlive | StreamEvent::Meta { .. } | StreamEvent::End(_) => {}
         }
     }

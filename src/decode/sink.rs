@@ -84,9 +84,12 @@ impl EventSink {
         }
     }
 
-    /// A finish reason.
-    pub(crate) fn finish(&mut self, reason: FinishReason) {
-        self.push(StreamEvent::Finish { reason });
+    /// A finish reason, with the provider's own string when it sent one.
+    pub(crate) fn finish(&mut self, reason: FinishReason, raw: Option<&str>) {
+        self.push(StreamEvent::Finish {
+            reason,
+            raw: raw.map(str::to_owned),
+        });
     }
 
     /// A non-content event.
@@ -107,7 +110,7 @@ impl EventSink {
     /// The provider's terminator: `Finish{Stop}` first when no finish reason came before it.
     pub(crate) fn complete(&mut self) {
         if !self.finish_seen {
-            self.finish(FinishReason::Stop);
+            self.finish(FinishReason::Stop, None);
         }
         self.push(StreamEvent::End(None));
     }
