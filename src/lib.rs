@@ -14,6 +14,7 @@
 //!  handle_timeout(now)      --> +---------+      AbortRequest: the host aborts the fetch
 //!
 //!  bytes --> sse::SseParser / ndjson::NdjsonSplitter --> decode::StreamDecoder --> outcome::Reply
+//!            json_values::JsonValuesSplitter / utf8::Utf8Stream
 //!                 (framing, UTF-8, caps)                   (provider wire format)     (text, tools)
 //! ```
 //!
@@ -29,6 +30,7 @@ pub mod error;
 pub mod head;
 pub mod http;
 mod json;
+pub mod json_values;
 mod lines;
 pub mod metrics;
 pub mod ndjson;
@@ -38,6 +40,7 @@ pub mod retryable;
 pub mod session;
 pub mod sse;
 pub mod time;
+pub mod utf8;
 pub mod watchdog;
 
 #[cfg(target_arch = "wasm32")]

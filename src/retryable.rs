@@ -10,8 +10,9 @@ pub fn is_retryable_status(status: u16) -> bool {
 
 /// Substrings of a provider's error type or code (lowercased) that say "try again":
 /// overloaded, rate limited, or a failure on the server side.
-pub const RETRYABLE_LABELS: [&str; 9] = [
+pub const RETRYABLE_LABELS: [&str; 10] = [
     "overloaded",
+    "resource_exhausted",
     "rate_limit",
     "too_many_requests",
     "server_error",

@@ -22,6 +22,8 @@ pub struct StreamDecoder {
     resolved: Protocol,
     max_event_bytes: usize,
     framer: Framer,
+    /// What the response head said about a body it left undecided (`auto`'s body rules).
+    hint: auto::Hint,
     decoder: Decoder,
     sink: EventSink,
     reply: ReplyBuilder,
@@ -70,7 +72,8 @@ impl StreamDecoder {
             requested: protocol,
             resolved: Protocol::Auto,
             max_event_bytes,
-            framer: Framer::Sniff(Vec::new()),
+            framer: Framer::sniffer(),
+            hint: auto::Hint::default(),
             decoder: Decoder::Undecided,
             sink: EventSink::default(),
             reply: ReplyBuilder::default(),
@@ -82,19 +85,24 @@ impl StreamDecoder {
         if let Some(framing) = protocol.framing() {
             d.framer = Framer::new(framing, max_event_bytes, &d.resume_seed);
             d.decide(protocol);
+        } else if protocol != Protocol::Auto {
+            // A protocol with two framings (gemini): the response chooses one.
+            d.decide(protocol);
         }
         d
     }
 
-    /// The response headers, before the first `feed`. `auto` reads its framing from them
-    /// (see the `auto` rules); a named protocol ignores them, and so does `auto` once bytes
-    /// were fed.
+    /// The response headers, before the first `feed`. `auto` reads its framing (and for the
+    /// AI SDK, the protocol) from them, and `gemini` which of its forms (see the `auto`
+    /// rules); a protocol with one framing ignores them, and so does every protocol once
+    /// bytes were fed.
     pub fn set_headers(&mut self, headers: &[(&str, &str)]) {
-        if self.requested != Protocol::Auto || !self.framer.is_fresh_sniffer() {
+        if !self.framer.is_fresh_sniffer() {
             return;
         }
-        if let Some(decision) = auto::from_headers(headers) {
-            self.apply_decision(decision);
+        match auto::from_headers(self.requested, headers) {
+            Ok(decision) => self.apply_decision(decision),
+            Err(hint) => self.hint = hint,
         }
     }
 
@@ -127,9 +135,18 @@ impl StreamDecoder {
         if self.closed() {
             return;
         }
-        if let Some(first) = self.framer.feed(bytes) {
-            self.apply_decision(auto::from_first_byte(first));
-            self.framer.feed(bytes);
+        self.framer.feed(bytes);
+        self.sniff(false);
+    }
+
+    /// While the framing is not known: applies the body rules to what the sniffer holds.
+    fn sniff(&mut self, at_eof: bool) {
+        let decision = self.framer.sniffing().and_then(|s| {
+            let decisive = s.decisive()?;
+            auto::from_body(self.requested, self.hint, decisive, at_eof)
+        });
+        if let Some(decision) = decision {
+            self.apply_decision(decision);
         }
     }
 
@@ -173,6 +190,26 @@ impl StreamDecoder {
             Frame::Line(line) => {
                 self.on_line(&line, false);
             }
+            Frame::Value(value) => self.on_value(&value),
+            Frame::Closed => {
+                if self.sink.has_finish() {
+                    self.sink.complete();
+                } else {
+                    let mut message = String::from("the JSON array closed ");
+                    message.push_str(self.expected());
+                    self.sink
+                        .fail(StreamError::new(ErrorCode::Truncated, message));
+                }
+            }
+            Frame::Invalid(what) => {
+                let mut message = String::from("the body is not a JSON array: ");
+                message.push_str(&what);
+                let mut err = StreamError::new(ErrorCode::InvalidJson, message);
+                err.event_index = Some(self.frames);
+                self.sink.fail(err);
+            }
+            Frame::Text(text) => raw::on_text(&text, &mut self.sink),
+            Frame::InvalidUtf8 => self.sink.meta(raw::INVALID_UTF8),
             Frame::Error(e) => {
                 let mut err = StreamError::new(ErrorCode::EventTooLarge, e.to_string());
                 err.event_index = Some(self.frames);
@@ -180,6 +217,21 @@ impl StreamDecoder {
             }
         }
         true
+    }
+
+    /// One JSON value of a JSON values body (a Gemini array element).
+    fn on_value(&mut self, text: &str) {
+        let index = self.frames;
+        self.frames += 1;
+        let text = text.trim();
+        match Json::parse(text) {
+            Ok(value) => {
+                if let Decoder::Json(_, d) = &mut self.decoder {
+                    d.on_json("", value, index, &mut self.sink);
+                }
+            }
+            Err(e) => self.sink.fail(invalid_json(text, index, &e)),
+        }
     }
 
     fn on_item(&mut self, item: Item) {
@@ -262,6 +314,9 @@ impl StreamDecoder {
             return v.clone();
         }
         let mut unterminated = false;
+        let mut open_array = false;
+        // A body too short for the sniffer to decide is decided now.
+        self.sniff(true);
         if self.sink.end().is_none() {
             // Whatever the framer still holds comes first (the caller may not have drained).
             while self.sink.end().is_none() && self.pull_one() {}
@@ -269,31 +324,41 @@ impl StreamDecoder {
         if self.sink.end().is_none() {
             let end = self.framer.finish();
             unterminated = end.unterminated;
+            open_array = end.open_array;
             if let Some(line) = end.last_line {
                 unterminated = !self.on_line(&line, true);
             }
+            // The framer may release a last frame (plain text's held code point).
+            while self.sink.end().is_none() && self.pull_one() {}
         }
         let verdict = match self.sink.end() {
             Some(e) => e.clone(),
             None if self.sink.has_finish() => None,
             None if matches!(self.decoder, Decoder::Text) && !unterminated => None,
-            None => Some(self.truncated(unterminated)),
+            None => Some(self.truncated(unterminated, open_array)),
         };
         self.verdict = Some(verdict.clone());
         verdict
     }
 
-    fn truncated(&self, unterminated: bool) -> StreamError {
-        let expected = match &self.decoder {
+    /// What was still expected when the body ended: "before [DONE] and ...".
+    fn expected(&self) -> &'static str {
+        match &self.decoder {
             Decoder::Json(_, d) => d.truncated_before(),
             Decoder::Text => raw::TRUNCATED,
             Decoder::Undecided => "before any event",
-        };
-        let mut message = format!("the body ended {expected}");
+        }
+    }
+
+    fn truncated(&self, unterminated: bool, open_array: bool) -> StreamError {
+        let mut message = String::from("the body ended ");
+        message.push_str(self.expected());
         if unterminated && !matches!(self.decoder, Decoder::Text) {
             message.push_str(" (inside an unterminated ");
             message.push_str(self.framer.frame_name());
             message.push(')');
+        } else if open_array {
+            message.push_str(" (inside a JSON array that was never closed)");
         }
         StreamError::new(ErrorCode::Truncated, message)
     }

@@ -101,12 +101,14 @@
 //! (`web/api.rs`) and accepted by the harness CLI; the mock server generates the wire formats
 //! it tests (`harness/src/wire.rs`).
 
+mod ai_sdk;
 mod anthropic;
 mod auto;
 mod decoder;
 mod errors;
 mod event;
 mod framing;
+mod gemini;
 mod ollama;
 mod openai;
 mod openai_responses;

@@ -3,7 +3,7 @@
 
 use super::framing::Framing;
 use super::sink::EventSink;
-use super::{anthropic, ollama, openai, openai_responses};
+use super::{ai_sdk, anthropic, gemini, ollama, openai, openai_responses};
 use crate::json::Json;
 
 /// The wire protocols.
@@ -17,8 +17,15 @@ pub enum Protocol {
     Anthropic,
     /// Ollama `/api/chat` and `/api/generate` NDJSON.
     Ollama,
+    /// Google Gemini `streamGenerateContent`: SSE (`alt=sse`) or one JSON array streamed
+    /// element by element.
+    Gemini,
+    /// The Vercel AI SDK UI message stream (`toUIMessageStreamResponse()`), v5 and v6.
+    AiSdk,
     /// Raw SSE: every event's data is text; no terminator.
     Sse,
+    /// Plain text: every byte is text (`text/plain`, the AI SDK's `toTextStreamResponse()`).
+    Text,
     /// Decide from the response head and the first event.
     #[default]
     Auto,
@@ -26,12 +33,15 @@ pub enum Protocol {
 
 impl Protocol {
     /// Every protocol.
-    pub const ALL: [Protocol; 6] = [
+    pub const ALL: [Protocol; 9] = [
         Protocol::OpenAi,
         Protocol::OpenAiResponses,
         Protocol::Anthropic,
         Protocol::Ollama,
+        Protocol::Gemini,
+        Protocol::AiSdk,
         Protocol::Sse,
+        Protocol::Text,
         Protocol::Auto,
     ];
 
@@ -42,7 +52,10 @@ impl Protocol {
             Protocol::OpenAiResponses => "openai-responses",
             Protocol::Anthropic => "anthropic",
             Protocol::Ollama => "ollama",
+            Protocol::Gemini => "gemini",
+            Protocol::AiSdk => "ai-sdk",
             Protocol::Sse => "sse",
+            Protocol::Text => "text",
             Protocol::Auto => "auto",
         }
     }
@@ -52,14 +65,26 @@ impl Protocol {
         Protocol::ALL.into_iter().find(|p| p.name() == name)
     }
 
-    /// How its bytes are framed; `None` for `auto` (the response decides).
+    /// How its bytes are framed; `None` when the response decides (`auto`, and `gemini`,
+    /// which is SSE or a JSON array).
     pub(crate) fn framing(self) -> Option<Framing> {
         match self {
-            Protocol::OpenAi | Protocol::OpenAiResponses | Protocol::Anthropic | Protocol::Sse => {
-                Some(Framing::Sse)
-            }
+            Protocol::OpenAi
+            | Protocol::OpenAiResponses
+            | Protocol::Anthropic
+            | Protocol::AiSdk
+            | Protocol::Sse => Some(Framing::Sse),
             Protocol::Ollama => Some(Framing::Ndjson),
-            Protocol::Auto => None,
+            Protocol::Text => Some(Framing::Text),
+            Protocol::Gemini | Protocol::Auto => None,
+        }
+    }
+
+    /// Whether frames of `framing` are this protocol's.
+    pub(crate) fn reads(self, framing: Framing) -> bool {
+        match self {
+            Protocol::Gemini => matches!(framing, Framing::Sse | Framing::Json),
+            _ => self.framing() == Some(framing),
         }
     }
 
@@ -71,7 +96,9 @@ impl Protocol {
             Protocol::OpenAiResponses => json(JsonDecoder::Responses(Default::default())),
             Protocol::Anthropic => json(JsonDecoder::Anthropic(anthropic::Anthropic)),
             Protocol::Ollama => json(JsonDecoder::Ollama(ollama::Ollama::default())),
-            Protocol::Sse => Decoder::Text,
+            Protocol::Gemini => json(JsonDecoder::Gemini(gemini::Gemini::default())),
+            Protocol::AiSdk => json(JsonDecoder::AiSdk(ai_sdk::AiSdk::default())),
+            Protocol::Sse | Protocol::Text => Decoder::Text,
             Protocol::Auto => Decoder::Undecided,
         }
     }
@@ -107,7 +134,7 @@ pub(crate) trait ProviderDecoder {
 pub(crate) enum Decoder {
     /// `auto` before the first event decided.
     Undecided,
-    /// Every frame's data is text, appended as it is (raw SSE).
+    /// Every frame's data is text, appended as it is (raw SSE, plain text).
     Text,
     /// JSON frames, read by the decoder of the protocol named.
     Json(Protocol, JsonDecoder),
@@ -121,6 +148,8 @@ pub(crate) enum JsonDecoder {
     Responses(openai_responses::Responses),
     Anthropic(anthropic::Anthropic),
     Ollama(ollama::Ollama),
+    Gemini(gemini::Gemini),
+    AiSdk(ai_sdk::AiSdk),
 }
 
 /// `$body` with `$d` bound to the provider decoder inside `$self`, whichever it is.
@@ -131,6 +160,8 @@ macro_rules! with_decoder {
             JsonDecoder::Responses($d) => $body,
             JsonDecoder::Anthropic($d) => $body,
             JsonDecoder::Ollama($d) => $body,
+            JsonDecoder::Gemini($d) => $body,
+            JsonDecoder::AiSdk($d) => $body,
         }
     };
 }
@@ -157,8 +188,8 @@ impl Decoder {
     /// Whether frames of `framing` are what this decoder reads.
     pub(crate) fn reads(&self, framing: Framing) -> bool {
         match self {
-            Decoder::Json(p, _) => p.framing() == Some(framing),
-            Decoder::Text => framing == Framing::Sse,
+            Decoder::Json(p, _) => p.reads(framing),
+            Decoder::Text => matches!(framing, Framing::Sse | Framing::Text),
             Decoder::Undecided => false,
         }
     }

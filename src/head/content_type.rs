@@ -25,24 +25,41 @@ pub enum BodyKind {
 /// - missing, empty, or a generic type (`text/plain`, `application/octet-stream`, which
 ///   servers and proxies that do not label their streams use): decode and see (if the bytes
 ///   are not a stream the decoder says so);
-/// - `text/event-stream`: the stream;
+/// - `text/event-stream`: the stream, except for `text`;
 /// - an NDJSON type (`application/x-ndjson`, `application/ndjson`, `application/jsonl`, ...):
-///   the stream for the NDJSON protocols (`ollama`) and `auto`, unexpected for the SSE ones;
-/// - `application/json`: the stream for `ollama` and `auto` (Ollama's non-streamed answer,
-///   and `auto` lets the decoder decide), a [`BodyKind::JsonBody`] for the SSE protocols;
+///   the stream for `ollama`, `gemini` and `auto`, unexpected for the others;
+/// - `application/json`: the stream for `ollama` (its non-streamed answer), `gemini` (its JSON
+///   array form) and `auto` (the decoder decides); a [`BodyKind::JsonBody`] for the SSE
+///   protocols and `text` (an error object where a stream was expected);
+/// - for `text`, any other `text/*` type but `text/html` (`text/markdown`, ...) is the stream;
 /// - anything else (`text/html`, ...): [`BodyKind::Unexpected`].
 pub fn classify(content_type: Option<&str>, protocol: Protocol) -> BodyKind {
     let Some(ct) = content_type else {
         return BodyKind::Stream;
     };
-    let sse_only = protocol.framing() == Some(Framing::Sse);
+    let unexpected = || BodyKind::Unexpected {
+        media_type: media_type(ct),
+    };
+    let framing = protocol.framing();
     match media_kind(ct) {
-        MediaKind::EventStream | MediaKind::Unlabelled => BodyKind::Stream,
-        MediaKind::Ndjson | MediaKind::Json if !sse_only => BodyKind::Stream,
+        MediaKind::Unlabelled => BodyKind::Stream,
+        MediaKind::EventStream if framing == Some(Framing::Text) => unexpected(),
+        MediaKind::EventStream => BodyKind::Stream,
+        MediaKind::Json | MediaKind::Ndjson
+            if matches!(framing, None | Some(Framing::Ndjson | Framing::Json)) =>
+        {
+            BodyKind::Stream
+        }
         MediaKind::Json => BodyKind::JsonBody,
-        MediaKind::Ndjson | MediaKind::Other => BodyKind::Unexpected {
-            media_type: media_type(ct),
-        },
+        MediaKind::Other if framing == Some(Framing::Text) => {
+            let mt = media_type(ct);
+            if mt.starts_with("text/") && mt != "text/html" {
+                BodyKind::Stream
+            } else {
+                unexpected()
+            }
+        }
+        MediaKind::Ndjson | MediaKind::Other => unexpected(),
     }
 }
 
@@ -51,6 +68,9 @@ pub fn unexpected_type_error(media_type: &str, protocol: Protocol, body: &[u8]) 
     let expected = match protocol.framing() {
         Some(Framing::Sse) => MediaKind::EventStream.canonical(),
         Some(Framing::Ndjson) => MediaKind::Ndjson.canonical(),
+        Some(Framing::Text) => Some("text/plain"),
+        Some(Framing::Json) => MediaKind::Json.canonical(),
+        None if protocol == Protocol::Gemini => Some("text/event-stream or application/json"),
         None => None,
     };
     StreamError::new(
@@ -99,6 +119,43 @@ mod tests {
         assert_eq!(classify(Some("text/plain"), OpenAi), BodyKind::Stream);
         assert_eq!(classify(Some(""), Anthropic), BodyKind::Stream);
         assert_eq!(classify(Some("application/jsonl"), Auto), BodyKind::Stream);
+        // Gemini's array form is application/json; its SSE form text/event-stream.
+        assert_eq!(
+            classify(Some("application/json; charset=UTF-8"), Gemini),
+            BodyKind::Stream
+        );
+        assert_eq!(
+            classify(Some("text/event-stream"), Gemini),
+            BodyKind::Stream
+        );
+        assert_eq!(
+            classify(Some("text/html"), Gemini),
+            BodyKind::Unexpected {
+                media_type: "text/html".into()
+            }
+        );
+        assert_eq!(
+            classify(Some("application/json"), AiSdk),
+            BodyKind::JsonBody
+        );
+        // Plain text: any text type but HTML; JSON is an error body; SSE is not text.
+        assert_eq!(
+            classify(Some("text/plain; charset=utf-8"), Text),
+            BodyKind::Stream
+        );
+        assert_eq!(classify(Some("text/markdown"), Text), BodyKind::Stream);
+        assert_eq!(classify(Some("application/json"), Text), BodyKind::JsonBody);
+        for not_text in [
+            "text/html",
+            "text/event-stream",
+            "image/png",
+            "application/x-ndjson",
+        ] {
+            assert!(
+                matches!(classify(Some(not_text), Text), BodyKind::Unexpected { .. }),
+                "{not_text}"
+            );
+        }
     }
 
     #[test]
@@ -111,5 +168,11 @@ mod tests {
         assert_eq!(expected(Protocol::Auto), "expected a stream");
         assert_eq!(expected(Protocol::OpenAi), "expected text/event-stream");
         assert_eq!(expected(Protocol::Sse), "expected text/event-stream");
+        assert_eq!(expected(Protocol::AiSdk), "expected text/event-stream");
+        assert_eq!(expected(Protocol::Text), "expected text/plain");
+        assert_eq!(
+            expected(Protocol::Gemini),
+            "expected text/event-stream or application/json"
+        );
     }
 }
