@@ -129,28 +129,31 @@ impl JsonValuesSplitter {
                         if b == b'[' {
                             self.array = true;
                             self.state = State::BeforeElement { first: true };
-                        } else {
+                        } else if starts_value(b) {
                             self.begin_value();
                             continue;
+                        } else {
+                            self.invalid(b, "a JSON value");
                         }
                     }
                 }
                 State::BeforeElement { first } => {
                     if b == b']' && first {
                         self.close();
-                    } else if matches!(b, b',' | b']') {
-                        self.invalid(b, "an element");
-                    } else if !is_ws(b) {
+                    } else if starts_value(b) {
                         self.begin_value();
                         continue;
+                    } else if !is_ws(b) {
+                        self.invalid(b, "an element");
                     }
                 }
                 State::AfterValue => match b {
                     _ if is_ws(b) => {}
-                    _ if !self.array => {
+                    _ if !self.array && starts_value(b) => {
                         self.begin_value();
                         continue;
                     }
+                    _ if !self.array => self.invalid(b, "a JSON value"),
                     b',' => self.state = State::BeforeElement { first: false },
                     b']' => self.close(),
                     _ => self.invalid(b, "',' or ']'"),
@@ -204,7 +207,9 @@ impl JsonValuesSplitter {
         let mut m = String::from("expected ");
         m.push_str(expected);
         m.push_str(" after ");
-        if self.count == 0 {
+        if self.count == 0 && !self.array {
+            m.push_str("the start of the body");
+        } else if self.count == 0 {
             m.push_str("'['");
         } else {
             m.push_str("element ");
@@ -303,6 +308,15 @@ impl JsonValuesSplitter {
         self.skipping = false;
         self.state = State::AfterValue;
     }
+}
+
+/// Whether `b` can start a JSON value (a value always takes at least this byte, so the
+/// splitter always moves on).
+fn starts_value(b: u8) -> bool {
+    matches!(
+        b,
+        b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'
+    )
 }
 
 /// JSON whitespace.
@@ -414,6 +428,18 @@ mod tests {
                 Piece::Invalid("expected an element after element 0, got ']'".into())
             ]
         );
+    }
+
+    #[test]
+    fn bytes_that_cannot_start_a_value_are_invalid_and_never_loop() {
+        for body in [&b"}"[..], b"{\"a\":1}}", b"{} ,", b"[}", b"[1 2]", b"x"] {
+            let (got, _) = run(&[body]);
+            assert!(
+                matches!(got.last(), Some(Piece::Invalid(_))),
+                "{body:?}: {got:?}"
+            );
+            assert!(got.len() <= 2, "{body:?}: {got:?}");
+        }
     }
 
     #[test]

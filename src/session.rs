@@ -76,9 +76,16 @@
 //! |---|---|
 //! | the provider's terminator, an error event | the decoder's verdict, at once (not at close) |
 //! | `handle_eof` | the decoder's verdict: `complete` if an end signal or finish reason was seen, else `truncated` |
-//! | `handle_error` | `network_error`, except after a finish reason: `complete` (the text is whole; only the terminator was lost) |
+//! | `handle_error` | `network_error`, except after an end signal: `complete` (the text is whole; only the terminator was lost) |
 //! | `handle_abort` | `aborted` ("aborted by the caller") |
-//! | a deadline | `stalled` with the phase |
+//! | a deadline | `stalled` with the phase, except after an end signal: `complete` (with `AbortRequest`) |
+//!
+//! An end signal is a finish reason in any form (OpenAI `finish_reason`, Anthropic
+//! `message_delta.stop_reason`, Gemini `finishReason`, an AI SDK `finish` part, ...): after it,
+//! a stall or a network failure cannot make the text less whole, so the outcome is `complete`
+//! with the finish reason and the usage that came. Protocols whose end signal is their
+//! terminator (Ollama's `done: true`, Responses' `response.completed`) are complete at once;
+//! raw `sse` and `text` have none, so a stall there is always `stalled`.
 //! | text over `max_text_bytes` | `protocol_error` `text_too_large` (the delta that crossed the cap is kept) |
 //! | a line/event over `max_event_bytes` | `protocol_error` `event_too_large` (from the framer) |
 
@@ -223,7 +230,8 @@ pub struct Session {
     content_bytes: usize,
     /// How much of `reply().text` was handed to the batcher (flushes == final text).
     pushed_text: usize,
-    /// The decoder reported a finish reason: a reset after it still leaves the text whole.
+    /// The decoder reported a finish reason (an end signal): a reset or a stall after it still
+    /// leaves the text whole.
     saw_finish: bool,
     /// The body is over (EOF or the provider's terminator), for `Stats::buffered`.
     body_over: bool,
@@ -567,6 +575,12 @@ impl Session {
         let now = now.max(self.last_now);
         self.last_now = now;
         if let Some((phase, _deadline)) = self.watchdog.expired(now) {
+            if self.saw_finish {
+                // After the provider's end signal the text is whole: only the terminator or
+                // the close is late. Complete, and release the connection.
+                self.finish(now, None, open);
+                return None;
+            }
             let mut e = StreamError::new(
                 ErrorCode::Stalled,
                 stall_message(phase, self.watchdog.timeout_of(phase)),

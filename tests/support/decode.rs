@@ -190,3 +190,22 @@ pub fn check_expected(fx: &Fixture, run: &DecodeRun, label: &str) {
         }
     }
 }
+
+/// The events of a run as chunking cannot change them: a plain-text body's text comes out per
+/// chunk (that is its point), so adjacent text events are merged for `text`; every other
+/// protocol's events are compared as they are.
+pub fn comparable_events(run: &DecodeRun) -> Vec<StreamEvent> {
+    if run.resolved != Protocol::Text {
+        return run.events.clone();
+    }
+    let mut out: Vec<StreamEvent> = Vec::new();
+    for e in &run.events {
+        match (out.last_mut(), e) {
+            (Some(StreamEvent::Text { text: acc }), StreamEvent::Text { text }) => {
+                acc.push_str(text)
+            }
+            _ => out.push(e.clone()),
+        }
+    }
+    out
+}
