@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use streamguard::{Protocol, Stats, StreamDecoder, StreamError, StreamEvent, StreamResult};
 
-/// One fixture: `tests/fixtures/decode/<dir>/<name>.(sse|ndjson)` and `<name>.expected.json`.
+/// One fixture: `tests/fixtures/decode/<dir>/<name>.(sse|ndjson|json|txt)` and
+/// `<name>.expected.json`.
 #[derive(Debug, Clone)]
 pub struct Fixture {
     /// `<dir>/<name>`, for messages.
@@ -13,15 +14,20 @@ pub struct Fixture {
     /// The body bytes exactly as sent.
     pub body: Vec<u8>,
     /// The expected outcome (a subset of the outcome JSON, plus `protocol`, `contentType`,
-    /// `resolved`, `keepAlives`).
+    /// `headers`, `resolved`, `keepAlives`, `events`, `terminator`).
     pub expected: Value,
     /// The protocol to decode with (`expected.protocol`).
     pub protocol: Protocol,
     /// The Content-Type handed in first, when the fixture names one.
     pub content_type: Option<String>,
+    /// The response head handed in first: `expected.headers` and the Content-Type.
+    pub headers: Vec<(String, String)>,
     /// The body is NDJSON.
     pub ndjson: bool,
 }
+
+/// The body file extensions, in the order they are looked for.
+const BODY_EXTENSIONS: [&str; 4] = ["sse", "ndjson", "json", "txt"];
 
 /// The fixture root.
 pub fn fixture_root() -> PathBuf {
@@ -54,17 +60,28 @@ pub fn load_fixtures() -> Vec<Fixture> {
             };
             let expected: Value =
                 serde_json::from_slice(&std::fs::read(&f).expect("read expected")).expect("json");
-            let (body_path, ndjson) = if dir.join(format!("{stem}.sse")).exists() {
-                (dir.join(format!("{stem}.sse")), false)
-            } else {
-                (dir.join(format!("{stem}.ndjson")), true)
-            };
-            let body = std::fs::read(&body_path).expect("read body");
+            let ext = BODY_EXTENSIONS
+                .into_iter()
+                .find(|ext| dir.join(format!("{stem}.{ext}")).exists())
+                .unwrap_or_else(|| panic!("{stem}: no body file"));
+            let ndjson = ext == "ndjson";
+            let body = std::fs::read(dir.join(format!("{stem}.{ext}"))).expect("read body");
             let protocol = expected["protocol"]
                 .as_str()
                 .and_then(Protocol::from_name)
                 .expect("expected.protocol");
             let content_type = expected["contentType"].as_str().map(str::to_owned);
+            let mut headers: Vec<(String, String)> = expected["headers"]
+                .as_object()
+                .map(|h| {
+                    h.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(ct) = &content_type {
+                headers.push(("content-type".into(), ct.clone()));
+            }
             let dir_name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
             out.push(Fixture {
                 name: format!("{dir_name}/{stem}"),
@@ -72,6 +89,7 @@ pub fn load_fixtures() -> Vec<Fixture> {
                 expected,
                 protocol,
                 content_type,
+                headers,
                 ndjson,
             });
         }
@@ -106,9 +124,23 @@ pub fn run_decoder(
     max_event_bytes: usize,
     chunks: &[&[u8]],
 ) -> DecodeRun {
+    let headers: Vec<(&str, &str)> = content_type
+        .map(|ct| ("content-type", ct))
+        .into_iter()
+        .collect();
+    run_decoder_with_head(protocol, &headers, max_event_bytes, chunks)
+}
+
+/// [`run_decoder`] with a whole response head (none when `headers` is empty).
+pub fn run_decoder_with_head(
+    protocol: Protocol,
+    headers: &[(&str, &str)],
+    max_event_bytes: usize,
+    chunks: &[&[u8]],
+) -> DecodeRun {
     let mut d = StreamDecoder::new(protocol, max_event_bytes);
-    if let Some(ct) = content_type {
-        d.set_content_type(ct);
+    if !headers.is_empty() {
+        d.set_headers(headers);
     }
     let mut events = Vec::new();
     let mut fed_at = Vec::new();
@@ -144,7 +176,12 @@ pub fn run_decoder(
 
 /// Runs a fixture with the given chunking.
 pub fn run_fixture(fx: &Fixture, chunks: &[&[u8]]) -> DecodeRun {
-    run_decoder(fx.protocol, fx.content_type.as_deref(), 1 << 20, chunks)
+    let headers: Vec<(&str, &str)> = fx
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    run_decoder_with_head(fx.protocol, &headers, 1 << 20, chunks)
 }
 
 /// Checks every key of `fx.expected` against the run; `label` names the chunking.
@@ -155,7 +192,19 @@ pub fn check_expected(fx: &Fixture, run: &DecodeRun, label: &str) {
     };
     for (key, want) in expected {
         match key.as_str() {
-            "protocol" | "contentType" => {}
+            "protocol" | "contentType" | "headers" | "terminator" => {}
+            "events" => {
+                for name in want.as_array().into_iter().flatten() {
+                    let name = name.as_str().unwrap_or("");
+                    assert!(
+                        run.events
+                            .iter()
+                            .any(|e| matches!(e, StreamEvent::Meta { name: n } if n == name)),
+                        "{} [{label}]: no meta event {name}",
+                        fx.name
+                    );
+                }
+            }
             "resolved" => assert_eq!(
                 Some(run.resolved.name()),
                 want.as_str(),
@@ -192,20 +241,22 @@ pub fn check_expected(fx: &Fixture, run: &DecodeRun, label: &str) {
 }
 
 /// The events of a run as chunking cannot change them: a plain-text body's text comes out per
-/// chunk (that is its point), so adjacent text events are merged for `text`; every other
-/// protocol's events are compared as they are.
+/// chunk (that is its point), so for `text` all text is one event, followed by the other
+/// events in order (an `invalid_utf8` meta event follows the chunk that held the bytes); every
+/// other protocol's events are compared as they are.
 pub fn comparable_events(run: &DecodeRun) -> Vec<StreamEvent> {
     if run.resolved != Protocol::Text {
         return run.events.clone();
     }
-    let mut out: Vec<StreamEvent> = Vec::new();
+    let mut text = String::new();
+    let mut rest = Vec::new();
     for e in &run.events {
-        match (out.last_mut(), e) {
-            (Some(StreamEvent::Text { text: acc }), StreamEvent::Text { text }) => {
-                acc.push_str(text)
-            }
-            _ => out.push(e.clone()),
+        match e {
+            StreamEvent::Text { text: t } => text.push_str(t),
+            other => rest.push(other.clone()),
         }
     }
+    let mut out = vec![StreamEvent::Text { text }];
+    out.extend(rest);
     out
 }
