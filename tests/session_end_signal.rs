@@ -360,3 +360,75 @@ fn an_anthropic_stream_that_pings_after_message_delta_is_complete() {
     );
     assert_eq!(h.finished().0, 10);
 }
+
+/// Every decoder fixture with an end signal (a finish reason), cut right after it and then
+/// silent, through a session at several chunkings: complete at the idle deadline with the
+/// fixture's finish reasons, and with the text up to the cut. A fixture whose finish reason
+/// only comes with its terminator is complete at the terminator, before any timer.
+#[test]
+fn every_fixture_cut_after_its_end_signal_then_stalled_is_complete() {
+    use streamguard::StreamEvent;
+    use support::chunking::{one_byte_at_a_time, seeded_random_splits, split_every};
+    use support::decode::{load_fixtures, run_fixture};
+
+    let mut checked = 0;
+    for fx in load_fixtures() {
+        // Where the first finish reason became available, fed one byte at a time.
+        let bytewise = run_fixture(&fx, &one_byte_at_a_time(&fx.body));
+        let Some(at) = bytewise
+            .events
+            .iter()
+            .zip(&bytewise.fed_at)
+            .find(|(e, _)| matches!(e, StreamEvent::Finish { .. }))
+            .map(|(_, &at)| at)
+        else {
+            continue;
+        };
+        let prefix = &fx.body[..at];
+        let want = run_fixture(&fx, &[prefix]);
+        let head: Vec<(&str, &str)> = fx
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let mut chunkings = vec![
+            ("whole".to_owned(), vec![prefix]),
+            ("one byte at a time".to_owned(), one_byte_at_a_time(prefix)),
+            ("every 7".to_owned(), split_every(prefix, 7)),
+        ];
+        for seed in 0..3 {
+            chunkings.push((
+                format!("seed {seed}"),
+                seeded_random_splits(prefix, seed, 64),
+            ));
+        }
+        for (label, chunks) in chunkings {
+            let label = format!("{} [{label}]", fx.name);
+            let mut h = SessionHost::new(test_config(fx.protocol));
+            h.head(1, 200, &head);
+            for (i, c) in chunks.iter().enumerate() {
+                h.bytes(2 + i as u64 / 64, c);
+            }
+            let last = h.now;
+            h.run_to_end(last + 10 * IDLE_MS);
+            h.check_invariants();
+            let (t, o) = h.finished();
+            assert_eq!(o.outcome, Outcome::Complete, "{label}: {o:#?}");
+            assert_eq!(o.text, want.outcome.text, "{label}");
+            assert_eq!(o.finish_reason, want.outcome.finish_reason, "{label}");
+            assert_eq!(
+                o.raw_finish_reason, want.outcome.raw_finish_reason,
+                "{label}"
+            );
+            let ended_at_once = matches!(want.events.last(), Some(StreamEvent::End(None)));
+            if ended_at_once {
+                assert!(t <= last, "{label}: complete at the terminator");
+            } else {
+                assert_eq!(t, last + IDLE_MS, "{label}: complete at the idle deadline");
+                assert!(h.abort_requested(), "{label}");
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked > 30, "only {checked} fixtures have an end signal");
+}
