@@ -6,7 +6,8 @@
 //!
 //! - the scenario's `expect` object, as `GET /_harness/scenarios` lists it (`outcome` is an
 //!   array of accepted outcomes; a missing or `null` key asserts nothing, except
-//!   `finishReason`, whose `null` means "none was sent");
+//!   `finishReason`, whose `null` means "none was sent"; `rawFinishReason` is checked only
+//!   when given);
 //! - the result, in the JS API's shape (`StreamResult::to_json`, `JSON.stringify(result)`):
 //!   `outcome`, `text`, `finishReason`, `error` (`code`, `phase`, `status`, ...), `stats`;
 //!
@@ -192,6 +193,18 @@ pub fn check(expect: &Value, result: &Value, observed: &Observed) -> Vec<String>
             show(finish),
             show(want_finish)
         ));
+    }
+
+    // The provider's own finish reason, when the scenario names one.
+    if let Some(want) = given(expect, "rawFinishReason") {
+        let got = result.get("rawFinishReason");
+        if !same(got, Some(want)) {
+            fails.push(format!(
+                "rawFinishReason {} (want {})",
+                show(got),
+                show(Some(want))
+            ));
+        }
     }
 
     check_text(expect, result, observed, &mut fails);

@@ -4,7 +4,8 @@ use super::*;
 
 fn ok_result() -> Value {
     json!({
-        "outcome": "complete", "text": "Hello world", "finishReason": "stop", "error": null,
+        "outcome": "complete", "text": "Hello world", "finishReason": "stop",
+        "rawFinishReason": "end_turn", "error": null,
         "stats": {"durationMs": 120, "deltas": 2, "events": 4, "buffered": false}
     })
 }
@@ -58,6 +59,15 @@ fn each_expectation_reports_its_mismatch() {
     assert_eq!(
         one(with("finishReason", Value::Null)),
         ["finishReason stop (want none)"]
+    );
+    assert_eq!(
+        one(with("rawFinishReason", json!("STOP"))),
+        ["rawFinishReason end_turn (want STOP)"]
+    );
+    assert!(one(with("rawFinishReason", json!("end_turn"))).is_empty());
+    assert!(
+        one(with("rawFinishReason", Value::Null)).is_empty(),
+        "null asserts nothing"
     );
     assert_eq!(
         one(with("text", json!("Hello there"))),

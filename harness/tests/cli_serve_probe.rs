@@ -74,8 +74,32 @@ fn probe_prints_the_outcome_json_last() {
     let ok = probe_chat(&url, "finish_no_done", &[]);
     assert_eq!(ok["outcome"], "complete", "{ok}");
     assert_eq!(ok["finishReason"], "stop");
+    assert_eq!(ok["rawFinishReason"], "stop");
     assert_eq!(ok["text"], "Finished but no done marker");
     assert!(ok["stats"].is_object());
+
+    // Gemini's route without alt=sse is the JSON array form; `auto` decodes it.
+    let gemini = probe(&[
+        &format!(
+            "{}/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+            s.url
+        ),
+        "--body",
+        "{}",
+    ]);
+    assert_eq!(gemini["outcome"], "complete", "{gemini}");
+    assert_eq!(gemini["finishReason"], "length");
+    assert_eq!(gemini["rawFinishReason"], "MAX_TOKENS");
+    // A stall after the AI SDK's finish part is complete.
+    let ai_sdk = probe(&[
+        &format!("{}/scenarios/ai_sdk_stall_after_finish", s.url),
+        "--protocol",
+        "ai-sdk",
+        "--idle-timeout-ms",
+        "300",
+    ]);
+    assert_eq!(ai_sdk["outcome"], "complete", "{ai_sdk}");
+    assert_eq!(ai_sdk["rawFinishReason"], "length");
 
     let stalled = probe(&[
         &format!("{}/scenarios/stall_mid", s.url),

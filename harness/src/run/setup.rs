@@ -94,6 +94,11 @@ pub(crate) fn request_body(protocol: &str) -> Bytes {
             "input": "Say something."}),
         "ollama" => serde_json::json!({"model": "llama3.2-mock", "stream": true,
             "messages": [{"role": "user", "content": "Say something."}]}),
+        "gemini" => serde_json::json!({"contents": [{"role": "user",
+            "parts": [{"text": "Say something."}]}]}),
+        "ai-sdk" => serde_json::json!({"id": "chat-1", "messages": [{"id": "m1", "role": "user",
+            "parts": [{"type": "text", "text": "Say something."}]}]}),
+        "text" => serde_json::json!({"prompt": "Say something."}),
         _ => serde_json::json!({"model": "gpt-4o-mini-mock", "stream": true,
             "messages": [{"role": "user", "content": "Say something."}]}),
     };

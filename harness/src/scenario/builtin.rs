@@ -9,7 +9,7 @@ macro_rules! embedded {
 }
 
 /// The built-in scenario files, by name: FAULTS.md's rows in its order, then the defaults of
-/// the API-like routes and the framing faults.
+/// the API-like routes and the framing faults, then the end-signal and provider scenarios.
 pub(crate) const BUILTIN: &[(&str, &str)] = embedded![
     "openai_ok",
     "refused",
@@ -50,6 +50,24 @@ pub(crate) const BUILTIN: &[(&str, &str)] = embedded![
     "chunked_cut",
     "sse_resume",
     "content_length_lie",
+    // The end signal is enough: a stall after it is complete.
+    "openai_stall_after_finish",
+    "anthropic_stall_after_stop",
+    // Gemini (SSE and the JSON array form), the AI SDK UI message stream, plain text.
+    "gemini_ok",
+    "gemini_array",
+    "gemini_no_finish",
+    "gemini_error_mid",
+    "gemini_stall_mid",
+    "gemini_stall_after_finish",
+    "ai_sdk_ok",
+    "ai_sdk_no_finish",
+    "ai_sdk_error_mid",
+    "ai_sdk_stall_mid",
+    "ai_sdk_stall_after_finish",
+    "text_ok",
+    "text_reset_mid",
+    "text_stall_mid",
 ];
 
 #[cfg(test)]

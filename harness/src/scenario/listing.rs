@@ -76,6 +76,7 @@ impl Scenario {
             "outcome": e.outcome.as_ref().map(|o| o.list()),
             "phase": e.phase,
             "finishReason": e.finish_reason,
+            "rawFinishReason": e.raw_finish_reason,
             "text": text_value,
             "textLength": text.len(),
             "textPattern": pattern,

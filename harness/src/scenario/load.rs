@@ -146,8 +146,9 @@ impl Scenario {
         }
         if self.wire().is_none() {
             return Err(format!(
-                "protocol: unknown protocol {:?} (openai, openai-responses, anthropic, ollama, sse)",
-                self.protocol
+                "protocol: unknown protocol {:?} ({})",
+                self.protocol,
+                Wire::NAMES.join(", ")
             ));
         }
         if let Some(p) = &self.client.protocol {
@@ -180,7 +181,11 @@ impl Scenario {
                 }
                 Step::Tokens {
                     first_id: Some(_), ..
-                } if self.wire() == Some(Wire::Ollama) => {
+                } if matches!(
+                    self.wire(),
+                    Some(Wire::Ollama | Wire::GeminiArray | Wire::Text)
+                ) =>
+                {
                     return Err(format!("{}: needs an SSE protocol", field("first_id")));
                 }
                 _ => {}

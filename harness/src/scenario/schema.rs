@@ -198,6 +198,9 @@ pub(crate) struct Expect {
     /// The finish reason; absent means none was sent.
     #[serde(default)]
     pub finish_reason: Option<String>,
+    /// The provider's own finish reason (`rawFinishReason`), when the scenario checks it.
+    #[serde(default)]
+    pub raw_finish_reason: Option<String>,
     /// The exact text; absent means every token of the steps, concatenated.
     #[serde(default)]
     pub text: Option<String>,
@@ -307,7 +310,9 @@ pub(crate) struct RunSpec {
 pub(crate) struct Scenario {
     pub name: String,
     pub description: String,
-    /// Generator and client protocol: openai, openai-responses, anthropic, ollama, sse.
+    /// The wire generated (and the client protocol unless `[client]` names one): openai,
+    /// openai-responses, anthropic, ollama, sse, gemini, gemini-array (Gemini without
+    /// `alt=sse`, decoded as `gemini`), ai-sdk, text.
     #[serde(default = "default_protocol")]
     pub protocol: String,
     #[serde(default = "default_status")]
@@ -352,9 +357,14 @@ impl Scenario {
         Wire::from_name(&self.protocol)
     }
 
-    /// The protocol the client is configured with.
+    /// The protocol the client is configured with: `[client] protocol`, else the one that
+    /// decodes the scenario's wire.
     pub(crate) fn client_protocol(&self) -> &str {
-        self.client.protocol.as_deref().unwrap_or(&self.protocol)
+        match (&self.client.protocol, self.wire()) {
+            (Some(p), _) => p,
+            (None, Some(w)) => w.protocol_name(),
+            (None, None) => &self.protocol,
+        }
     }
 
     /// The response Content-Type.

@@ -4,8 +4,10 @@
 //!
 //! Routes:
 //! - `POST|GET /v1/chat/completions` (default `openai_ok`), `/v1/responses` (`responses_ok`),
-//!   `/v1/messages` (`anthropic_ok`), `/api/chat` (`ollama_ok`): the scenario named by
-//!   `?scenario=NAME` or the `x-streamguard-scenario` header, else the route's default.
+//!   `/v1/messages` (`anthropic_ok`), `/api/chat` (`ollama_ok`),
+//!   `/v1beta/models/{model}:streamGenerateContent` (`gemini_ok` with `?alt=sse`, else
+//!   `gemini_array`): the scenario named by `?scenario=NAME` or the `x-streamguard-scenario`
+//!   header, else the route's default.
 //! - `POST|GET /scenarios/{name}`: that scenario.
 //! - Query parameters on both: `fault=SHORT` (repeatable, e.g. `rechunk:7`), `faults=JSON array`,
 //!   `seed=N`, `request_id=ID` (also the `x-streamguard-request-id` header).
@@ -174,8 +176,17 @@ async fn write_close(stream: &mut TcpStream, bytes: &[u8]) -> io::Result<()> {
     stream.shutdown().await
 }
 
-/// The route's default scenario.
-pub(crate) fn default_scenario(path: &str) -> Option<&'static str> {
+/// The route's default scenario. `alt`: the `alt` query parameter (Gemini's `alt=sse`).
+pub(crate) fn default_scenario(path: &str, alt: Option<&str>) -> Option<&'static str> {
+    if (path.starts_with("/v1beta/models/") || path.starts_with("/v1/models/"))
+        && path.ends_with(":streamGenerateContent")
+    {
+        return Some(if alt == Some("sse") {
+            "gemini_ok"
+        } else {
+            "gemini_array"
+        });
+    }
     Some(match path {
         "/v1/chat/completions" | "/chat/completions" => "openai_ok",
         "/v1/responses" | "/responses" => "responses_ok",
@@ -216,7 +227,7 @@ async fn route(
     let name = if let Some(n) = path.strip_prefix("/scenarios/") {
         Some(n.trim_end_matches('/').to_owned())
     } else {
-        default_scenario(&path).map(|d| {
+        default_scenario(&path, req.param("alt")).map(|d| {
             req.param("scenario")
                 .or_else(|| req.header("x-streamguard-scenario"))
                 .unwrap_or(d)
@@ -327,6 +338,13 @@ async fn serve_scenario(
 /// framing header, the harness's headers and CORS.
 pub(crate) fn response_head(sc: &Scenario, plan: &plan::Plan, id: &str, seed: u64) -> Vec<u8> {
     let mut headers: Vec<(String, String)> = vec![("Content-Type".to_owned(), sc.content_type())];
+    // The provider's own headers (the AI SDK's `x-vercel-ai-ui-message-stream`), unless the
+    // scenario sets them.
+    for (k, v) in sc.wire().map(crate::wire::Wire::headers).unwrap_or(&[]) {
+        if !sc.headers.keys().any(|h| h.eq_ignore_ascii_case(k)) {
+            headers.push(((*k).to_owned(), (*v).to_owned()));
+        }
+    }
     for (k, v) in &sc.headers {
         if !k.eq_ignore_ascii_case("content-type") {
             headers.push((k.clone(), v.clone()));
