@@ -41,6 +41,7 @@ impl Scenario {
             "name": self.name,
             "description": self.description,
             "protocol": self.client_protocol(),
+            "wire": self.protocol,
             "status": self.status,
             "server": self.server,
             "path": format!("/scenarios/{}", self.name),
