@@ -3,13 +3,14 @@
 //!
 //! # Using it
 //!
-//! [`StreamDecoder`] is framing (SSE or NDJSON, chosen by the protocol or by `auto`) + the
-//! provider decoder + the [`Reply`](crate::outcome::Reply) accumulator (text appended, tool
-//! calls merged by index, usage merged, finish reason). Pure, incremental, never panics.
+//! [`StreamDecoder`] is framing (SSE, NDJSON, JSON values or plain text, chosen by the
+//! protocol or by `auto`) + the provider decoder + the [`Reply`](crate::outcome::Reply)
+//! accumulator (text appended, tool calls merged by index, usage merged, finish reason and the
+//! provider's own `raw_finish_reason`). Pure, incremental, never panics.
 //! - `new(protocol, max_event_bytes)`, or `resumed(protocol, max, reply, resume_id,
 //!   retry_ms)` to continue a stream in a new connection (SSE resume).
 //! - `set_headers(&[(name, value)])` (or `set_content_type`): the response head, before the
-//!   first `feed` (for `auto`).
+//!   first `feed` (for `auto`, and `gemini`'s two forms).
 //! - `feed(&[u8])`, then drain `next_event()` until `None`. `feed_item(sse::Item)` and
 //!   `feed_line(&str)` hand in input that is already framed (an `EventSource`, a test).
 //! - `next_event() -> Option<StreamEvent>`: content events are already applied to `reply()`
@@ -18,7 +19,8 @@
 //!   signal was seen), `Some(truncated error)` otherwise; if `End(e)` was already emitted,
 //!   returns `e`. May first emit remaining events (e.g. an unterminated final NDJSON line that
 //!   is valid): call `next_event()` again after `finish()`.
-//! - `reply()`, `frames()` (SSE events dispatched + NDJSON lines), `keep_alives()` (comments +
+//! - `reply()`, `frames()` (SSE events dispatched + NDJSON lines + JSON values; plain text has
+//!   none), `keep_alives()` (comments +
 //!   provider pings), `protocol()` (the resolved one, `Auto` until decided), `resume_id()`
 //!   (the ID to reconnect with), `last_event_id_buffer()`, `retry_ms()` (last `retry:` value).
 //!
@@ -30,16 +32,26 @@
 //! | `openai-responses` | `response.completed`, `response.incomplete` | (the terminator carries it) |
 //! | `anthropic` | `message_stop` | `message_delta.delta.stop_reason` |
 //! | `ollama` | a line with `"done": true` | (the terminator carries it) |
+//! | `gemini` (SSE) | none | a candidate's `finishReason` |
+//! | `gemini` (JSON array) | the array's `]` (`truncated` when no `finishReason` came before it) | a candidate's `finishReason` |
+//! | `ai-sdk` | `data: [DONE]` | the `finish` part (with or without `finishReason`) |
 //! | `sse` (raw) | none: a clean close after a whole event is complete, `finishReason` null | none |
+//! | `text` | none: a clean close is complete, `finishReason` null | none |
 //!
 //! A terminator that arrives without any finish reason before it implies `stop` (a `Finish
-//! {reason: Stop}` event is emitted just before `End(None)`), so a complete outcome always
-//! carries a finish reason except for raw SSE. At EOF without a terminator,
+//! {reason: Stop, raw: None}` event is emitted just before `End(None)`), so a complete outcome
+//! always carries a finish reason except for raw SSE and plain text. `raw` (the reply's
+//! `raw_finish_reason`) is the provider's own string exactly as sent (`end_turn`, `STOP`,
+//! `tool-calls`, `length`; the Responses `status` or `incomplete_details.reason`), `None`
+//! when the provider sent none. A finish reason is the stream's end signal: the session
+//! reports a later stall or network failure as `complete` (see [`crate::session`]). At EOF without a terminator,
 //! [`StreamDecoder::finish`] returns `None` (complete) when a finish reason was seen (the text
 //! is whole), and a `truncated` error otherwise, saying whether the body ended inside an event.
 //!
 //! Provider errors (`{"error": ...}` in a chunk, Anthropic `event: error`, Responses `error` and
-//! `response.failed`, an Ollama `{"error": "..."}` line) end the stream at once with
+//! `response.failed`, an Ollama `{"error": "..."}` line, Gemini's `{"error": {code, message,
+//! status}}` and a prompt blocked by `promptFeedback`, the AI SDK's `error` and `abort` parts)
+//! end the stream at once with
 //! `End(Some(provider_error))`: the host reports them without waiting for the close. Whether
 //! one is retryable comes from the one table in [`crate::retryable`].
 //!
@@ -48,20 +60,39 @@
 //! line (or NDJSON line) that is not JSON ends the stream with `invalid_json`, carrying the
 //! frame's 0-based index; the text before it stays in the reply. An unterminated final NDJSON
 //! fragment that is not JSON is a truncation, not `invalid_json` (the body was cut mid-line).
+//! Bytes that cannot continue a JSON array (`x` where a `,` or `]` belongs) are `invalid_json`
+//! too; a JSON value that is not the protocol's shape where one is required (an AI SDK part
+//! without a string `type`) is `invalid_event`. Parts and events of a type a decoder does not
+//! know are `meta` events named by their type, never text. A plain-text body's bytes that are
+//! not UTF-8 become U+FFFD (as `TextDecoder` does) and are reported once with a `meta` event
+//! named `invalid_utf8`; the outcome is still decided by how the body ended.
 //!
 //! # `auto`
 //!
-//! - Content-Type: an NDJSON media type (`application/x-ndjson`, `application/ndjson`,
-//!   `application/jsonl`, ...; the table is [`crate::http::MEDIA_TYPES`]) is NDJSON, `ollama`;
-//!   `text/event-stream` is SSE, the provider chosen on the first dispatched event.
-//! - Anything else (`application/json`, unknown, none): the first byte that is not whitespace
-//!   or a BOM decides: `{` is NDJSON (`ollama`), anything else SSE.
-//! - The first SSE event: event type `message_start`, `ping`, `content_block_*`,
-//!   `message_delta`/`message_stop`, or JSON `"type"` among those, or JSON
-//!   `{"type":"error","error":{..}}` → `anthropic`; event or JSON type starting with
-//!   `response.` (or `{"type":"error","message":..}`) → `openai-responses`; a JSON object with
-//!   `choices`, `object: "chat.completion.chunk"` or `error`, or `[DONE]` → `openai`;
-//!   otherwise raw `sse`. Events whose data is only whitespace do not decide.
+//! What decides, in order (all of it in `auto.rs`):
+//! 1. The head: the header `x-vercel-ai-ui-message-stream` → `ai-sdk` (SSE);
+//!    `text/event-stream` → SSE, provider from the first event; an NDJSON media type
+//!    (`application/x-ndjson`, `application/ndjson`, `application/jsonl`, ...; the table is
+//!    [`crate::http::MEDIA_TYPES`]) → NDJSON, `ollama`.
+//! 2. Otherwise the body's first bytes after whitespace and a BOM: `{` → NDJSON (`ollama`);
+//!    `[` → one JSON array streamed element by element (`gemini`). Then, when the body is
+//!    unlabelled (no head, no Content-Type, `text/plain`, `application/octet-stream`): a body
+//!    that starts like SSE (`:`, or `data`, `event`, `id`, `retry` followed by `:` or a line
+//!    end) → SSE, anything else → plain text (`text`); with any other label
+//!    (`application/json`, ...) → SSE.
+//! 3. The first SSE event with data: event type `message_start`, `ping`, `content_block_*`,
+//!    `message_delta`/`message_stop`, or JSON `"type"` among those, or JSON
+//!    `{"type":"error","error":{..}}` → `anthropic`; event or JSON type starting with
+//!    `response.` (or `{"type":"error","message":..}`) → `openai-responses`; a JSON `"type"`
+//!    that is an AI SDK part (`start`, `finish`, `text-*`, `reasoning-*`, `tool-*`, `source-*`,
+//!    `data-*`, ..., or `error` with `errorText`) → `ai-sdk`; a JSON object with `candidates`,
+//!    `promptFeedback` or `usageMetadata`, or an `error` object whose `status` is a string →
+//!    `gemini`; a JSON object with `choices`, `object: "chat.completion.chunk"` or `error`, or
+//!    `[DONE]` → `openai`; otherwise raw `sse`. Events whose data is only whitespace do not
+//!    decide.
+//!
+//! `gemini` named by the caller chooses its form the same way: `text/event-stream` → SSE;
+//! otherwise a body starting with `[` or `{` → JSON values, anything else → SSE.
 //!
 //! JSON goes through serde_json once per frame (the frame must be one valid JSON value) and is
 //! then read lazily (`crate::json`): only the members a decoder reads are looked at, strings
@@ -75,12 +106,12 @@
 //! |---|---|
 //! | `protocol.rs` | the registry: [`Protocol`], its names, framing and decoder; the `ProviderDecoder` trait |
 //! | `decoder.rs` | [`StreamDecoder`]: frames to the provider decoder, events to the reply, the verdict |
-//! | `framing.rs` | the framer: sniffing, SSE, NDJSON |
+//! | `framing.rs` | the framer: sniffing, SSE, NDJSON, JSON values ([`crate::json_values`]), plain text ([`crate::utf8`]) |
 //! | `auto.rs` | every `auto` rule: framing from the head or the first byte, provider from the first event |
 //! | `event.rs`, `sink.rs` | [`StreamEvent`], and the `EventSink` the provider decoders write to |
 //! | `reply.rs` | the reply accumulator |
 //! | `errors.rs` | `provider_error` and `invalid_json` |
-//! | `openai.rs`, `openai_responses.rs`, `anthropic.rs`, `ollama.rs`, `raw.rs` | one per protocol |
+//! | `openai.rs`, `openai_responses.rs`, `anthropic.rs`, `ollama.rs`, `gemini.rs`, `ai_sdk.rs`, `raw.rs` (raw SSE and plain text) | one per protocol |
 //!
 //! # Adding a protocol
 //!
