@@ -29,6 +29,8 @@
 //!   provider error with type `status` and code `code` (retryable for 429, 5xx, `UNAVAILABLE`,
 //!   `RESOURCE_EXHAUSTED`, `INTERNAL`); a `google.rpc.RetryInfo` detail's `retryDelay`
 //!   (`"34.4s"`) becomes `retryAfterMs`.
+//! - `data: [DONE]`, which Gemini never sends but OpenAI-style proxies in front of it add, is
+//!   taken as a terminator rather than as JSON that does not parse.
 
 use super::errors::{code_of, provider_error};
 use super::protocol::{Protocol, ProviderDecoder};
@@ -56,6 +58,13 @@ const OTHER_PARTS: [&str; 6] = [
 impl ProviderDecoder for Gemini {
     fn truncated_before(&self) -> &'static str {
         "before any finishReason"
+    }
+
+    fn on_signal(&mut self, data: &str, sink: &mut EventSink) -> bool {
+        if data == "[DONE]" {
+            sink.complete();
+        }
+        data == "[DONE]"
     }
 
     fn on_json(&mut self, _event_type: &str, v: Json<'_>, index: u64, sink: &mut EventSink) {
@@ -335,6 +344,24 @@ mod tests {
                 "{status}: {ev:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_done_added_by_a_proxy_ends_the_stream() {
+        let mut d = Gemini::default();
+        let mut sink = EventSink::default();
+        assert!(d.on_signal("[DONE]", &mut sink));
+        assert!(!d.on_signal("{}", &mut sink));
+        assert_eq!(
+            sink.drain(),
+            vec![
+                StreamEvent::Finish {
+                    reason: FinishReason::Stop,
+                    raw: None
+                },
+                StreamEvent::End(None)
+            ]
+        );
     }
 
     #[test]
