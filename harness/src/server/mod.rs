@@ -16,8 +16,10 @@
 mod control;
 pub(crate) mod exec;
 pub(crate) mod http;
+pub(crate) mod intake;
 pub(crate) mod registry;
 pub(crate) mod statics;
+pub(crate) mod stats;
 #[cfg(test)]
 mod tests;
 
@@ -38,11 +40,13 @@ use crate::faults::FaultConfig;
 use crate::plan;
 use crate::scenario::{Framing, Scenario, ScenarioSet};
 use http::Request;
+use intake::{Limits, Read};
 use registry::Registry;
 use statics::StaticMount;
+use stats::ServerStats;
 
-/// How long a client may take to send its request.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// The listen backlog unless configured (the kernel caps it at net.core.somaxconn).
+pub(crate) const BACKLOG: u32 = 4096;
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -55,6 +59,12 @@ pub(crate) struct ServerConfig {
     pub statics: Vec<StaticMount>,
     /// Log one line per request on stderr.
     pub log: bool,
+    /// How long a client may take over its request, and how long a refused one is drained.
+    pub limits: Limits,
+    /// The listen backlog.
+    pub backlog: u32,
+    /// The request registry's memory cap in bytes (see `registry`).
+    pub registry_bytes: usize,
 }
 
 impl ServerConfig {
@@ -67,6 +77,9 @@ impl ServerConfig {
             seed,
             statics: Vec::new(),
             log: false,
+            limits: Limits::default(),
+            backlog: BACKLOG,
+            registry_bytes: registry::MAX_BYTES,
         })
     }
 }
@@ -76,6 +89,7 @@ impl ServerConfig {
 pub(crate) struct State {
     pub config: ServerConfig,
     pub registry: Registry,
+    pub stats: ServerStats,
 }
 
 /// A running server.
@@ -90,11 +104,12 @@ pub(crate) struct Server {
 impl Server {
     /// Binds and starts accepting.
     pub(crate) async fn start(config: ServerConfig) -> io::Result<Server> {
-        let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
+        let listener = listen(&config.host, config.port, config.backlog).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State {
+            registry: Registry::with_cap(config.registry_bytes),
             config,
-            registry: Registry::new(),
+            stats: ServerStats::new(),
         });
         let (shutdown, rx) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, state.clone(), rx));
@@ -124,6 +139,26 @@ impl Server {
     }
 }
 
+/// Binds `host:port` (the first address it resolves to) with a listen backlog of `backlog`.
+pub(crate) async fn listen(host: &str, port: u16, backlog: u32) -> io::Result<TcpListener> {
+    let addr = tokio::net::lookup_host((host, port))
+        .await?
+        .next()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{host}: no address")))?;
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
+/// After an accept error (out of file descriptors, most likely) the loop waits this long
+/// instead of spinning.
+pub(crate) const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
+
 async fn accept_loop(
     listener: TcpListener,
     state: Arc<State>,
@@ -132,6 +167,7 @@ async fn accept_loop(
     let mut conns = tokio::task::JoinSet::new();
     let for_conns = shutdown.clone();
     loop {
+        let mut backoff = false;
         tokio::select! {
             r = listener.accept() => match r {
                 Ok((stream, _)) => {
@@ -141,10 +177,14 @@ async fn accept_loop(
                     if state.config.log {
                         eprintln!("accept: {e}");
                     }
+                    backoff = true;
                 }
             },
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
             _ = shutdown.wait_for(|v| *v) => break,
+        }
+        if backoff {
+            tokio::time::sleep(ACCEPT_BACKOFF).await;
         }
     }
     // Connections see the shutdown signal themselves; wait for them to finish.
@@ -152,17 +192,25 @@ async fn accept_loop(
 }
 
 async fn handle_conn(mut stream: TcpStream, state: Arc<State>, shutdown: watch::Receiver<bool>) {
+    let _open = state.stats.open();
+    let accepted = tokio::time::Instant::now();
+    let limits = state.config.limits;
     let mut stop = shutdown.clone();
-    let req = tokio::select! {
-        r = tokio::time::timeout(REQUEST_TIMEOUT, http::read_request(&mut stream)) => r,
+    let read = tokio::select! {
+        r = intake::read_request(&mut stream, &limits, accepted) => r,
         _ = stop.wait_for(|v| *v) => return,
     };
-    let req = match req {
-        Ok(Ok(Some(r))) => r,
-        Ok(Ok(None)) | Err(_) => return,
-        Ok(Err(e)) => {
-            let body = json!({"error": {"message": e.to_string(), "type": "bad_request"}});
-            let _ = write_close(&mut stream, &http::json(400, &body)).await;
+    let req = match read {
+        Read::Request(r) => r,
+        Read::Closed => return,
+        Read::Refused(refusal) => {
+            if state.config.log {
+                eprintln!("refused: {} {}", refusal.status, refusal.message);
+            }
+            tokio::select! {
+                _ = intake::refuse(stream, &refusal, limits.linger) => {}
+                _ = stop.wait_for(|v| *v) => {}
+            }
             return;
         }
     };
@@ -320,7 +368,16 @@ async fn serve_scenario(
         );
     }
     let head = response_head(sc, &plan, &rec.id, seed);
-    exec::execute(&mut stream, &head, &plan, sc.framing, &rec, shutdown).await;
+    exec::execute(
+        &mut stream,
+        &head,
+        &plan,
+        sc.framing,
+        &rec,
+        &state.stats,
+        shutdown,
+    )
+    .await;
 }
 
 /// The scenario's response head: its status and headers, the protocol's Content-Type, the
