@@ -10,6 +10,7 @@ mod cli_decode;
 mod cli_parse;
 mod client;
 mod faults;
+mod load;
 mod net;
 mod plan;
 mod probe;
@@ -46,6 +47,8 @@ enum Command {
     Proxy(proxy::Args),
     /// Forward one request to an upstream and save its response as a scenario file.
     Record(record::Args),
+    /// N concurrent streams through `serve` (and `proxy`): exact bytes, lateness, CPU, memory.
+    Load(load::Args),
 }
 
 /// Builds a subcommand's tokio runtime from `builder` (all drivers enabled). A failure is
@@ -80,5 +83,6 @@ pub fn main() -> std::process::ExitCode {
         Command::Probe(args) => probe::main(args),
         Command::Proxy(args) => proxy::main(args),
         Command::Record(args) => record::main(args),
+        Command::Load(args) => load::main(args),
     }
 }
