@@ -6,6 +6,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod chaos;
 mod cli_decode;
 mod cli_parse;
 mod client;
@@ -49,6 +50,8 @@ enum Command {
     Record(record::Args),
     /// N concurrent streams through `serve` (and `proxy`): exact bytes, lateness, CPU, memory.
     Load(load::Args),
+    /// Seeded random streams with random faults and timers, checked for the invariants.
+    Chaos(chaos::Args),
 }
 
 /// Builds a subcommand's tokio runtime from `builder` (all drivers enabled). A failure is
@@ -84,5 +87,6 @@ pub fn main() -> std::process::ExitCode {
         Command::Proxy(args) => proxy::main(args),
         Command::Record(args) => record::main(args),
         Command::Load(args) => load::main(args),
+        Command::Chaos(args) => chaos::main(args),
     }
 }

@@ -95,6 +95,12 @@ impl Splitter {
         out
     }
 
+    /// Whether the held-back bytes end in a blank line made of a CR (`\r\r` or `\n\r`):
+    /// the event is complete unless an LF follows (then the CR was half of a CRLF).
+    pub(crate) fn tail_ends_with_cr_blank(&self) -> bool {
+        self.buf.ends_with(b"\r\r") || self.buf.ends_with(b"\n\r")
+    }
+
     /// Bytes of an unfinished event held back.
     pub(crate) fn pending(&self) -> usize {
         self.buf.len()

@@ -42,8 +42,9 @@ async fn write(
     rec: &RequestRecord,
     bytes: &[u8],
 ) -> std::io::Result<()> {
+    let t = rec.elapsed_ms();
     wr.write_all(bytes).await?;
-    rec.wrote(bytes);
+    rec.wrote_at(t, bytes);
     Ok(())
 }
 

@@ -92,14 +92,25 @@ pub(crate) struct RequestRecord {
 }
 
 impl RequestRecord {
-    /// Records a socket write.
+    /// ms since the request started.
+    pub(crate) fn elapsed_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Records a socket write made now.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn wrote(&self, bytes: &[u8]) {
+        self.wrote_at(self.elapsed_ms(), bytes);
+    }
+
+    /// Records a socket write that began `t` ms after the start (the time is taken before the
+    /// write, so a thread preempted after the write does not make it look late).
+    pub(crate) fn wrote_at(&self, t: u64, bytes: &[u8]) {
         self.bytes_written
             .fetch_add(bytes.len() as u64, Ordering::Relaxed);
         if bytes.is_empty() || !self.live.load(Ordering::Relaxed) {
             return;
         }
-        let t = self.started.elapsed().as_millis() as u64;
         let mut tr = self.transcript.lock().unwrap_or_else(|e| e.into_inner());
         let room = TRANSCRIPT_CAP.saturating_sub(tr.bytes.len());
         let keep = bytes.get(..bytes.len().min(room)).unwrap_or_default();
