@@ -312,7 +312,8 @@ fn measure(
         .zip(&before)
         .map(|((name, pid), b)| (*name, *b, settle_fds(*pid, b.fds)))
         .collect();
-    let mut client_late = Histogram::<u64>::new(3).map_err(|e| e.to_string())?;
+    let mut client_late =
+        Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).map_err(|e| e.to_string())?;
     let mut connects: Vec<Duration> = Vec::with_capacity(n);
     let (mut exact, mut errors, mut head_max) = (0, Vec::new(), Duration::ZERO);
     for (i, r) in results.iter().enumerate() {

@@ -17,6 +17,7 @@ mod control;
 pub(crate) mod exec;
 pub(crate) mod http;
 pub(crate) mod intake;
+mod plans;
 pub(crate) mod registry;
 pub(crate) mod statics;
 pub(crate) mod stats;
@@ -90,6 +91,7 @@ pub(crate) struct State {
     pub config: ServerConfig,
     pub registry: Registry,
     pub stats: ServerStats,
+    plans: plans::Plans,
 }
 
 /// A running server.
@@ -110,6 +112,7 @@ impl Server {
             registry: Registry::with_cap(config.registry_bytes),
             config,
             stats: ServerStats::new(),
+            plans: plans::Plans::default(),
         });
         let (shutdown, rx) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, state.clone(), rx));
@@ -352,8 +355,19 @@ async fn serve_scenario(
         .iter()
         .map(|f| serde_json::to_string(f).unwrap_or_default())
         .collect();
-    let mut rng = SmallRng::seed_from_u64(seed);
-    let plan = sc.plan_for(&faults, &mut rng, last_event_id);
+    let key = format!(
+        "{}\0{seed}\0{}\0{}",
+        sc.name,
+        rec.faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .join(","),
+        last_event_id.unwrap_or("")
+    );
+    let plan = state.plans.get(key, || {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        sc.plan_for(&faults, &mut rng, last_event_id)
+    });
     if state.config.log {
         let names: Vec<&str> = faults.iter().map(FaultConfig::name).collect();
         eprintln!(
