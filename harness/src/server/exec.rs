@@ -63,7 +63,8 @@ pub(crate) async fn execute(
     let ending = {
         let (mut rd, mut wr) = stream.split();
         let watcher = async {
-            let mut buf = [0u8; 4096];
+            // Only the client's close matters here (it sends nothing after its request).
+            let mut buf = [0u8; 512];
             loop {
                 match rd.read(&mut buf).await {
                     Ok(0) | Err(_) => return,

@@ -173,7 +173,9 @@ impl Intake {
                 let Some((mut req, _)) = self.head.take() else {
                     return Progress::More;
                 };
-                req.body = self.buf.split_to(len).freeze();
+                // A copy: the body must not keep the read buffer alive for the connection.
+                req.body = bytes::Bytes::copy_from_slice(self.buf.get(..len).unwrap_or_default());
+                self.buf.advance(len);
                 Progress::Done(req)
             }
             _ => Progress::More,
@@ -312,7 +314,7 @@ pub(crate) async fn read_request(
             None => MAX_HEAD + 1 - intake.buf_mut().len().min(MAX_HEAD),
         };
         let buf = intake.buf_mut();
-        buf.reserve(room.clamp(1, 64 * 1024));
+        buf.reserve(room.clamp(1, 4 * 1024));
         let mut limited = (&mut *stream).take(room as u64);
         match tokio::time::timeout_at(until, limited.read_buf(buf)).await {
             Ok(Ok(0)) | Ok(Err(_)) => {
