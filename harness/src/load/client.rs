@@ -42,7 +42,7 @@ impl Expected {
 pub(crate) struct StreamResult {
     /// TCP connect.
     pub connect: Duration,
-    /// From the connect's start to the end of the response head.
+    /// From sending the request to the end of the response head.
     pub head: Duration,
     /// Every planned write's arrival lateness, µs: (arrival - head arrival) - planned offset,
     /// 0 when early.
@@ -51,22 +51,29 @@ pub(crate) struct StreamResult {
     pub error: Option<String>,
 }
 
-/// Runs one stream: connect to `addr`, send `request`, check the response's body.
+/// Runs one stream: connect to `addr`, wait for `start` (every stream connects first, so a
+/// connect is timed without the other streams' work), send `request`, check the body.
 pub(crate) async fn stream(
     addr: String,
     request: Arc<Vec<u8>>,
     want: Arc<Expected>,
+    start: Option<Arc<tokio::sync::Barrier>>,
 ) -> StreamResult {
     let mut r = StreamResult::default();
     let t0 = Instant::now();
-    let mut s = match TcpStream::connect(&addr).await {
+    let connected = TcpStream::connect(&addr).await;
+    r.connect = t0.elapsed();
+    if let Some(b) = &start {
+        b.wait().await;
+    }
+    let t0 = Instant::now();
+    let mut s = match connected {
         Ok(s) => s,
         Err(e) => {
             r.error = Some(format!("connect: {e}"));
             return r;
         }
     };
-    r.connect = t0.elapsed();
     let _ = s.set_nodelay(true);
     if let Err(e) = s.write_all(&request).await {
         r.error = Some(format!("write: {e}"));

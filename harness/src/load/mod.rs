@@ -281,7 +281,12 @@ fn measure(
     };
     let stats_url = format!("{}/_harness/stats", server.url);
     // Warm up (one stream), then the baseline.
-    let warm = rt.block_on(client::stream(addr.clone(), request("warm"), want.clone()));
+    let warm = rt.block_on(client::stream(
+        addr.clone(),
+        request("warm"),
+        want.clone(),
+        None,
+    ));
     if let Some(e) = warm.error {
         return Err(format!("warm-up stream: {e}"));
     }
@@ -293,10 +298,13 @@ fn measure(
     let before: Vec<Usage> = pids.iter().map(|(_, p)| settle_fds(*p, None)).collect();
     let start = Instant::now();
     let results = rt.block_on(async {
+        // Every stream connects, then all start together (connects are timed alone).
+        let barrier = Arc::new(tokio::sync::Barrier::new(n));
         let tasks: Vec<_> = (0..n)
             .map(|i| {
                 let req = request(&format!("load-{i}"));
-                tokio::spawn(client::stream(addr.clone(), req, want.clone()))
+                let start = Some(barrier.clone());
+                tokio::spawn(client::stream(addr.clone(), req, want.clone(), start))
             })
             .collect();
         let mut out = Vec::with_capacity(n);
