@@ -334,7 +334,7 @@ fn run(protocol: Protocol, wire: &[u8], chunk: usize) -> (String, Option<StreamR
                     flushes += 1;
                 }
                 Output::Finished(r) => result = Some(r),
-                Output::Event(_) | Output::AbortRequest => {}
+                Output::Event(_) | Output::AbortRequest | Output::Connect { .. } => {}
             }
         }
     };

@@ -17,6 +17,7 @@ mod control;
 pub(crate) mod exec;
 pub(crate) mod http;
 pub(crate) mod intake;
+mod limits;
 mod plans;
 pub(crate) mod registry;
 pub(crate) mod statics;
