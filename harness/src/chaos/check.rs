@@ -56,8 +56,20 @@ fn timeline(rec: &RequestRecord, chunked: bool) -> Timeline {
     tl
 }
 
-/// Checks a case; returns the failures and a description (the scenario, the outcome, the
-/// transcript) for a failure or a replay.
+/// What a case broke.
+#[derive(Debug, Default)]
+pub(crate) struct Verdict {
+    /// Invariants that hold whatever the scheduling (text, end signal, stats).
+    pub failures: Vec<String>,
+    /// Timer checks: they hold when both processes got the CPU in time (a stall of the whole
+    /// machine longer than the generator's margin can break them); `chaos` re-runs such a case
+    /// alone and fails it if it breaks them again.
+    pub timing: Vec<String>,
+    /// The scenario, the outcome and the transcript.
+    pub detail: String,
+}
+
+/// Checks a case.
 pub(crate) async fn check(
     case: &Case,
     wire: Wire,
@@ -65,7 +77,7 @@ pub(crate) async fn check(
     report: &Report,
     registry: &Registry,
     id: &str,
-) -> (Vec<String>, String) {
+) -> Verdict {
     let mut f = Vec::new();
     let o = &report.outcome;
     if report.after_finish > 0 {
@@ -86,8 +98,19 @@ pub(crate) async fn check(
         f.push("the flushes do not add up to the text".into());
     }
     let Some(rec) = registry.get(id) else {
-        f.push("the server has no record of the request".into());
-        return (f, case.json.to_string());
+        // A client that gave up (a timer) before a starved server read its request.
+        let msg = "the server has no record of the request".to_owned();
+        let timing = if o.outcome == Outcome::Stalled {
+            vec![msg]
+        } else {
+            f.push(msg);
+            Vec::new()
+        };
+        return Verdict {
+            failures: f,
+            timing,
+            detail: case.json.to_string(),
+        };
     };
     let value = serde_json::to_value(o).unwrap_or_default();
     let phase = value["error"]["phase"].as_str();
@@ -101,7 +124,11 @@ pub(crate) async fn check(
     if rec.to_json()["transcriptTruncated"] == true {
         // The server's record is cut (a buffered body of pings): check what does not need it.
         let detail = format!("     scenario: {}\n     (transcript truncated)", case.json);
-        return (f, detail);
+        return Verdict {
+            failures: f,
+            timing: Vec::new(),
+            detail,
+        };
     }
     let reading = model::read(wire, &tl);
     if complete && !reading.end_signal {
@@ -143,39 +170,40 @@ pub(crate) async fn check(
             s.deltas, case.tokens
         ));
     }
-    // Timers.
+    // Timers: these checks are real-time ones (see `Verdict::timing`).
+    let mut timing = Vec::new();
     let dues = model::due(wire, &tl, &case.timers);
     let first = dues.first().copied();
     match phase {
         Some(p) => match dues.iter().find(|d| d.phase == p) {
-            None => f.push(format!(
+            None => timing.push(format!(
                 "stalled/{p} at {fired_at} ms, but {p} was never due (due: {dues:?})"
             )),
             Some(d) => {
                 if fired_at + EARLY_MS < d.at {
-                    f.push(format!(
+                    timing.push(format!(
                         "stalled/{p} at {fired_at} ms, before it was due at {} ms",
                         d.at
                     ));
                 }
                 let t = first.map_or(d.at, |x| x.at);
                 if fired_at > t + LATE_MS {
-                    f.push(format!("stalled/{p} at {fired_at} ms, later than {t} + {LATE_MS} ms (due: {dues:?})"));
+                    timing.push(format!("stalled/{p} at {fired_at} ms, later than {t} + {LATE_MS} ms (due: {dues:?})"));
                 }
                 match rec.closed_ms() {
                     Some(c) if c <= fired_at + LATE_MS => {}
-                    Some(c) => f.push(format!(
+                    Some(c) => timing.push(format!(
                         "the server saw the close at {c} ms (want by {} ms)",
                         fired_at + LATE_MS
                     )),
-                    None => f.push("the server never saw the client close".into()),
+                    None => timing.push("the server never saw the client close".into()),
                 }
             }
         },
         None => {
             if let Some(d) = first {
                 if d.at + LATE_MS < t_out {
-                    f.push(format!(
+                    timing.push(format!(
                         "{} was due at {} ms but the outcome is {} at {t_out} ms",
                         d.phase,
                         d.at,
@@ -200,5 +228,9 @@ pub(crate) async fn check(
         tl.end,
         rec.closed_ms()
     ));
-    (f, detail)
+    Verdict {
+        failures: f,
+        timing,
+        detail,
+    }
 }

@@ -54,6 +54,8 @@ struct Ran {
     seed: u64,
     outcome: String,
     failures: Vec<String>,
+    /// Real-time checks that failed (see `check::Verdict::timing`).
+    timing: Vec<String>,
     detail: String,
 }
 
@@ -120,29 +122,51 @@ pub fn main(args: Args) -> ExitCode {
     let base = server.url();
     let state = server.state.clone();
     let nonce = u64::from(std::process::id());
+    let by_seed: std::collections::HashMap<u64, Arc<Case>> =
+        cases.into_iter().map(|c| (c.seed, Arc::new(c))).collect();
     let (passed, failed, tally) = rt.block_on(async {
-        let mut results = futures::stream::iter(cases)
-            .map(|c| {
-                let (base, state) = (base.clone(), state.clone());
-                async move { run_case(&base, &state.registry, Arc::new(c), nonce, verbose).await }
-            })
-            .buffer_unordered(args.concurrency.max(1));
-        let (mut passed, mut failed) = (0u64, Vec::new());
+        let mut order: Vec<u64> = by_seed.keys().copied().collect();
+        order.sort_unstable();
+        let mut results =
+            futures::stream::iter(order.iter().filter_map(|s| by_seed.get(s).cloned()))
+                .map(|c| {
+                    let (base, state) = (base.clone(), state.clone());
+                    async move { run_case(&base, &state.registry, c, nonce, verbose).await }
+                })
+                .buffer_unordered(args.concurrency.max(1));
+        let (mut passed, mut failed, mut again) = (0u64, Vec::new(), Vec::new());
         let mut tally = std::collections::BTreeMap::<String, u64>::new();
         while let Some(r) = results.next().await {
             *tally.entry(r.outcome.clone()).or_default() += 1;
-            let mut out = std::io::stdout().lock();
-            if r.failures.is_empty() {
+            if r.failures.is_empty() && r.timing.is_empty() {
                 passed += 1;
                 if verbose {
-                    let _ = writeln!(out, "ok   seed {}: {}\n{}", r.seed, r.outcome, r.detail);
+                    println!("ok   seed {}: {}\n{}", r.seed, r.outcome, r.detail);
                 }
+            } else if r.failures.is_empty() && !verbose {
+                again.push(r);
             } else {
-                let _ = writeln!(out, "FAIL seed {} ({}):", r.seed, r.outcome);
-                for f in &r.failures {
-                    let _ = writeln!(out, "     - {f}");
-                }
-                let _ = writeln!(out, "{}", r.detail);
+                report_failure(&r, None);
+                failed.push(r.seed);
+            }
+        }
+        drop(results);
+        // A real-time check that failed is re-run alone: it fails only if it fails again
+        // (a stall of the whole machine longer than the margin breaks any real-time bound).
+        for first in again {
+            let Some(case) = by_seed.get(&first.seed) else {
+                continue;
+            };
+            let r = run_case(&base, &state.registry, case.clone(), nonce + 1, false).await;
+            if r.failures.is_empty() && r.timing.is_empty() {
+                passed += 1;
+                println!(
+                    "note: seed {}: {} (not again when re-run alone: the machine stalled)",
+                    first.seed,
+                    first.timing.join("; ")
+                );
+            } else {
+                report_failure(&r, Some(&first));
                 failed.push(r.seed);
             }
         }
@@ -166,6 +190,19 @@ pub fn main(args: Args) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// Prints a failed case (and the first run's failures when it was a re-run).
+fn report_failure(r: &Ran, first: Option<&Ran>) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "FAIL seed {} ({}):", r.seed, r.outcome);
+    if let Some(f) = first {
+        let _ = writeln!(out, "     (the first run: {})", f.timing.join("; "));
+    }
+    for f in r.failures.iter().chain(&r.timing) {
+        let _ = writeln!(out, "     - {f}");
+    }
+    let _ = writeln!(out, "{}", r.detail);
 }
 
 /// The client configuration of a case: its protocol and timers, frame flushing.
@@ -214,20 +251,22 @@ async fn run_case(
             seed: case.seed,
             outcome: "none".into(),
             failures: vec![format!("no outcome within {} ms", limit.as_millis())],
+            timing: Vec::new(),
             detail: case.json.to_string(),
         };
     };
     let outcome = report.outcome.outcome.code().to_owned();
-    let (failures, detail) = check::check(&case, wire, chunked, &report, registry, &id).await;
-    let detail = if failures.is_empty() && !verbose {
-        String::new()
-    } else {
-        detail
-    };
+    let v = check::check(&case, wire, chunked, &report, registry, &id).await;
+    let clean = v.failures.is_empty() && v.timing.is_empty();
     Ran {
         seed: case.seed,
         outcome,
-        failures,
-        detail,
+        failures: v.failures,
+        timing: v.timing,
+        detail: if clean && !verbose {
+            String::new()
+        } else {
+            v.detail
+        },
     }
 }
