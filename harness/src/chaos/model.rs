@@ -206,7 +206,7 @@ pub(crate) fn due(wire: Wire, tl: &Timeline, timers: &Timers) -> Vec<Due> {
         let mut prev = first;
         let mut fired = None;
         for &t in &body[1..] {
-            if t - prev > timers.idle {
+            if t.saturating_sub(prev) > timers.idle {
                 fired = Some(prev + timers.idle);
                 break;
             }
@@ -225,7 +225,7 @@ pub(crate) fn due(wire: Wire, tl: &Timeline, timers: &Timers) -> Vec<Due> {
             .iter()
             .filter(|t| end.is_none_or(|e| **t <= e))
         {
-            if t - prev > timers.content {
+            if t.saturating_sub(prev) > timers.content {
                 fired = Some(prev + timers.content);
                 break;
             }
