@@ -14,6 +14,7 @@ WASM_PACK_VERSION=0.15.1
 GECKODRIVER_VERSION=0.37.1
 BINARYEN_VERSION=132.0.0
 TYPESCRIPT_VERSION=5.9.3
+CARGO_FUZZ_VERSION=0.13.2
 
 # The wasm-bindgen CLI must be exactly the wasm-bindgen crate version in Cargo.lock.
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
@@ -35,6 +36,7 @@ have chromium || missing_debs+=(chromium)
 have chromedriver || missing_debs+=(chromium-driver)
 have firefox || have firefox-esr || missing_debs+=(firefox-esr)
 have gzip || missing_debs+=(gzip)
+have c++ || missing_debs+=(g++)  # libfuzzer-sys compiles libFuzzer (C++)
 have node || missing_debs+=(nodejs)
 have npm || missing_debs+=(npm)
 if [ ${#missing_debs[@]} -gt 0 ]; then
@@ -57,6 +59,13 @@ if [ "$(geckodriver --version 2>/dev/null | head -n1 | awk '{print $2}')" != "$G
   cargo install -q --locked geckodriver --version "$GECKODRIVER_VERSION" --force
 fi
 
+# The fuzz targets (scripts/fuzz-smoke.sh): cargo-fuzz on the stable toolchain, whose
+# nightly-only rustc flags are allowed by RUSTC_BOOTSTRAP=1 in the fuzz scripts.
+if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VERSION" ]; then
+  step "cargo install cargo-fuzz $CARGO_FUZZ_VERSION (about 1.5 min cold)"
+  cargo install -q --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION" --force
+fi
+
 # npm tools, pinned, in build/tools: wasm-opt (binaryen >= 110) and tsc.
 tools_ok() {
   [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" = "${BINARYEN_VERSION%%.*}" ] &&
@@ -75,4 +84,4 @@ if [ -f tests/e2e/package-lock.json ] && [ ! -d tests/e2e/node_modules ]; then
   step "npm ci in tests/e2e"
   (cd tests/e2e && npm ci --silent --no-audit --no-fund >/dev/null)
 fi
-step "ready: $(wasm-bindgen --version), $(wasm-pack --version), $(geckodriver --version | head -n1), wasm-opt $(wasm-opt --version | awk '{print $3}'), $(chromium --version 2>/dev/null | head -n1)"
+step "ready: $(wasm-bindgen --version), $(wasm-pack --version), $(geckodriver --version | head -n1), $(cargo fuzz --version), wasm-opt $(wasm-opt --version | awk '{print $3}'), $(chromium --version 2>/dev/null | head -n1)"

@@ -34,6 +34,8 @@ run "native tests" cargo test --workspace --locked
 run "core on wasm32" cargo build -p streamguard --target wasm32-unknown-unknown --release --locked
 run "parser bench" cargo bench -p streamguard --bench parser --locked
 run "scenarios (native client)" cargo run -q -p streamguard-harness --locked -- run
+run "chaos (2,000 seeded random streams)" cargo run -q -p streamguard-harness --locked -- chaos --seeds 2000
+run "fuzz smoke (every target, seconds each)" scripts/fuzz-smoke.sh
 [ -x scripts/web-test.sh ] && run "browser tests (chromium, firefox) and size" scripts/web-test.sh
 [ -x scripts/demo-test.sh ] && run "demo in headless chromium" scripts/demo-test.sh
 

@@ -13,6 +13,11 @@
 //!   framing), with CORS headers, so browser pages on other origins can use the proxy.
 //! - The upstream may be `http://` or `https://` (TLS through [`crate::net`]: Mozilla's roots
 //!   plus `--ca-file`; HTTP/1.1 only).
+//! - Bounded against hostile peers: requests are read as the mock server reads them (the
+//!   same limits and refusals, `server::intake`); the upstream's response head must come
+//!   within `--upstream-timeout-ms` (504 else) and be a valid head of at most hyper's buffer
+//!   (502 else); an unfinished upstream event is held back up to `split::MAX_PENDING` bytes,
+//!   a `buffer_all` body up to [`MAX_COLLECT`].
 use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -23,11 +28,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Builder;
+use tokio::time::Instant;
 
 use crate::faults::FaultConfig;
 use crate::net::{Tls, UpstreamArgs, Url};
 use crate::plan::{Action, Plan};
-use crate::server::http;
+use crate::server::intake::{self, LimitArgs, Limits, Read};
+use crate::server::{http, ACCEPT_BACKOFF};
 
 pub(crate) mod pipeline;
 pub(crate) mod split;
@@ -54,7 +61,16 @@ pub struct Args {
     /// Do not log requests on stderr.
     #[arg(long)]
     pub quiet: bool,
+    /// The upstream's response head must arrive within this many ms of the request (connect
+    /// included), else 504.
+    #[arg(long, default_value_t = 60_000, value_name = "MS")]
+    pub upstream_timeout_ms: u64,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
+
+/// The most body bytes `buffer_all` collects; a longer body is cut there (a hangup).
+pub(crate) const MAX_COLLECT: usize = 64 * 1024 * 1024;
 
 /// The proxy's settings.
 #[derive(Debug, Clone)]
@@ -64,6 +80,8 @@ pub(crate) struct Config {
     pub faults: Vec<FaultConfig>,
     pub seed: u64,
     pub log: bool,
+    pub limits: Limits,
+    pub upstream_timeout: Duration,
 }
 
 pub fn main(args: Args) -> ExitCode {
@@ -91,12 +109,29 @@ pub fn main(args: Args) -> ExitCode {
         faults,
         seed,
         log: !args.quiet,
+        limits: args.limits.limits(),
+        upstream_timeout: Duration::from_millis(args.upstream_timeout_ms),
     });
+    crate::raise_nofile_limit();
     let Some(rt) = crate::runtime("proxy", Builder::new_multi_thread().worker_threads(2)) else {
         return ExitCode::FAILURE;
     };
     rt.block_on(async move {
-        let listener = match TcpListener::bind(&args.listen).await {
+        let (host, port) = match args
+            .listen
+            .rsplit_once(':')
+            .map(|(h, p)| (h, p.parse::<u16>()))
+        {
+            Some((h, Ok(p))) => (
+                h.trim_start_matches('[').trim_end_matches(']').to_owned(),
+                p,
+            ),
+            _ => {
+                eprintln!("proxy: --listen {}: not HOST:PORT", args.listen);
+                return ExitCode::FAILURE;
+            }
+        };
+        let listener = match crate::server::listen(&host, port, args.limits.backlog).await {
             Ok(l) => l,
             Err(e) => {
                 eprintln!("proxy: bind {}: {e}", args.listen);
@@ -141,17 +176,27 @@ async fn accept_loop(listener: TcpListener, config: Arc<Config>) {
                 if config.log {
                     eprintln!("proxy: accept: {e}");
                 }
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
             }
         }
     }
 }
 
 async fn handle(mut stream: TcpStream, config: Arc<Config>, seed: u64, n: u64) {
-    let req = match tokio::time::timeout(Duration::from_secs(30), http::read_request(&mut stream))
-        .await
-    {
-        Ok(Ok(Some(r))) => r,
-        _ => return,
+    let accepted = Instant::now();
+    let req = match intake::read_request(&mut stream, &config.limits, accepted).await {
+        Read::Request(r) => r,
+        Read::Closed => return,
+        Read::Refused(refusal) => {
+            if config.log {
+                eprintln!(
+                    "proxy: r{n} refused: {} {}",
+                    refusal.status, refusal.message
+                );
+            }
+            intake::refuse(stream, &refusal, config.limits.linger).await;
+            return;
+        }
     };
     if req.method == "OPTIONS" {
         let _ = stream.write_all(&http::preflight(&req)).await;
@@ -165,22 +210,36 @@ async fn handle(mut stream: TcpStream, config: Arc<Config>, seed: u64, n: u64) {
         target: target.clone(),
         ..config.upstream.clone()
     };
-    let resp = match upstream::send(
+    let sent = upstream::send(
         &url,
         &config.tls,
         &req.method,
         &req.headers,
         req.body.clone(),
-    )
-    .await
-    {
+    );
+    let answer = match tokio::time::timeout(config.upstream_timeout, sent).await {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(e)) => {
+            let (kind, message) = e.describe();
+            Err((502, kind, message.to_owned()))
+        }
+        Err(_) => Err((
+            504,
+            "upstream_timeout",
+            format!(
+                "no response head from the upstream within {} ms",
+                config.upstream_timeout.as_millis()
+            ),
+        )),
+    };
+    let resp = match answer {
         Ok(r) => r,
-        Err(e) => {
+        Err((status, kind, message)) => {
             if config.log {
-                eprintln!("proxy: r{n} {} {target}: {e}", req.method);
+                eprintln!("proxy: r{n} {} {target}: {status} {message}", req.method);
             }
-            let body = serde_json::json!({"error": {"message": e, "type": "upstream_unreachable"}});
-            let _ = stream.write_all(&http::json(502, &body)).await;
+            let body = serde_json::json!({"error": {"message": message, "type": kind}});
+            let _ = stream.write_all(&http::json(status, &body)).await;
             let _ = stream.shutdown().await;
             return;
         }
@@ -265,6 +324,7 @@ async fn forward(mut resp: upstream::Response, mut wr: OwnedWriteHalf, mut pipel
     let whole = pipeline.whole();
     let keepalive = pipeline.keepalive();
     let mut collected: Plan = Vec::new();
+    let mut collected_bytes = 0u64;
     let mut segment: Plan = vec![Action::Head];
     loop {
         let mut ended = false;
@@ -308,7 +368,12 @@ async fn forward(mut resp: upstream::Response, mut wr: OwnedWriteHalf, mut pipel
             }
         }
         if whole {
+            collected_bytes += crate::plan::body_len(&segment);
             collected.append(&mut segment);
+            if !ended && collected_bytes > MAX_COLLECT as u64 {
+                collected.push(Action::Hangup);
+                ended = true;
+            }
             if ended {
                 let out = pipeline.all(std::mem::take(&mut collected));
                 if let Ok(Flow::Reset) = run(&mut wr, &head, &out).await {

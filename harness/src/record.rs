@@ -171,7 +171,8 @@ pub(crate) async fn capture(
     let mut resp =
         tokio::time::timeout_at(deadline, upstream::send(url, tls, method, headers, body))
             .await
-            .map_err(|_| format!("no response head within {timeout_ms} ms"))??;
+            .map_err(|_| format!("no response head within {timeout_ms} ms"))?
+            .map_err(|e| e.describe().1.to_owned())?;
     let head_at = Instant::now();
     let mut rec = Recording {
         status: resp.status,

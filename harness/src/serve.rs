@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use tokio::runtime::Builder;
 
 use crate::scenario::ScenarioSet;
+use crate::server::intake::LimitArgs;
 use crate::server::statics::StaticMount;
 use crate::server::{Server, ServerConfig};
 
@@ -33,6 +34,11 @@ pub struct Args {
     /// Do not log requests on stderr.
     #[arg(long)]
     pub quiet: bool,
+    /// The request registry's memory cap (transcripts and records), MiB.
+    #[arg(long, default_value_t = 16, value_name = "MIB")]
+    pub registry_mib: usize,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 pub fn main(args: Args) -> ExitCode {
@@ -54,7 +60,11 @@ pub fn main(args: Args) -> ExitCode {
         seed,
         statics: args.statics.iter().map(|s| StaticMount::parse(s)).collect(),
         log: !args.quiet,
+        limits: args.limits.limits(),
+        backlog: args.limits.backlog,
+        registry_bytes: args.registry_mib.saturating_mul(1024 * 1024),
     };
+    crate::raise_nofile_limit();
     let Some(rt) = crate::runtime("serve", Builder::new_multi_thread().worker_threads(2)) else {
         return ExitCode::FAILURE;
     };

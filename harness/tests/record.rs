@@ -58,7 +58,9 @@ fn record_then_replay_byte_exact_with_the_recorded_gaps() {
         .filter(|ms| *ms >= 100)
         .collect();
     assert_eq!(waits.len(), 6, "{waits:?}");
-    assert!(waits.iter().all(|w| (395..=600).contains(w)), "{waits:?}");
+    // The server keeps its plan's schedule: after a write that came late, the next gap is
+    // shorter by that lateness (on a busy machine, tens of ms).
+    assert!(waits.iter().all(|w| (250..=600).contains(w)), "{waits:?}");
     // Whole events are tagged, so SSE-aware faults apply to the replay.
     assert!(steps
         .iter()

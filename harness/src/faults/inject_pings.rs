@@ -11,6 +11,12 @@ use crate::plan::{Action, Plan, Tag};
 /// How long a stall turns into pings in a plan (the proxy pings for as long as the client
 /// stays connected).
 pub(crate) const STALL_PINGS_MS: u64 = 10 * 60 * 1000;
+/// The shortest period: a smaller `every_ms` counts as this (a 1 ms period would turn one
+/// stall into 1.2 million plan actions).
+pub(crate) const MIN_EVERY_MS: u64 = 10;
+/// The most pings one plan gets; the waits after that stay waits (so an hour-long wait at
+/// 10 ms cannot make a plan of millions of actions).
+pub(crate) const MAX_PINGS: usize = 100_000;
 
 /// Config: a keep-alive write (`data`, default the SSE comment `: ping`) every `every_ms` of
 /// silence. In a plan, every wait longer than `every_ms` is cut into pings, and a stall becomes
@@ -34,12 +40,13 @@ impl InjectPings {
         }
     }
 
-    fn pings_for(&self, ms: u64, out: &mut Plan) {
-        let every = self.every_ms.max(1);
+    fn pings_for(&self, ms: u64, out: &mut Plan, pings: &mut usize, ping: &Action) {
+        let every = self.every_ms.max(MIN_EVERY_MS);
         let mut left = ms;
-        while left >= every {
+        while left >= every && *pings < MAX_PINGS {
             out.push(Action::Wait(every));
-            out.push(self.ping());
+            out.push(ping.clone());
+            *pings += 1;
             left -= every;
         }
         if left > 0 {
@@ -61,16 +68,18 @@ impl Fault for InjectPings {
 
     /// The proxy also pings while its upstream is silent.
     fn keepalive(&self) -> Option<(u64, Action)> {
-        Some((self.every_ms.max(1), self.ping()))
+        Some((self.every_ms.max(MIN_EVERY_MS), self.ping()))
     }
 
     fn apply(&self, plan: Plan, _rng: &mut SmallRng) -> Plan {
         let mut out = Vec::with_capacity(plan.len());
+        let mut pings = 0;
+        let ping = self.ping();
         for a in plan {
             match a {
-                Action::Wait(ms) => self.pings_for(ms, &mut out),
+                Action::Wait(ms) => self.pings_for(ms, &mut out, &mut pings, &ping),
                 Action::Stall => {
-                    self.pings_for(STALL_PINGS_MS, &mut out);
+                    self.pings_for(STALL_PINGS_MS, &mut out, &mut pings, &ping);
                     out.push(Action::Stall);
                 }
                 other => out.push(other),

@@ -147,7 +147,18 @@ pub(crate) async fn send(
     tls: &Tls,
     req: hyper::Request<Full<Bytes>>,
 ) -> Result<Response, NetworkError> {
-    let (mut sender, conn) = connect(url, tls).await?;
+    let (sender, conn) = connect(url, tls).await?;
+    exchange(url, sender, conn, req).await
+}
+
+/// Sends `req` on a connection made by [`connect`] (driven by its own task) and returns the
+/// response once its head arrived.
+pub(crate) async fn exchange(
+    url: &Url,
+    mut sender: Sender,
+    conn: Connection,
+    req: hyper::Request<Full<Bytes>>,
+) -> Result<Response, NetworkError> {
     let conn = tokio::spawn(async move {
         let _ = conn.await;
     });

@@ -1,9 +1,17 @@
 //! Event boundaries in a streamed body, found incrementally, so that SSE-aware faults (stall
 //! after N events, drop the terminator, line endings) can work on a live upstream.
+//!
+//! An unfinished event is held back until its boundary comes, but never more than
+//! [`MAX_PENDING`] bytes of it: past that (an upstream that never ends its line) the held
+//! bytes go out as they are (`Tag::Raw`), so memory stays bounded.
 
 use bytes::{Bytes, BytesMut};
 
 use crate::plan::Tag;
+
+/// The most bytes of an unfinished event held back (above the core's 8 MiB event cap, so
+/// every event a client accepts keeps its boundary).
+pub(crate) const MAX_PENDING: usize = 16 * 1024 * 1024;
 
 /// How the body is framed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +87,18 @@ impl Splitter {
                 out.push((bytes, tag));
             }
         }
+        if self.buf.len() > MAX_PENDING {
+            self.line_start = 0;
+            self.scanned = 0;
+            out.push((self.buf.split().freeze(), Tag::Raw));
+        }
         out
+    }
+
+    /// Whether the held-back bytes end in a blank line made of a CR (`\r\r` or `\n\r`):
+    /// the event is complete unless an LF follows (then the CR was half of a CRLF).
+    pub(crate) fn tail_ends_with_cr_blank(&self) -> bool {
+        self.buf.ends_with(b"\r\r") || self.buf.ends_with(b"\n\r")
     }
 
     /// Bytes of an unfinished event held back.
@@ -198,6 +217,19 @@ mod tests {
         assert_eq!(out[1].1, Tag::Terminator);
         let out = all(Mode::Sse, b"event: message_stop\ndata: {}\n\n", 5);
         assert_eq!(out[0].1, Tag::Terminator);
+    }
+
+    #[test]
+    fn an_endless_event_is_not_held_back_forever() {
+        let mut s = Splitter::new(Mode::Sse);
+        let chunk = vec![b'a'; 1024 * 1024];
+        let mut out = 0;
+        for _ in 0..20 {
+            out += s.push(&chunk).iter().map(|(b, _)| b.len()).sum::<usize>();
+            assert!(s.pending() <= MAX_PENDING);
+        }
+        assert_eq!(out + s.pending(), 20 * chunk.len());
+        assert!(out > 0);
     }
 
     #[test]

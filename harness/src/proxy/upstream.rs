@@ -26,6 +26,26 @@ pub(crate) fn is_hop_by_hop(name: &str) -> bool {
     .any(|h| name.eq_ignore_ascii_case(h))
 }
 
+/// Why the upstream gave no usable response head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// No connection (refused, DNS, TLS handshake): the message says why.
+    Unreachable(String),
+    /// Connected, but what came back is not an HTTP/1.1 response head (too large, garbage,
+    /// a close before it).
+    BadResponse(String),
+}
+
+impl Failure {
+    /// The error `type` of the proxy's 502 answer, and the message.
+    pub(crate) fn describe(&self) -> (&'static str, &str) {
+        match self {
+            Failure::Unreachable(m) => ("upstream_unreachable", m),
+            Failure::BadResponse(m) => ("bad_upstream_response", m),
+        }
+    }
+}
+
 /// Sends one request (over TLS for an https upstream). `headers` are forwarded as given minus
 /// the hop-by-hop ones; `Host` is the upstream's, and `Accept-Encoding` is dropped so that the
 /// body arrives uncompressed (faults work on SSE bytes).
@@ -35,16 +55,19 @@ pub(crate) async fn send(
     method: &str,
     headers: &[(String, String)],
     body: Bytes,
-) -> Result<Response, String> {
+) -> Result<Response, Failure> {
     let headers: Vec<(String, String)> = headers
         .iter()
         .filter(|(k, _)| !is_hop_by_hop(k) && !k.eq_ignore_ascii_case("accept-encoding"))
         .cloned()
         .collect();
-    let req = net::request(url, method, &headers, body)?;
-    net::send(url, tls, req)
+    let req = net::request(url, method, &headers, body).map_err(Failure::Unreachable)?;
+    let (sender, conn) = net::connect(url, tls)
         .await
-        .map_err(|e| format!("upstream {}", e.message))
+        .map_err(|e| Failure::Unreachable(format!("upstream {}", e.message)))?;
+    net::exchange(url, sender, conn, req)
+        .await
+        .map_err(|e| Failure::BadResponse(format!("upstream {}", e.message)))
 }
 
 /// RFC 3986 unreserved characters: never percent-encoded.

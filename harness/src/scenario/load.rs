@@ -14,6 +14,13 @@ use super::compile::hex_bytes;
 use super::schema::{Scenario, Step};
 use crate::wire::Wire;
 
+/// The most actions one scenario's plan may have (before faults): writes, waits.
+pub(crate) const MAX_PLAN_ACTIONS: u64 = 1_000_000;
+/// The most body bytes one scenario's plan may hold (before faults).
+pub(crate) const MAX_PLAN_BYTES: u64 = 1 << 30;
+/// The longest single wait (`wait.ms`, `gap_ms`, `keepalive.for_ms`): one day.
+pub(crate) const MAX_WAIT_MS: u64 = 24 * 3600 * 1000;
+
 /// Whether a scenario file is TOML or JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Format {
@@ -159,6 +166,17 @@ impl Scenario {
         if self.expect.outcome.is_none() {
             return Err("expect.outcome: missing (the outcome a correct client reports)".into());
         }
+        let (actions, bytes) = self.size_estimate()?;
+        if actions > MAX_PLAN_ACTIONS {
+            return Err(format!(
+                "steps: about {actions} writes and waits (at most {MAX_PLAN_ACTIONS})"
+            ));
+        }
+        if bytes > MAX_PLAN_BYTES {
+            return Err(format!(
+                "steps: about {bytes} body bytes (at most {MAX_PLAN_BYTES})"
+            ));
+        }
         for (i, step) in self.steps.iter().enumerate() {
             let field = |f: &str| format!("steps[{i}].{f}");
             match step {
@@ -192,6 +210,69 @@ impl Scenario {
             }
         }
         Ok(())
+    }
+}
+
+impl Scenario {
+    /// About how many actions and body bytes the steps compile to (before faults), or the
+    /// field whose wait is too long.
+    pub(crate) fn size_estimate(&self) -> Result<(u64, u64), String> {
+        let (mut actions, mut bytes) = (0u64, 0u64);
+        let wait = |i: usize, f: &str, ms: u64| {
+            if ms > MAX_WAIT_MS {
+                Err(format!("steps[{i}].{f}: {ms} ms is longer than a day"))
+            } else {
+                Ok(())
+            }
+        };
+        for (i, step) in self.steps.iter().enumerate() {
+            let (a, b) = match step {
+                Step::Tokens {
+                    tokens,
+                    text,
+                    gap_ms,
+                    ..
+                } => {
+                    wait(i, "gap_ms", *gap_ms)?;
+                    let n = tokens.len() + text.as_ref().map_or(0, |t| t.split(' ').count());
+                    let text_len = tokens.iter().map(String::len).sum::<usize>()
+                        + text.as_ref().map_or(0, String::len);
+                    (2 * n as u64, (text_len + 256 * n) as u64)
+                }
+                Step::BigToken { unit, bytes } => (1, (*bytes as u64).max(unit.len() as u64)),
+                Step::Keepalive {
+                    every_ms,
+                    for_ms,
+                    text,
+                } => {
+                    wait(i, "for_ms", *for_ms)?;
+                    let n = for_ms / (*every_ms).max(1);
+                    (
+                        2 * n,
+                        n * (64 + text.as_ref().map_or(0, String::len) as u64),
+                    )
+                }
+                Step::Send {
+                    data, hex, repeat, ..
+                } => {
+                    let len = data.as_ref().map_or(0, String::len)
+                        + hex.as_ref().map_or(0, |h| h.len() / 2);
+                    let n = (*repeat).max(1) as u64;
+                    (n, n.saturating_mul(len as u64))
+                }
+                Step::Fill {
+                    bytes, write_size, ..
+                } => (bytes / (*write_size).max(1) as u64 + 1, *bytes),
+                Step::Wait { ms } => {
+                    wait(i, "ms", *ms)?;
+                    (1, 0)
+                }
+                _ => (1, 512),
+            };
+            actions = actions.saturating_add(a);
+            bytes = bytes.saturating_add(b);
+        }
+        Ok((actions, bytes))
     }
 }
 

@@ -1,5 +1,6 @@
-//! The control API under `/_harness/`: the scenario listing, the fault registry, health, and
-//! the request registry (a record, or a long poll until the client closed).
+//! The control API under `/_harness/`: the scenario listing, the fault registry, health, the
+//! server's stats, and the request registry (a record, or a long poll until the client
+//! closed).
 
 use std::time::Duration;
 
@@ -17,6 +18,14 @@ pub(super) async fn answer(rest: &str, req: &Request, state: &State) -> Vec<u8> 
     let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
     match parts.as_slice() {
         ["health"] => http::json(200, &json!({"ok": true, "seed": state.config.seed})),
+        ["stats"] => {
+            let mut v = state.stats.to_json();
+            v["registry"] = state.registry.usage();
+            if req.param("reset").is_some() {
+                state.stats.reset();
+            }
+            http::json(200, &v)
+        }
         ["scenarios"] => {
             let list: Vec<Value> = state
                 .config

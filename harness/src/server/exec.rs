@@ -1,5 +1,9 @@
 //! The executor: performs a wire plan on a raw socket with tokio time.
 //!
+//! The plan is a schedule: every wait is counted from the start of the plan (`sleep_until`),
+//! so a late write does not delay the ones after it, and the lateness of each timed write (one
+//! that follows a wait) against its planned time goes into the server's stats.
+//!
 //! While it writes, it reads the socket concurrently: a read of 0 (FIN) or an error means the
 //! client closed, which is recorded (with its time) and ends the plan. Every wait, and a
 //! stall, is interruptible by that and by the server's shutdown signal. A reset sets
@@ -12,6 +16,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use super::registry::RequestRecord;
+use super::stats::ServerStats;
 use crate::plan::{Action, Plan, Tag};
 use crate::scenario::Framing;
 
@@ -37,8 +42,9 @@ async fn write(
     rec: &RequestRecord,
     bytes: &[u8],
 ) -> std::io::Result<()> {
+    let t = rec.elapsed_ms();
     wr.write_all(bytes).await?;
-    rec.wrote(bytes);
+    rec.wrote_at(t, bytes);
     Ok(())
 }
 
@@ -49,6 +55,7 @@ pub(crate) async fn execute(
     plan: &Plan,
     framing: Framing,
     rec: &RequestRecord,
+    stats: &ServerStats,
     mut shutdown: watch::Receiver<bool>,
 ) -> Ending {
     let _ = stream.set_nodelay(true);
@@ -56,7 +63,8 @@ pub(crate) async fn execute(
     let ending = {
         let (mut rd, mut wr) = stream.split();
         let watcher = async {
-            let mut buf = [0u8; 4096];
+            // Only the client's close matters here (it sends nothing after its request).
+            let mut buf = [0u8; 512];
             loop {
                 match rd.read(&mut buf).await {
                     Ok(0) | Err(_) => return,
@@ -70,10 +78,16 @@ pub(crate) async fn execute(
         };
         tokio::pin!(stop);
         let writer = async {
+            // When the next write is due, and whether it follows a wait (a timed write).
+            let mut due = tokio::time::Instant::now();
+            let mut timed = false;
             for action in plan {
                 match action {
                     Action::Head => write(&mut wr, rec, head).await?,
                     Action::Write { bytes, tag } => {
+                        if std::mem::take(&mut timed) {
+                            stats.wrote(due.elapsed());
+                        }
                         if chunked && *tag != Tag::Wire {
                             let mut buf = Vec::with_capacity(bytes.len() + 16);
                             buf.extend_from_slice(format!("{:x}\r\n", bytes.len()).as_bytes());
@@ -84,7 +98,15 @@ pub(crate) async fn execute(
                             write(&mut wr, rec, bytes).await?;
                         }
                     }
-                    Action::Wait(ms) => tokio::time::sleep(Duration::from_millis(*ms)).await,
+                    Action::Wait(ms) => {
+                        match due.checked_add(Duration::from_millis(*ms)) {
+                            Some(d) => due = d,
+                            // Beyond what the clock can count: forever.
+                            None => std::future::pending::<()>().await,
+                        }
+                        timed = true;
+                        tokio::time::sleep_until(due).await;
+                    }
                     Action::Stall => {
                         rec.ended("stall");
                         std::future::pending::<()>().await;

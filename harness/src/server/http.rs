@@ -1,18 +1,9 @@
-//! A minimal HTTP/1.1 server side: read one request (head with `httparse`, body by
-//! Content-Length), write responses by hand. One request per connection: every response says
+//! A minimal HTTP/1.1 server side: the parsed request (read by `intake`), responses written
+//! by hand. One request per connection: every response says
 //! `Connection: close` (browsers and hyper handle that fine), which is also what lets the
 //! harness end a body by closing, reset a connection, or lie about lengths.
 
-use std::io;
-
-use bytes::{Bytes, BytesMut};
-use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
-
-/// The largest request head accepted.
-const MAX_HEAD: usize = 64 * 1024;
-/// The largest request body accepted.
-const MAX_BODY: usize = 8 * 1024 * 1024;
+use bytes::Bytes;
 
 /// The value of the first header named `name` (case-insensitive), in the harness's header
 /// lists (requests it parses, responses it reads from upstreams, recordings).
@@ -70,61 +61,6 @@ pub(crate) fn split_target(target: &str) -> (String, Vec<(String, String)>) {
     (path.into_owned(), query)
 }
 
-/// Reads one request. `Ok(None)`: the client closed before sending a complete head.
-pub(crate) async fn read_request(stream: &mut TcpStream) -> io::Result<Option<Request>> {
-    let mut buf = BytesMut::with_capacity(4096);
-    loop {
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut req = httparse::Request::new(&mut headers);
-        match req.parse(&buf) {
-            Ok(httparse::Status::Complete(n)) => {
-                let method = req.method.unwrap_or("GET").to_owned();
-                let (path, query) = split_target(req.path.unwrap_or("/"));
-                let headers: Vec<(String, String)> = req
-                    .headers
-                    .iter()
-                    .map(|h| {
-                        (
-                            h.name.to_owned(),
-                            String::from_utf8_lossy(h.value).into_owned(),
-                        )
-                    })
-                    .collect();
-                let len = headers
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-                    .and_then(|(_, v)| v.trim().parse::<usize>().ok())
-                    .unwrap_or(0);
-                if len > MAX_BODY {
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, "body too large"));
-                }
-                let _ = buf.split_to(n);
-                while buf.len() < len {
-                    if stream.read_buf(&mut buf).await? == 0 {
-                        return Ok(None);
-                    }
-                }
-                let body = buf.split_to(len).freeze();
-                return Ok(Some(Request {
-                    method,
-                    path,
-                    query,
-                    headers,
-                    body,
-                }));
-            }
-            Ok(httparse::Status::Partial) => {}
-            Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string())),
-        }
-        if buf.len() > MAX_HEAD {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "head too large"));
-        }
-        if stream.read_buf(&mut buf).await? == 0 {
-            return Ok(None);
-        }
-    }
-}
-
 /// The reason phrase of a status.
 pub(crate) fn reason(status: u16) -> &'static str {
     match status {
@@ -136,7 +72,8 @@ pub(crate) fn reason(status: u16) -> &'static str {
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",
-        413 => "Payload Too Large",
+        411 => "Length Required",
+        413 => "Content Too Large",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
         502 => "Bad Gateway",

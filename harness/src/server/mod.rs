@@ -18,8 +18,12 @@
 mod control;
 pub(crate) mod exec;
 pub(crate) mod http;
+pub(crate) mod intake;
+mod limits;
+mod plans;
 pub(crate) mod registry;
 pub(crate) mod statics;
+pub(crate) mod stats;
 #[cfg(test)]
 mod tests;
 
@@ -40,11 +44,13 @@ use crate::faults::FaultConfig;
 use crate::plan;
 use crate::scenario::{Framing, Scenario, ScenarioSet};
 use http::Request;
+use intake::{Limits, Read};
 use registry::Registry;
 use statics::StaticMount;
+use stats::ServerStats;
 
-/// How long a client may take to send its request.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// The listen backlog unless configured (the kernel caps it at net.core.somaxconn).
+pub(crate) const BACKLOG: u32 = 4096;
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -57,6 +63,12 @@ pub(crate) struct ServerConfig {
     pub statics: Vec<StaticMount>,
     /// Log one line per request on stderr.
     pub log: bool,
+    /// How long a client may take over its request, and how long a refused one is drained.
+    pub limits: Limits,
+    /// The listen backlog.
+    pub backlog: u32,
+    /// The request registry's memory cap in bytes (see `registry`).
+    pub registry_bytes: usize,
 }
 
 impl ServerConfig {
@@ -69,6 +81,9 @@ impl ServerConfig {
             seed,
             statics: Vec::new(),
             log: false,
+            limits: Limits::default(),
+            backlog: BACKLOG,
+            registry_bytes: registry::MAX_BYTES,
         })
     }
 }
@@ -78,6 +93,8 @@ impl ServerConfig {
 pub(crate) struct State {
     pub config: ServerConfig,
     pub registry: Registry,
+    pub stats: ServerStats,
+    plans: plans::Plans,
 }
 
 /// A running server.
@@ -92,11 +109,13 @@ pub(crate) struct Server {
 impl Server {
     /// Binds and starts accepting.
     pub(crate) async fn start(config: ServerConfig) -> io::Result<Server> {
-        let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
+        let listener = listen(&config.host, config.port, config.backlog).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State {
+            registry: Registry::with_cap(config.registry_bytes),
             config,
-            registry: Registry::new(),
+            stats: ServerStats::new(),
+            plans: plans::Plans::default(),
         });
         let (shutdown, rx) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, state.clone(), rx));
@@ -126,6 +145,26 @@ impl Server {
     }
 }
 
+/// Binds `host:port` (the first address it resolves to) with a listen backlog of `backlog`.
+pub(crate) async fn listen(host: &str, port: u16, backlog: u32) -> io::Result<TcpListener> {
+    let addr = tokio::net::lookup_host((host, port))
+        .await?
+        .next()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{host}: no address")))?;
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
+/// After an accept error (out of file descriptors, most likely) the loop waits this long
+/// instead of spinning.
+pub(crate) const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
+
 async fn accept_loop(
     listener: TcpListener,
     state: Arc<State>,
@@ -134,6 +173,7 @@ async fn accept_loop(
     let mut conns = tokio::task::JoinSet::new();
     let for_conns = shutdown.clone();
     loop {
+        let mut backoff = false;
         tokio::select! {
             r = listener.accept() => match r {
                 Ok((stream, _)) => {
@@ -143,10 +183,14 @@ async fn accept_loop(
                     if state.config.log {
                         eprintln!("accept: {e}");
                     }
+                    backoff = true;
                 }
             },
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
             _ = shutdown.wait_for(|v| *v) => break,
+        }
+        if backoff {
+            tokio::time::sleep(ACCEPT_BACKOFF).await;
         }
     }
     // Connections see the shutdown signal themselves; wait for them to finish.
@@ -154,17 +198,25 @@ async fn accept_loop(
 }
 
 async fn handle_conn(mut stream: TcpStream, state: Arc<State>, shutdown: watch::Receiver<bool>) {
+    let _open = state.stats.open();
+    let accepted = tokio::time::Instant::now();
+    let limits = state.config.limits;
     let mut stop = shutdown.clone();
-    let req = tokio::select! {
-        r = tokio::time::timeout(REQUEST_TIMEOUT, http::read_request(&mut stream)) => r,
+    let read = tokio::select! {
+        r = intake::read_request(&mut stream, &limits, accepted) => r,
         _ = stop.wait_for(|v| *v) => return,
     };
-    let req = match req {
-        Ok(Ok(Some(r))) => r,
-        Ok(Ok(None)) | Err(_) => return,
-        Ok(Err(e)) => {
-            let body = json!({"error": {"message": e.to_string(), "type": "bad_request"}});
-            let _ = write_close(&mut stream, &http::json(400, &body)).await;
+    let req = match read {
+        Read::Request(r) => r,
+        Read::Closed => return,
+        Read::Refused(refusal) => {
+            if state.config.log {
+                eprintln!("refused: {} {}", refusal.status, refusal.message);
+            }
+            tokio::select! {
+                _ = intake::refuse(stream, &refusal, limits.linger) => {}
+                _ = stop.wait_for(|v| *v) => {}
+            }
             return;
         }
     };
@@ -315,8 +367,19 @@ async fn serve_scenario(
         .iter()
         .map(|f| serde_json::to_string(f).unwrap_or_default())
         .collect();
-    let mut rng = SmallRng::seed_from_u64(seed);
-    let plan = sc.plan_for(&faults, &mut rng, last_event_id);
+    let key = format!(
+        "{}\0{seed}\0{}\0{}",
+        sc.name,
+        rec.faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .join(","),
+        last_event_id.unwrap_or("")
+    );
+    let plan = state.plans.get(key, || {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        sc.plan_for(&faults, &mut rng, last_event_id)
+    });
     if state.config.log {
         let names: Vec<&str> = faults.iter().map(FaultConfig::name).collect();
         eprintln!(
@@ -331,7 +394,16 @@ async fn serve_scenario(
         );
     }
     let head = response_head(sc, &plan, &rec.id, seed);
-    exec::execute(&mut stream, &head, &plan, sc.framing, &rec, shutdown).await;
+    exec::execute(
+        &mut stream,
+        &head,
+        &plan,
+        sc.framing,
+        &rec,
+        &state.stats,
+        shutdown,
+    )
+    .await;
 }
 
 /// The scenario's response head: its status and headers, the protocol's Content-Type, the
