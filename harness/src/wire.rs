@@ -71,6 +71,11 @@ impl Wire {
         })
     }
 
+    /// Whether frames are NDJSON lines rather than SSE events.
+    pub(crate) fn is_ndjson(self) -> bool {
+        self == Wire::Ollama
+    }
+
     /// The core protocol a client decodes this wire with.
     pub(crate) fn protocol_name(self) -> &'static str {
         match self {

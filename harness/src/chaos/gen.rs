@@ -36,7 +36,14 @@ const VOCAB: &[&str] = &[
     " ",
 ];
 
-const PROTOCOLS: &[&str] = &["openai", "openai-responses", "anthropic", "ollama"];
+const PROTOCOLS: &[&str] = &[
+    "openai",
+    "openai-responses",
+    "anthropic",
+    "ollama",
+    "gemini",
+    "ai-sdk",
+];
 
 /// A generated case.
 #[derive(Debug, Clone)]
