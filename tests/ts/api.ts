@@ -155,6 +155,21 @@ async function main(): Promise<void> {
   const step: IteratorResult<string, undefined> = await handle.next();
   void r2, it, step;
 
+  // Disposal aborts a running request: `using` / `await using`, or by hand.
+  {
+    using scoped = open({ url: "/v1/chat/completions", flush: "immediate" });
+    const first: IteratorResult<string, undefined> = await scoped.next();
+    void first;
+  }
+  {
+    await using later = open({ url: "/v1/chat/completions" });
+    void later;
+  }
+  const manual: StreamHandle = open({ url: "/v1/chat/completions" });
+  manual[Symbol.dispose]();
+  const disposed: Promise<void> = manual[Symbol.asyncDispose]();
+  await disposed;
+
   // Minimal options: only the URL.
   await stream({ url: "/v1/chat/completions" });
 }
