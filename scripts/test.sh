@@ -32,6 +32,11 @@ run "clippy wasm32" cargo clippy -p streamguard --target wasm32-unknown-unknown 
 run "doc" env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 run "native tests" cargo test --workspace --locked
 run "core on wasm32" cargo build -p streamguard --target wasm32-unknown-unknown --release --locked
+# The core's unit tests compiled for wasm32, run in Node's WASI (scripts/wasi-run.mjs).
+run "core unit tests on wasm32 (node)" cargo test -p streamguard --lib --target wasm32-wasip1 --locked
+# The cargo-fuzz targets build on stable with plain cargo (libFuzzer linked, no sanitizer
+# instrumentation), so they cannot rot; fuzzing itself: see fuzz/Cargo.toml.
+run "fuzz targets build" cargo build --manifest-path fuzz/Cargo.toml --locked --bins
 run "parser bench" cargo bench -p streamguard --bench parser --locked
 run "scenarios (native client)" cargo run -q -p streamguard-harness --locked -- run
 [ -x scripts/web-test.sh ] && run "browser tests (chromium, firefox) and size" scripts/web-test.sh

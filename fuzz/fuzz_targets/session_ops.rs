@@ -97,6 +97,7 @@ fuzz_target!(|data: &[u8]| {
                 }
                 Output::Finished(outcome) => finished = Some(outcome),
                 Output::Event(_) | Output::AbortRequest => {}
+                Output::Connect { .. } => panic!("a bare session asked to connect"),
             }
         }
         let deadlines = session.timer_deadlines();
@@ -124,6 +125,7 @@ fuzz_target!(|data: &[u8]| {
             Output::Text(text) => flushed.push_str(&text),
             Output::Finished(outcome) => finished = Some(outcome),
             Output::Event(_) | Output::AbortRequest => {}
+            Output::Connect { .. } => panic!("a bare session asked to connect"),
         }
     }
     let outcome = finished.expect("eof always finishes the session");

@@ -31,15 +31,15 @@ use crate::session::{Config, FlushMode, NetworkError, NetworkErrorKind, Output, 
 use crate::time::Millis;
 
 /// Close the connection.
-pub const ABORT: u32 = 1;
+pub(crate) const ABORT: u32 = 1;
 /// Send the next request.
-pub const CONNECT: u32 = 2;
+pub(crate) const CONNECT: u32 = 2;
 /// The result is ready.
-pub const FINISHED: u32 = 4;
+pub(crate) const FINISHED: u32 = 4;
 /// Text waits for an animation frame.
-pub const FRAME: u32 = 8;
+pub(crate) const FRAME: u32 = 8;
 /// The deadline moved earlier than the last one reported.
-pub const REARM: u32 = 16;
+pub(crate) const REARM: u32 = 16;
 
 #[wasm_bindgen(module = "/src/web/host.js")]
 extern "C" {
@@ -57,8 +57,9 @@ enum To {
     Rust(Rc<Shared>),
 }
 
-/// One request's policy for the JS host: see the module docs. (Not in the `.d.ts`: an ABI for
-/// `host.js`, not for applications.)
+/// One request's policy for the JS host: see the module docs.
+// Not in the `.d.ts` (an ABI for host.js, not for applications). Its methods are documented
+// with `//`: wasm-bindgen copies doc comments into the shipped JS glue.
 #[wasm_bindgen(skip_typescript)]
 pub struct Guard {
     driver: Driver,
@@ -85,11 +86,11 @@ fn millis(now: f64) -> Millis {
 
 #[wasm_bindgen]
 impl Guard {
-    /// A Guard whose first request is to be sent now. `cfg`, in this order (-1: the default):
-    /// first-byte, idle, content and total timeouts; max event and text bytes; flush kind (0
-    /// frame, 1 immediate, 2 interval, 3 smooth word, 4 smooth grapheme) and interval ms; emit
-    /// events (0/1); max attempts, base delay, max delay, max Retry-After; resume (0/1); GET
-    /// (0/1); the backoff seed.
+    // A Guard whose first request is to be sent now. `cfg`, in this order (-1: the default):
+    // first-byte, idle, content and total timeouts; max event and text bytes; flush kind (0
+    // frame, 1 immediate, 2 interval, 3 smooth word, 4 smooth grapheme) and interval ms; emit
+    // events (0/1); max attempts, base delay, max delay, max Retry-After; resume (0/1); GET
+    // (0/1); the backoff seed.
     #[wasm_bindgen(constructor)]
     pub fn new(protocol: &str, cfg: &[f64], sink: Sink, now: f64) -> Guard {
         let mut c = Config {
@@ -138,7 +139,7 @@ impl Guard {
         Guard::with(c, p, get, seed, millis(now), To::Js(sink))
     }
 
-    /// The response head of the current attempt; `headers` is `name\nvalue\nname\nvalue...`.
+    // The response head of the current attempt; `headers` is `name\nvalue\nname\nvalue...`.
     pub fn head(&mut self, now: f64, status: u16, headers: &str) -> u32 {
         let now = self.due(now);
         let mut parts = headers.split('\n');
@@ -150,21 +151,21 @@ impl Guard {
         self.flags()
     }
 
-    /// One network read.
+    // One network read.
     pub fn feed(&mut self, now: f64, bytes: &[u8]) -> u32 {
         let now = self.due(now);
         self.driver.handle_bytes(now, bytes);
         self.flags()
     }
 
-    /// The body ended cleanly.
+    // The body ended cleanly.
     pub fn eof(&mut self, now: f64) -> u32 {
         let now = self.due(now);
         self.driver.handle_eof(now);
         self.flags()
     }
 
-    /// The request or the body failed: `kind` 1 is a reset mid-body, anything else "other".
+    // The request or the body failed: `kind` 1 is a reset mid-body, anything else "other".
     pub fn error(&mut self, now: f64, kind: u32, message: String) -> u32 {
         let now = self.due(now);
         let kind = match kind {
@@ -176,41 +177,41 @@ impl Guard {
         self.flags()
     }
 
-    /// The caller aborted.
+    // The caller aborted.
     pub fn abort(&mut self, now: f64) -> u32 {
         let now = self.due(now);
         self.driver.handle_abort(now);
         self.flags()
     }
 
-    /// The timer fired (early or spurious: a no-op); also the host's first poll and its
-    /// re-check on `visibilitychange`.
+    // The timer fired (early or spurious: a no-op); also the host's first poll and its
+    // re-check on `visibilitychange`.
     pub fn timeout(&mut self, now: f64) -> u32 {
         self.armed = None;
         self.driver.handle_timeout(millis(now));
         self.flags()
     }
 
-    /// An animation frame (or the host's timer tick where frames do not run).
+    // An animation frame (or the host's timer tick where frames do not run).
     pub fn frame(&mut self, now: f64) -> u32 {
         let now = self.due(now);
         self.driver.handle_frame(now);
         self.flags()
     }
 
-    /// When the timer should fire (the `performance.now()` clock), or -1 for none.
+    // When the timer should fire (the `performance.now()` clock), or -1 for none.
     pub fn deadline(&self) -> f64 {
         self.driver.poll_deadline().map_or(-1.0, |d| d.0 as f64)
     }
 
-    /// The `Last-Event-ID` of the request `CONNECT` asked for.
+    // The `Last-Event-ID` of the request `CONNECT` asked for.
     #[wasm_bindgen(js_name = lastEventId)]
     pub fn last_event_id(&self) -> Option<String> {
         self.last_event_id.clone()
     }
 
-    /// After `FINISHED`: the result as JSON with an empty `text` (the host sets it from
-    /// `text()`, so the text crosses once, as a string, and is never escaped).
+    // After `FINISHED`: the result as JSON with an empty `text` (the host sets it from
+    // `text()`, so the text crosses once, as a string, and is never escaped).
     pub fn result(&mut self) -> JsValue {
         match &mut self.result {
             Some(r) => {
@@ -223,7 +224,7 @@ impl Guard {
         }
     }
 
-    /// Everything received so far (the result's text after `FINISHED`).
+    // Everything received so far (the result's text after `FINISHED`).
     pub fn text(&self) -> JsValue {
         JsValue::from_str(match &self.result {
             Some(r) => &r.text,
@@ -231,8 +232,8 @@ impl Guard {
         })
     }
 
-    /// The live stats as numbers: headersMs, ttfbMs, ttftMs (-1: null), durationMs, bytes,
-    /// events, keepAlives, deltas, flushes, maxByteGapMs, maxContentGapMs, buffered (0/1).
+    // The live stats as numbers: headersMs, ttfbMs, ttftMs (-1: null), durationMs, bytes,
+    // events, keepAlives, deltas, flushes, maxByteGapMs, maxContentGapMs, buffered (0/1).
     pub fn stats(&self, now: f64) -> Vec<f64> {
         let s = match &self.result {
             Some(r) => r.stats,

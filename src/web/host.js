@@ -1,23 +1,13 @@
-// streamguard's JS host: the JS side of the browser layer, everything that is not policy.
-// The wasm Guard (src/web/guard.rs) wraps the core's Driver and decides retries, SSE resume,
-// text pacing and the outcome. This module validates the options, runs fetch, the reader, ONE
-// timer, animation frames and the abort around it, and owns the StreamHandle class. It assumes
-// no `window` and no `document` (Workers; later Node, Deno and server runtimes).
-//
-// Entry points: `validate(options)` (throws the TypeError; needs no wasm), then `run(call,
-// guard)` (a promise of the result) or `open(call, guard)` (a StreamHandle, returned at once).
-// `guard` is a Guard, a promise of one, or a function of `call` returning either, so a package
-// entry can load the wasm lazily. `call` is the per-stream object `validate` returns; it is
-// also the Guard's sink: the wasm hands it the text of a call with `t(text)` and the decoded
-// events (only with onEvent) as one JSON array with `e(json)`. The host runs onText / onEvent
-// after the wasm call returned, so a callback never re-enters wasm while wasm is on the stack.
-//
-// Every call into the Guard returns flags (keep in sync with guard.rs):
-const ABORT = 1; // close the connection (reader cancelled, fetch aborted)
-const CONNECT = 2; // send the next request, with `Last-Event-ID: guard.lastEventId()` if set
-const FINISHED = 4; // the result is ready: guard.result() (JSON without the text), guard.text()
+// streamguard's JS host: options, the fetch/reader/timer/frame loop, StreamHandle. Glue only:
+// the wasm Guard (src/web/guard.rs, its docs describe this ABI) decides retries, resume, pacing
+// and outcomes. No `window` or `document` assumed. `guard`: a Guard, a promise of one, or a
+// function of the Call returning either (a package entry may load the wasm lazily).
+// Flags returned by every Guard call (as in guard.rs):
+const ABORT = 1; // close the connection
+const CONNECT = 2; // send the next request (Last-Event-ID: guard.lastEventId())
+const FINISHED = 4; // guard.result() (JSON without the text) + guard.text()
 const FRAME = 8; // text waits for an animation frame
-const REARM = 16; // the deadline moved earlier: re-arm the timer at guard.deadline()
+const REARM = 16; // re-arm the timer at guard.deadline()
 // guard.error kinds
 const OTHER = 0;
 const RESET = 1;
@@ -26,8 +16,6 @@ const g = globalThis;
 const noop = () => {};
 export const now = () => g.performance.now();
 export const seed = () => Math.random() * 9007199254740992;
-
-// ---- options -------------------------------------------------------------------------------
 
 const KNOWN = ["url", "method", "headers", "body", "credentials", "protocol", "firstByteTimeoutMs",
   "idleTimeoutMs", "contentTimeoutMs", "totalTimeoutMs", "maxEventBytes", "maxTextBytes", "signal",
@@ -45,7 +33,7 @@ const get = (o, k) => (o[k] == null ? undefined : o[k]);
 const describe = (v) => (typeof v === "string" ? JSON.stringify(v) : typeof v === "number" ? String(v) : typeof v);
 const isGet = (m) => /^get$/i.test(m);
 
-// A string as Rust's `{:?}` shows it (the messages predate this module).
+// A string as Rust's `{:?}` shows it.
 function quoted(s) {
   let out = '"';
   for (const c of s) {
@@ -123,20 +111,20 @@ function flush(v) {
   fail("flush", FLUSH);
 }
 
-// The validated options of one stream, and the Guard's sink.
+// One stream's validated options, and the Guard's sink (`t`: the text of a call, `e`: its
+// events as a JSON array); the host delivers them after the call returned.
 class Call {
   constructor(url, init, signal, protocol, cfg, onText, onEvent) {
     this.url = url;
     this.init = init;
     this.signal = signal;
-    // For the Guard: the protocol name and the numbers of guard.rs `Guard::new`.
     this.protocol = protocol;
     this.cfg = cfg;
     this.onText = onText;
     this.onEvent = onEvent;
-    this.rust = false; // a Rust handle takes text and result from the Guard directly
-    this.o = ""; // text of the current wasm call
-    this.v = null; // JSON arrays of events of the current wasm call
+    this.rust = false; // the Rust API: text and result go to Rust directly
+    this.o = "";
+    this.v = null;
   }
   t(text) {
     this.o += text;
@@ -146,8 +134,7 @@ class Call {
   }
 }
 
-// The request part, checked by building it once: a bad URL, method or header is a TypeError now
-// rather than a network error later.
+// Builds the request once: a bad URL, method or header is a TypeError now.
 function request(url, method, pairs, body, credentials) {
   const headers = new Headers();
   try {
@@ -212,7 +199,7 @@ export function validate(o) {
     RETRY.slice(0, 4).forEach((k, i) => {
       cfg[9 + i] = count(r, k, i ? 0 : 1, "retry", "`" + k + "`: ");
     });
-    // A policy object means "retry": 3 attempts in all unless it says otherwise.
+    // A policy object: 3 attempts unless it says otherwise.
     if (cfg[9] < 0) cfg[9] = 3;
     const resume = get(r, "resume");
     if (resume !== undefined && typeof resume !== "boolean") fail("retry", "`resume`: expected a boolean");
@@ -227,7 +214,7 @@ export function validate(o) {
   return new Call(url, init, signal, protocol, cfg, onText, onEvent);
 }
 
-// The Rust API's options (already typed): the request checked as `validate` does.
+// The Rust API's options: the request part of `validate`.
 export function prepare(url, method, flat, body, credentials, signal) {
   const pairs = [];
   for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i], flat[i + 1]]);
@@ -237,7 +224,6 @@ export function prepare(url, method, flat, body, credentials, signal) {
   return call;
 }
 
-// The message of a TypeError from `validate` / `prepare`.
 export const reason = (e) => (isObj(e) && typeof e.message === "string" ? e.message : String(e));
 
 export const reject = (e) => Promise.reject(e);
@@ -248,29 +234,26 @@ function report(e) {
 }
 
 const opt = (x) => (x < 0 ? null : x);
-// guard.stats(now): numbers in a fixed order, -1 for null.
 const statsOf = (a) => ({
   headersMs: opt(a[0]), ttfbMs: opt(a[1]), ttftMs: opt(a[2]), durationMs: a[3], bytes: a[4], events: a[5],
   keepAlives: a[6], deltas: a[7], flushes: a[8], maxByteGapMs: a[9], maxContentGapMs: a[10], buffered: a[11] === 1,
 });
 
-// ---- the loop ------------------------------------------------------------------------------
-
 class Loop {
   constructor(call, guard, iterable) {
     this.c = call;
-    this.g = null; // the Guard, once there; null again after the result
+    this.g = null;
     this.done = false;
-    this.final = undefined; // the result
-    this.busy = false; // delivering to callbacks
-    this.stop = false; // an abort asked for while busy or before the Guard
-    this.conn = 0; // the connection's number; callbacks of an older one are dropped
+    this.final = undefined;
+    this.busy = false; // in a user callback
+    this.stop = false; // abort asked while busy or before the Guard
+    this.conn = 0; // callbacks of an older connection are dropped
     this.ctl = null;
     this.reader = null;
     this.tid = 0; // the ONE timer
     this.fid = 0; // the frame (or its timer fallback)
     this.raf = false;
-    this.vis = null; // the document listened to for visibilitychange
+    this.vis = null;
     this.pending = iterable ? "" : null; // text not yet taken by next()
     this.waiters = [];
     this.info = call.onText ? info(this) : undefined;
@@ -287,8 +270,7 @@ class Loop {
       if (!this.done) this.step(this.g.frame(now()));
     };
     this.onAbort = () => this.abort();
-    // Frames stop in a hidden page and timers are throttled: re-check the deadlines and re-pick
-    // frames or the timer fallback.
+    // Hidden pages have no frames and late timers: re-check, re-pick frame or timer.
     this.onVis = () => {
       if (this.done || !this.g) return;
       this.cancelFrame();
@@ -312,7 +294,7 @@ class Loop {
       this.vis = d;
       d.addEventListener("visibilitychange", this.onVis);
     }
-    // Already aborted: no request at all. Otherwise a first poll yields CONNECT.
+    // A first poll yields CONNECT (or, already aborted, the result).
     if (this.stop) this.abort();
     else this.step(guard.timeout(now()));
   }
@@ -336,14 +318,12 @@ class Loop {
     this.step(this.g.abort(now()));
   }
 
-  // What to do after one Guard call returned `f`.
   step(f) {
     const c = this.c;
     for (;;) {
       if (c.o || c.v) this.deliver();
       if (f & FINISHED) return this.finish();
       if (this.stop) {
-        // A callback aborted: now that nothing is on the stack.
         this.stop = false;
         this.close();
         f = (f & REARM) | this.g.abort(now());
@@ -416,7 +396,6 @@ class Loop {
     this.waiters = [];
   }
 
-  // Nothing left pending: connection, timer, frame, listeners.
   cleanup() {
     this.close();
     if (this.tid) g.clearTimeout(this.tid);
@@ -489,15 +468,13 @@ class Loop {
     reader.read().then(onRead, onErr);
   }
 
-  // The ONE timer, at the Guard's deadline (a later deadline keeps it: it fires early, a no-op).
   arm() {
     if (this.tid) g.clearTimeout(this.tid);
     const d = this.g.deadline();
     this.tid = d < 0 ? 0 : g.setTimeout(this.onTimer, Math.max(0, Math.ceil(d - now())));
   }
 
-  // An animation frame while the page is visible; a ~16 ms timer in a hidden page (no frames
-  // there) and where there is no document.
+  // A frame while visible; a ~16 ms timer when hidden or without a document.
   askFrame() {
     const d = g.document;
     this.raf = !!d && d.visibilityState === "visible" && typeof g.requestAnimationFrame === "function";
@@ -523,8 +500,7 @@ class Loop {
   }
 }
 
-// `info` for onText: one object per stream; `text` and `stats` are computed when read, and after
-// the result they are the result's.
+// onText's `info`: one per stream, computed when read; the result's after the end.
 function info(l) {
   const i = {};
   Object.defineProperty(i, "text", { enumerable: true, get: () => (l.final ? l.final.text : l.g ? l.g.text() : "") });
@@ -538,8 +514,6 @@ function info(l) {
 const dispose = Symbol.dispose || Symbol.for("Symbol.dispose");
 const asyncDispose = Symbol.asyncDispose || Symbol.for("Symbol.asyncDispose");
 
-// A running request: an async iterator of text batches, its result, abort. Freeing or disposing
-// it aborts a running request.
 export class StreamHandle {
   #l;
   constructor(loop) {
@@ -573,8 +547,6 @@ export class StreamHandle {
   }
 }
 
-// The result of one request (every outcome resolves).
 export const run = (call, guard) => new Loop(call, guard, false).promise;
 
-// A handle on one request, returned at once.
 export const open = (call, guard) => new StreamHandle(new Loop(call, guard, true));

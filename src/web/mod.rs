@@ -16,8 +16,7 @@
 //! - `host.js` (an ES module, a wasm-bindgen snippet): option validation (the TypeErrors),
 //!   the loop, the `StreamHandle` class and the `info` object of `onText`. Glue only: it asks
 //!   the Guard what to do and never decides a retry, a resume, a flush or an outcome.
-//! - [`guard`]: the [`Guard`](guard::Guard), the wasm side of that loop (see its docs for the
-//!   ABI).
+//! - `guard`: the `Guard`, the wasm side of that loop (its module docs describe the ABI).
 //! - [`api`]: `stream(options)` and `open(options)` for JS, and the TypeScript declarations.
 //! - [`open`] / [`StreamHandle`]: the same loop for Rust web frontends.
 //!
@@ -28,7 +27,7 @@
 //! without the text, plus the text as one string.
 
 pub mod api;
-pub mod guard;
+mod guard;
 mod stream;
 
 pub use stream::{open, InvalidOption, Options, ResultFuture, StreamHandle};
