@@ -85,7 +85,7 @@ step "twiggy top (retained bytes, the release wasm with names)"
 named=$(mktemp -d)
 if wasm-bindgen target/wasm32-unknown-unknown/release/streamguard.wasm --out-dir "$named" \
   --target web --keep-debug &&
-  wasm-opt -Os -g "$named/streamguard_bg.wasm" -o "$named/named.wasm"; then
+  wasm-opt -Os --converge -g "$named/streamguard_bg.wasm" -o "$named/named.wasm"; then
   twiggy top --retained -n 40 "$named/named.wasm" |
     grep -vE "table\[|elem\[|function names|custom section|export \"" | head -n 18
 else

@@ -1,6 +1,6 @@
 //! The JS API: `stream(options)` and `open(options)`, with the TypeScript surface declared by
 //! hand (the generated declarations are skipped so that the `.d.ts` is precise). The options
-//! are validated and the loop run by `host.js`; this module builds the [`Guard`] in between.
+//! are validated and the loop run by `host.js`; this module builds the `Guard` in between.
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

@@ -31,3 +31,8 @@ mod guard;
 mod stream;
 
 pub use stream::{open, InvalidOption, Options, ResultFuture, StreamHandle};
+
+// Talc instead of the default dlmalloc (see Cargo.toml for the measurement).
+#[cfg(not(target_feature = "atomics"))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
