@@ -17,6 +17,18 @@
 //! the user's callbacks after the call returned, so nothing re-enters the wasm while it runs.
 //! A Guard made for the Rust API (`streamguard::web::open`) sends nothing to JS: it hands text
 //! and the result to the Rust handle directly.
+//!
+//! `host.js` needs no wasm to validate options, and its `run` / `open` take the Guard, a promise
+//! of one, or a function of the validated `Call` returning either. So a JS package entry can
+//! load the wasm lazily and still return a handle (or throw the TypeError) synchronously:
+//!
+//! ```js
+//! import init, { Guard } from "./streamguard.js";
+//! import { validate, open as start, now } from "./snippets/.../src/web/host.js";
+//! let ready;
+//! const guard = (call) => (ready ??= init()).then(() => new Guard(call.protocol, call.cfg, call, now()));
+//! export const open = (options) => start(validate(options), guard);
+//! ```
 
 use std::rc::Rc;
 
