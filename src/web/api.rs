@@ -1,6 +1,7 @@
 //! The JS API: `stream(options)` and `open(options)`, with the TypeScript surface declared by
 //! hand (the generated declarations are skipped so that the `.d.ts` is precise). The options
-//! are validated and the loop run by `host.js`; this module builds the `Guard` in between.
+//! are validated by `options.js` and the loop run by `host.js`; this module builds the `Guard`
+//! in between.
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -209,7 +210,7 @@ export interface StreamHandle extends AsyncIterableIterator<string> {
 }
 "#;
 
-#[wasm_bindgen(module = "/src/web/host.js")]
+#[wasm_bindgen(module = "/src/web/options.js")]
 extern "C" {
     #[wasm_bindgen(catch)]
     fn validate(options: &JsValue) -> Result<Sink, JsValue>;
@@ -217,14 +218,18 @@ extern "C" {
     fn protocol(this: &Sink) -> String;
     #[wasm_bindgen(method, getter)]
     fn cfg(this: &Sink) -> Vec<f64>;
+    fn reject(e: &JsValue) -> JsValue;
+}
+
+#[wasm_bindgen(module = "/src/web/host.js")]
+extern "C" {
     fn now() -> f64;
     fn run(call: &Sink, guard: Guard) -> JsValue;
     #[wasm_bindgen(js_name = open)]
     fn open_js(call: &Sink, guard: Guard) -> JsValue;
-    fn reject(e: &JsValue) -> JsValue;
 }
 
-/// Validates `options` (the TypeError of `host.js`) and builds the stream's Guard.
+/// Validates `options` (the TypeError of `options.js`) and builds the stream's Guard.
 fn start(options: &JsValue) -> Result<(Sink, Guard), JsValue> {
     let call = validate(options)?;
     let sink: Sink = JsValue::clone(&call).unchecked_into();

@@ -18,13 +18,15 @@
 //! A Guard made for the Rust API (`streamguard::web::open`) sends nothing to JS: it hands text
 //! and the result to the Rust handle directly.
 //!
-//! `host.js` needs no wasm to validate options, and its `run` / `open` take the Guard, a promise
-//! of one, or a function of the validated `Call` returning either. So a JS package entry can
-//! load the wasm lazily and still return a handle (or throw the TypeError) synchronously:
+//! `options.js` needs no wasm to validate options, and `host.js`'s `run` / `open` take the
+//! Guard, a promise of one, or a function of the validated `Call` returning either. So a JS
+//! package entry can load the wasm lazily and still return a handle (or throw the TypeError)
+//! synchronously:
 //!
 //! ```js
 //! import init, { Guard } from "./streamguard.js";
-//! import { validate, open as start, now } from "./snippets/.../src/web/host.js";
+//! import { validate } from "./snippets/.../src/web/options.js";
+//! import { open as start, now } from "./snippets/.../src/web/host.js";
 //! let ready;
 //! const guard = (call) => (ready ??= init()).then(() => new Guard(call.protocol, call.cfg, call, now()));
 //! export const open = (options) => start(validate(options), guard);
@@ -53,9 +55,9 @@ pub(crate) const FRAME: u32 = 8;
 /// The deadline moved earlier than the last one reported.
 pub(crate) const REARM: u32 = 16;
 
-#[wasm_bindgen(module = "/src/web/host.js")]
+#[wasm_bindgen(module = "/src/web/options.js")]
 extern "C" {
-    /// The host's per-stream object (`Call` in `host.js`).
+    /// The host's per-stream object (`Call` in `options.js`).
     pub type Sink;
     #[wasm_bindgen(method)]
     fn t(this: &Sink, text: &str);

@@ -5,17 +5,19 @@
 //! main thread and in a dedicated Worker (no `window` or `document` assumed).
 //!
 //! ```text
-//!  options ──validate()──> Call ──> Guard::new (wasm: the Driver, all the policy)
-//!                                      ▲  one call per event, returning flags
-//!  host.js loop: fetch ─ reader.read() ┤  head / feed / eof / error / abort / timeout / frame
-//!    ONE setTimeout at deadline()      │  ABORT · CONNECT · FINISHED · FRAME · REARM
-//!    requestAnimationFrame (or 16 ms)  │
-//!    visibilitychange re-check         └─ sink.t(text) once per call; onText/onEvent after it
+//!  options ──options.js validate()──> Call ──> Guard::new (wasm: the Driver, all the policy)
+//!                                               ▲  one call per event, returning flags
+//!  host.js loop: fetch, reader.read() ──────────┤  head / feed / eof / error / abort / timeout / frame
+//!    ONE setTimeout at deadline()               │  ABORT · CONNECT · FINISHED · FRAME · REARM
+//!    requestAnimationFrame (or a 16 ms timer)   │
+//!    visibilitychange re-check                  └─ sink.t(text) once per call; onText/onEvent after it
 //! ```
 //!
-//! - `host.js` (an ES module, a wasm-bindgen snippet): option validation (the TypeErrors),
-//!   the loop, the `StreamHandle` class and the `info` object of `onText`. Glue only: it asks
-//!   the Guard what to do and never decides a retry, a resume, a flush or an outcome.
+//! - `options.js` (an ES module, a wasm-bindgen snippet): option validation (the TypeErrors)
+//!   into the stream's `Call`, the Guard's sink.
+//! - `host.js` (likewise): the loop, the `StreamHandle` class and the `info` object of
+//!   `onText`. Glue only: it asks the Guard what to do and never decides a retry, a resume, a
+//!   flush or an outcome.
 //! - `guard`: the `Guard`, the wasm side of that loop (its module docs describe the ABI).
 //! - [`api`]: `stream(options)` and `open(options)` for JS, and the TypeScript declarations.
 //! - [`open`] / [`StreamHandle`]: the same loop for Rust web frontends.

@@ -19,12 +19,10 @@ use crate::outcome::StreamResult;
 use crate::retry::RetryPolicy;
 use crate::session::Config;
 
-#[wasm_bindgen(module = "/src/web/host.js")]
+#[wasm_bindgen(module = "/src/web/options.js")]
 extern "C" {
     /// The host's per-stream object.
     type Call;
-    /// The JS `StreamHandle`.
-    type JsHandle;
     #[wasm_bindgen(catch)]
     fn prepare(
         url: &str,
@@ -34,13 +32,19 @@ extern "C" {
         credentials: Option<&str>,
         signal: Option<&AbortSignal>,
     ) -> Result<Call, JsValue>;
+    fn reason(e: &JsValue) -> String;
+    fn seed() -> f64;
+}
+
+#[wasm_bindgen(module = "/src/web/host.js")]
+extern "C" {
+    /// The JS `StreamHandle`.
+    type JsHandle;
     #[wasm_bindgen(js_name = open)]
     fn open_js(call: &Call, guard: Guard) -> JsHandle;
     #[wasm_bindgen(method)]
     fn abort(this: &JsHandle);
-    fn reason(e: &JsValue) -> String;
     fn now() -> f64;
-    fn seed() -> f64;
 }
 
 /// One streaming request: what to fetch and how to watch it.
