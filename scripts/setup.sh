@@ -64,7 +64,7 @@ fi
 
 # twiggy: what takes the space in the wasm (scripts/web-test.sh prints its top items).
 if [ "$(twiggy --version 2>/dev/null | awk '{print $2}')" != "$TWIGGY_VERSION" ]; then
-  step "cargo install twiggy $TWIGGY_VERSION (about 2 min cold)"
+  step "cargo install twiggy $TWIGGY_VERSION (about 3.5 min cold on 2 busy cores, 1m45s of CPU)"
   cargo install -q --locked twiggy --version "$TWIGGY_VERSION" --force
 fi
 

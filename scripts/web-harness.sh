@@ -10,8 +10,9 @@
 #   scripts/web-harness.sh url          print its URL
 #
 # The URL is STREAMGUARD_HARNESS_URL (default http://127.0.0.1:47331), the same variable the
-# browser tests read when they are built (tests/web_support/mod.rs). State, the lock and the
-# harness's logs are in target/web-harness/.
+# browser tests read when they are built (tests/web_support/mod.rs); two checkouts testing at the
+# same time need different ports. State, the lock and the harness's logs are in
+# target/web-harness/.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 url="${STREAMGUARD_HARNESS_URL:-http://127.0.0.1:47331}"

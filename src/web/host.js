@@ -38,6 +38,7 @@ class Loop {
     this.final = undefined;
     this.busy = false; // in a user callback
     this.stop = false; // abort asked while busy or before the Guard
+    this.kick = false; // visibilitychange while busy
     this.conn = 0; // callbacks of an older connection are dropped
     this.ctl = null;
     this.reader = null;
@@ -64,8 +65,8 @@ class Loop {
     // Hidden pages have no frames and late timers: re-check, re-pick frame or timer.
     this.onVis = () => {
       if (this.done || !this.g) return;
-      this.cancelFrame();
-      this.step(this.g.timeout(now()));
+      if (this.busy) this.kick = true;
+      else this.step(this.recheck());
     };
     const s = call.signal;
     if (s) {
@@ -109,15 +110,26 @@ class Loop {
     this.step(this.g.abort(now()));
   }
 
+  recheck() {
+    this.cancelFrame();
+    return this.g.timeout(now());
+  }
+
   step(f) {
     const c = this.c;
     for (;;) {
       if (c.o || c.v) this.deliver();
       if (f & FINISHED) return this.finish();
+      // What a callback asked for, now that it returned.
       if (this.stop) {
         this.stop = false;
         this.close();
         f = (f & REARM) | this.g.abort(now());
+        continue;
+      }
+      if (this.kick) {
+        this.kick = false;
+        f |= this.recheck();
         continue;
       }
       break;
