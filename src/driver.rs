@@ -163,7 +163,7 @@ impl Driver {
             }
             Phase::Waiting { until, resume } if now >= until => {
                 let last_event_id = if resume {
-                    let id = self.session.last_event_id();
+                    let id = self.session.resume_id();
                     (!id.is_empty()).then(|| id.to_owned())
                 } else {
                     None

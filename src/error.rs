@@ -6,8 +6,6 @@ use core::fmt;
 
 use serde::Serialize;
 
-use crate::outcome::Outcome;
-
 /// Errors from the framing layer (SSE parser, NDJSON splitter). `Copy`, no allocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FrameError {
@@ -54,7 +52,10 @@ impl StallPhase {
     }
 }
 
-/// The stable error codes. Each one belongs to exactly one [`Outcome`].
+/// The stable error codes. Each one belongs to exactly one [`Outcome`] (see
+/// [`ErrorCode::outcome`], defined next to the outcomes).
+///
+/// [`Outcome`]: crate::outcome::Outcome
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -97,23 +98,6 @@ impl ErrorCode {
             ErrorCode::EventTooLarge => "event_too_large",
             ErrorCode::TextTooLarge => "text_too_large",
             ErrorCode::NetworkError => "network_error",
-        }
-    }
-
-    /// The outcome this error ends a stream with.
-    pub fn outcome(self) -> Outcome {
-        match self {
-            ErrorCode::Truncated => Outcome::Truncated,
-            ErrorCode::Stalled => Outcome::Stalled,
-            ErrorCode::Aborted => Outcome::Aborted,
-            ErrorCode::HttpError => Outcome::HttpError,
-            ErrorCode::ProviderError => Outcome::ProviderError,
-            ErrorCode::UnexpectedContentType
-            | ErrorCode::InvalidJson
-            | ErrorCode::InvalidEvent
-            | ErrorCode::EventTooLarge
-            | ErrorCode::TextTooLarge => Outcome::ProtocolError,
-            ErrorCode::NetworkError => Outcome::NetworkError,
         }
     }
 }

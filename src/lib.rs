@@ -14,6 +14,7 @@
 //!  handle_timeout(now)      --> +---------+      AbortRequest: the host aborts the fetch
 //!
 //!  bytes --> sse::SseParser / ndjson::NdjsonSplitter --> decode::StreamDecoder --> outcome::Reply
+//!            json_values::JsonValuesSplitter / utf8::Utf8Stream
 //!                 (framing, UTF-8, caps)                   (provider wire format)     (text, tools)
 //! ```
 //!
@@ -27,13 +28,19 @@ pub mod decode;
 pub mod driver;
 pub mod error;
 pub mod head;
+pub mod http;
+mod json;
+pub mod json_values;
+mod lines;
 pub mod metrics;
 pub mod ndjson;
 pub mod outcome;
 pub mod retry;
+pub mod retryable;
 pub mod session;
 pub mod sse;
 pub mod time;
+pub mod utf8;
 pub mod watchdog;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,6 +1,6 @@
 //! NDJSON line framing with the same push shape as the SSE parser.
 //!
-//! CONTRACT (issue 2): `NdjsonSplitter::new()`, `with_max_line_bytes(n)`, `feed(&[u8])` (never
+//! [`NdjsonSplitter::new`], [`NdjsonSplitter::with_max_line_bytes`], `feed(&[u8])` (never
 //! fails), `next_line() -> Option<Result<String, FrameError>>` (LF-terminated, CRLF tolerated,
 //! blank lines skipped, UTF-8 decoded with U+FFFD replacement), `finish() -> Option<String>`
 //! (the unterminated final fragment, if not blank), `bytes_examined() -> u64`.
@@ -21,7 +21,7 @@
 use std::collections::VecDeque;
 
 use crate::error::FrameError;
-use crate::sse::lines::{Line, LineEnding, LineSplitter};
+use crate::lines::{Line, LineEnding, LineSplitter};
 
 /// The splitter.
 #[derive(Debug)]

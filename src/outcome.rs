@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::error::StreamError;
+use crate::error::{ErrorCode, StreamError};
 
 /// The stable outcome vocabulary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -43,6 +43,27 @@ impl Outcome {
             Outcome::ProviderError => "provider_error",
             Outcome::ProtocolError => "protocol_error",
             Outcome::NetworkError => "network_error",
+        }
+    }
+}
+
+// The code -> outcome mapping lives here, with the outcomes, so `error` needs nothing from
+// this module.
+impl ErrorCode {
+    /// The outcome this error ends a stream with.
+    pub fn outcome(self) -> Outcome {
+        match self {
+            ErrorCode::Truncated => Outcome::Truncated,
+            ErrorCode::Stalled => Outcome::Stalled,
+            ErrorCode::Aborted => Outcome::Aborted,
+            ErrorCode::HttpError => Outcome::HttpError,
+            ErrorCode::ProviderError => Outcome::ProviderError,
+            ErrorCode::UnexpectedContentType
+            | ErrorCode::InvalidJson
+            | ErrorCode::InvalidEvent
+            | ErrorCode::EventTooLarge
+            | ErrorCode::TextTooLarge => Outcome::ProtocolError,
+            ErrorCode::NetworkError => Outcome::NetworkError,
         }
     }
 }
@@ -114,6 +135,10 @@ pub struct Reply {
     pub usage: Option<Usage>,
     /// The finish reason, once the provider sent one.
     pub finish_reason: Option<FinishReason>,
+    /// The provider's own finish reason, exactly as sent (`end_turn`, `STOP`, `length`, ...);
+    /// `None` when it sent none (a bare `[DONE]`, Ollama's `done: true` without a reason).
+    #[serde(rename = "rawFinishReason")]
+    pub raw_finish_reason: Option<String>,
 }
 
 /// Measurements of one request. Times are milliseconds from the request start; `None` when
@@ -159,6 +184,9 @@ pub struct StreamResult {
     pub thinking: String,
     /// The finish reason, `None` unless the provider sent one.
     pub finish_reason: Option<FinishReason>,
+    /// The provider's own finish reason, exactly as sent; `None` when it sent none.
+    #[serde(rename = "rawFinishReason")]
+    pub raw_finish_reason: Option<String>,
     /// Tool calls so far.
     pub tool_calls: Vec<ToolCall>,
     /// Usage, when sent.
@@ -181,6 +209,7 @@ impl StreamResult {
             text: reply.text,
             thinking: reply.thinking,
             finish_reason: reply.finish_reason,
+            raw_finish_reason: reply.raw_finish_reason,
             tool_calls: reply.tool_calls,
             usage: reply.usage,
             error,

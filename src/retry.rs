@@ -27,7 +27,7 @@
 //! [`RetryPolicy::resume_delay`] (with `resume = true`) is for `sse` GET streams only, where a
 //! reconnect is idempotent: after `truncated`, `network_error` or an idle/content stall it
 //! returns the delay (the stream's `retry:` value when it sent one, else the backoff) and the
-//! host reconnects with `Last-Event-ID: session.last_event_id()`. Reconnects count against
+//! host reconnects with `Last-Event-ID: session.resume_id()`. Reconnects count against
 //! `max_attempts` too.
 //!
 //! The driver calls it through [`crate::Session::resume_delay`], which also requires protocol

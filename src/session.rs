@@ -12,14 +12,14 @@
 //!  poll_output() -> Option<Output>           drain after every handle_* call
 //!  poll_deadline() -> Option<Millis>         the ONE timer the host arms (timers + interval flush)
 //!  wants_frame() -> bool                     request an animation frame (text is pending)
-//!  is_finished() -> bool ; text() -> &str ; stats(now) -> Stats ; last_event_id() ; retry_ms()
+//!  is_finished() -> bool ; text() -> &str ; stats(now) -> Stats ; resume_id() ; retry_ms()
 //!  resume_delay(&policy, attempt, &result, random) -> Option<u64> ; resume(now) -> Session
 //! ```
 //! After `Output::Finished` nothing else is ever returned and every `handle_*` is a no-op.
 //!
 //! # Resume (raw `sse` GET streams)
 //! A raw SSE stream over GET can be continued in a new connection that sends
-//! `Last-Event-ID: last_event_id()`; a server that honours it sends only the events after
+//! `Last-Event-ID: resume_id()`; a server that honours it sends only the events after
 //! that ID. After `Finished`, [`Session::resume_delay`] says whether and when (the policy's
 //! [`crate::RetryPolicy::resume_delay`], only for [`Protocol::Sse`], and only when the
 //! stream has an event ID or nothing was delivered yet: without an ID the server would start
@@ -76,9 +76,16 @@
 //! |---|---|
 //! | the provider's terminator, an error event | the decoder's verdict, at once (not at close) |
 //! | `handle_eof` | the decoder's verdict: `complete` if an end signal or finish reason was seen, else `truncated` |
-//! | `handle_error` | `network_error`, except after a finish reason: `complete` (the text is whole; only the terminator was lost) |
+//! | `handle_error` | `network_error`, except after an end signal: `complete` (the text is whole; only the terminator was lost) |
 //! | `handle_abort` | `aborted` ("aborted by the caller") |
-//! | a deadline | `stalled` with the phase |
+//! | a deadline | `stalled` with the phase, except after an end signal: `complete` (with `AbortRequest`) |
+//!
+//! An end signal is a finish reason in any form (OpenAI `finish_reason`, Anthropic
+//! `message_delta.stop_reason`, Gemini `finishReason`, an AI SDK `finish` part, ...): after it,
+//! a stall or a network failure cannot make the text less whole, so the outcome is `complete`
+//! with the finish reason and the usage that came. Protocols whose end signal is their
+//! terminator (Ollama's `done: true`, Responses' `response.completed`) are complete at once;
+//! raw `sse` and `text` have none, so a stall there is always `stalled`.
 //! | text over `max_text_bytes` | `protocol_error` `text_too_large` (the delta that crossed the cap is kept) |
 //! | a line/event over `max_event_bytes` | `protocol_error` `event_too_large` (from the framer) |
 
@@ -223,7 +230,8 @@ pub struct Session {
     content_bytes: usize,
     /// How much of `reply().text` was handed to the batcher (flushes == final text).
     pushed_text: usize,
-    /// The decoder reported a finish reason: a reset after it still leaves the text whole.
+    /// The decoder reported a finish reason (an end signal): a reset or a stall after it still
+    /// leaves the text whole.
     saw_finish: bool,
     /// The body is over (EOF or the provider's terminator), for `Stats::buffered`.
     body_over: bool,
@@ -295,7 +303,7 @@ impl Session {
             self.config.protocol,
             self.config.max_event_bytes,
             reply,
-            self.last_event_id(),
+            self.resume_id(),
             self.retry_ms(),
         );
         let metrics = self.metrics.resume(
@@ -316,7 +324,7 @@ impl Session {
 
     /// After `outcome` (this session's), the delay before resuming, or `None`: the policy's
     /// [`RetryPolicy::resume_delay`] with this stream's `retry:` value, for [`Protocol::Sse`]
-    /// only, and only when [`Session::last_event_id`] is set or nothing was delivered (without
+    /// only, and only when [`Session::resume_id`] is set or nothing was delivered (without
     /// an ID the server starts over, which would repeat the text). `attempt` is 1-based and
     /// counts every attempt so far. The host also checks that the request is a GET.
     pub fn resume_delay(
@@ -327,7 +335,7 @@ impl Session {
         random: f64,
     ) -> Option<u64> {
         if self.config.protocol != Protocol::Sse
-            || (self.last_event_id().is_empty() && !nothing_delivered(outcome))
+            || (self.resume_id().is_empty() && !nothing_delivered(outcome))
         {
             return None;
         }
@@ -346,9 +354,7 @@ impl Session {
         self.head_seen = true;
         self.metrics.on_head(now);
         let content_type = head::header(headers, "content-type");
-        if let Some(ct) = content_type {
-            self.decoder.set_content_type(ct);
-        }
+        self.decoder.set_headers(headers);
         let retry_after_ms = head::retry_after_ms(headers);
         self.body = if !(200..300).contains(&status) {
             Body::HttpError {
@@ -549,7 +555,7 @@ impl Session {
     /// The SSE last event ID to resume from (the `Last-Event-ID` of the next attempt): the ID
     /// as of the last complete event (blank line), carried over from earlier attempts. An `id`
     /// of an event the connection lost before its blank line does not count.
-    pub fn last_event_id(&self) -> &str {
+    pub fn resume_id(&self) -> &str {
         self.decoder.resume_id()
     }
 
@@ -569,6 +575,12 @@ impl Session {
         let now = now.max(self.last_now);
         self.last_now = now;
         if let Some((phase, _deadline)) = self.watchdog.expired(now) {
+            if self.saw_finish {
+                // After the provider's end signal the text is whole: only the terminator or
+                // the close is late. Complete, and release the connection.
+                self.finish(now, None, open);
+                return None;
+            }
             let mut e = StreamError::new(
                 ErrorCode::Stalled,
                 stall_message(phase, self.watchdog.timeout_of(phase)),

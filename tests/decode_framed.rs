@@ -1,10 +1,10 @@
 //! The decoder's API rules, with already-framed input (`feed_item`, `feed_line`) and bytes.
 
-mod decode_support;
+mod support;
 
-use decode_support::run_decoder;
 use streamguard::sse::{Event, Item};
 use streamguard::{ErrorCode, FinishReason, Protocol, StreamDecoder, StreamEvent};
+use support::decode::run_decoder;
 
 fn event(event_type: &str, data: &str) -> Item {
     Item::Event(Event {
@@ -78,13 +78,19 @@ fn done_without_a_finish_reason_is_complete_with_stop() {
         &events[1..],
         &[
             StreamEvent::Finish {
-                reason: FinishReason::Stop
+                reason: FinishReason::Stop,
+                raw: None
             },
             StreamEvent::End(None)
         ]
     );
     assert_eq!(d.finish(), None);
     assert_eq!(d.reply().finish_reason, Some(FinishReason::Stop));
+    assert_eq!(
+        d.reply().raw_finish_reason,
+        None,
+        "[DONE] carries no reason of its own"
+    );
 }
 
 #[test]
@@ -228,12 +234,17 @@ fn auto_with_a_json_content_type_sniffs_the_first_byte() {
 }
 
 #[test]
-fn last_event_id_is_tracked() {
+fn the_last_event_id_buffer_and_the_resume_id_are_tracked() {
     let mut d = StreamDecoder::new(Protocol::Sse, 1 << 20);
     d.feed(b"id: 41\ndata: a\n\nid: 42\ndata: b\n\n");
     drain(&mut d);
-    assert_eq!(d.last_event_id(), "42");
+    assert_eq!(d.last_event_id_buffer(), "42");
+    assert_eq!(d.resume_id(), "42");
     assert_eq!(d.reply().text, "ab");
+    // An `id` line of an event not yet dispatched is in the buffer only.
+    d.feed(b"id: 43\ndata: c\n");
+    drain(&mut d);
+    assert_eq!((d.last_event_id_buffer(), d.resume_id()), ("43", "42"));
 }
 
 #[test]
@@ -350,8 +361,16 @@ fn every_event_serialises_with_its_type_tag() {
         (
             StreamEvent::Finish {
                 reason: FinishReason::Length,
+                raw: Some("max_tokens".into()),
             },
-            r#"{"type":"finish","reason":"length"}"#,
+            r#"{"type":"finish","reason":"length","raw":"max_tokens"}"#,
+        ),
+        (
+            StreamEvent::Finish {
+                reason: FinishReason::Stop,
+                raw: None,
+            },
+            r#"{"type":"finish","reason":"stop","raw":null}"#,
         ),
         (StreamEvent::KeepAlive, r#"{"type":"keep_alive"}"#),
         (

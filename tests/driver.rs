@@ -2,11 +2,11 @@
 //! result at the end, and frame pacing as a host sees it. A scripted host plays the network:
 //! each attempt is a list of timed inputs.
 
-mod session_support;
+mod support;
 
-use session_support::{openai_chunk, test_config, OPENAI_DONE};
 use streamguard::session::{FlushMode, NetworkError, NetworkErrorKind, Output};
 use streamguard::{Config, Driver, Millis, Outcome, Protocol, RetryPolicy, StreamResult};
+use support::session::{openai_chunk, test_config, OPENAI_DONE};
 
 /// What the network does in one attempt, at times relative to the attempt's `Connect`.
 #[derive(Clone)]

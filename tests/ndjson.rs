@@ -6,7 +6,8 @@ mod support;
 use streamguard::error::FrameError;
 use streamguard::ndjson::NdjsonSplitter;
 use streamguard::sse::DEFAULT_MAX_EVENT_BYTES;
-use support::{one_byte_at_a_time, run_ndjson, standard_chunkings};
+use support::chunking::{one_byte_at_a_time, standard_chunkings};
+use support::framing::run_ndjson;
 
 type Out = Result<String, FrameError>;
 

@@ -2,14 +2,14 @@
 //! session, with the FAULTS.md test timers (first byte 1000, idle 500, content 1500, total
 //! 5000 ms). Each asserts the outcome, the phase, the text and the time it was reported.
 
-mod session_support;
+mod support;
 
-use session_support::*;
 use streamguard::session::{Config, NetworkErrorKind};
 use streamguard::{ErrorCode, FinishReason, Outcome, Protocol, RetryPolicy, StallPhase};
+use support::session::*;
 
-fn openai() -> Driver {
-    Driver::new(test_config(Protocol::OpenAi))
+fn openai() -> SessionHost {
+    SessionHost::new(test_config(Protocol::OpenAi))
 }
 
 fn concat(ws: &[String]) -> String {
@@ -127,7 +127,7 @@ fn slow_healthy() {
 fn byte_drip_total() {
     // The content timer is off here so the total timer is what catches the drip (with it on,
     // the content timer fires first: see `byte_drip_content`).
-    let mut d = Driver::new(Config {
+    let mut d = SessionHost::new(Config {
         content_timeout_ms: 0,
         ..test_config(Protocol::OpenAi)
     });
@@ -158,7 +158,7 @@ fn byte_drip_content() {
 
 #[test]
 fn thinking_pings() {
-    let mut d = Driver::new(test_config(Protocol::Anthropic));
+    let mut d = SessionHost::new(test_config(Protocol::Anthropic));
     d.sse_head(10);
     d.bytes(100, ANTHROPIC_START);
     let mut t = 300;
@@ -254,8 +254,8 @@ fn openai_wire(texts: &[&str]) -> Vec<u8> {
 }
 
 /// Runs `wire` cut into `chunk`-byte reads, all at t = 100 + index.
-fn run_chunked(protocol: Protocol, wire: &[u8], chunk: usize) -> Driver {
-    let mut d = Driver::new(test_config(protocol));
+fn run_chunked(protocol: Protocol, wire: &[u8], chunk: usize) -> SessionHost {
+    let mut d = SessionHost::new(test_config(protocol));
     d.sse_head(10);
     for (i, c) in wire.chunks(chunk.max(1)).enumerate() {
         d.bytes(100 + i as u64 / 64, c);
@@ -333,12 +333,12 @@ fn meta_only() {
     assert_eq!(o.outcome, Outcome::Complete, "{o:#?}");
     assert_eq!(o.text, "ok");
     assert_eq!(d.session.retry_ms(), Some(3000));
-    assert_eq!(d.session.last_event_id(), "7");
+    assert_eq!(d.session.resume_id(), "7");
 }
 
 #[test]
 fn anthropic_error_mid() {
-    let mut d = Driver::new(test_config(Protocol::Anthropic));
+    let mut d = SessionHost::new(test_config(Protocol::Anthropic));
     d.sse_head(10);
     d.bytes(50, ANTHROPIC_START);
     for (i, w) in words(3).iter().enumerate() {
@@ -366,7 +366,7 @@ fn anthropic_error_mid() {
 
 #[test]
 fn anthropic_error_first() {
-    let mut d = Driver::new(test_config(Protocol::Anthropic));
+    let mut d = SessionHost::new(test_config(Protocol::Anthropic));
     d.sse_head(10);
     d.bytes(100, ANTHROPIC_OVERLOADED);
     d.run_to_end(10_000);
@@ -407,8 +407,8 @@ fn openai_error_mid() {
     assert_eq!(o.text, "a b ");
 }
 
-fn ollama() -> Driver {
-    let mut d = Driver::new(test_config(Protocol::Ollama));
+fn ollama() -> SessionHost {
+    let mut d = SessionHost::new(test_config(Protocol::Ollama));
     d.head(10, 200, &[("Content-Type", "application/x-ndjson")]);
     d
 }
@@ -634,7 +634,7 @@ fn unbounded_line() {
 
 #[test]
 fn text_too_large() {
-    let mut d = Driver::new(Config {
+    let mut d = SessionHost::new(Config {
         max_text_bytes: 10,
         ..test_config(Protocol::OpenAi)
     });

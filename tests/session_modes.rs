@@ -1,20 +1,20 @@
 //! Session behaviour beyond the FAULTS.md table: flush modes through the session, deadlines,
 //! head handling, events, and host sloppiness (early timeouts, a clock that steps back).
 
-mod session_support;
+mod support;
 
-use session_support::*;
 use streamguard::session::{Config, FlushMode, Output, Session, SmoothUnit};
 use streamguard::{ErrorCode, Millis, Outcome, Protocol, StallPhase, StreamEvent};
+use support::session::*;
 
-fn with_flush(flush: FlushMode) -> Driver {
-    Driver::new(Config {
+fn with_flush(flush: FlushMode) -> SessionHost {
+    SessionHost::new(Config {
         flush,
         ..test_config(Protocol::OpenAi)
     })
 }
 
-fn text_times(d: &Driver) -> Vec<(u64, String)> {
+fn text_times(d: &SessionHost) -> Vec<(u64, String)> {
     d.log
         .iter()
         .filter_map(|(t, o)| match o {
@@ -154,7 +154,7 @@ fn smooth_grapheme_mode_through_the_session() {
 
 #[test]
 fn events_are_emitted_when_asked() {
-    let mut d = Driver::new(Config {
+    let mut d = SessionHost::new(Config {
         emit_events: true,
         ..test_config(Protocol::OpenAi)
     });
@@ -182,7 +182,7 @@ fn events_are_emitted_when_asked() {
     assert!(!events.iter().any(|e| matches!(e, StreamEvent::Text { .. })));
     assert!(!events.iter().any(|e| matches!(e, StreamEvent::End(_))));
 
-    let mut quiet = Driver::new(test_config(Protocol::OpenAi));
+    let mut quiet = SessionHost::new(test_config(Protocol::OpenAi));
     quiet.bytes(100, &openai_finish("stop"));
     quiet.bytes(110, OPENAI_DONE);
     assert!(!quiet.log.iter().any(|(_, o)| matches!(o, Output::Event(_))));
@@ -255,7 +255,7 @@ fn zero_timeouts_are_off() {
 
 #[test]
 fn a_clock_stepping_back_is_clamped() {
-    let mut d = Driver::new(test_config(Protocol::OpenAi));
+    let mut d = SessionHost::new(test_config(Protocol::OpenAi));
     d.session.handle_bytes(Millis(400), &openai_chunk("a"));
     d.session.handle_bytes(Millis(100), &openai_chunk("b"));
     // Idle counts from 400, not 100.
@@ -273,7 +273,7 @@ fn a_clock_stepping_back_is_clamped() {
 
 #[test]
 fn bytes_without_a_head_are_a_200() {
-    let mut d = Driver::new(test_config(Protocol::OpenAi));
+    let mut d = SessionHost::new(test_config(Protocol::OpenAi));
     d.bytes(100, &openai_chunk("hi"));
     d.bytes(110, OPENAI_DONE);
     d.check_invariants();
@@ -283,7 +283,7 @@ fn bytes_without_a_head_are_a_200() {
 
 #[test]
 fn a_second_head_is_ignored() {
-    let mut d = Driver::new(test_config(Protocol::OpenAi));
+    let mut d = SessionHost::new(test_config(Protocol::OpenAi));
     d.sse_head(10);
     d.head(20, 500, &[]);
     d.bytes(100, &openai_chunk("hi"));
@@ -295,7 +295,7 @@ fn a_second_head_is_ignored() {
 #[test]
 fn http_error_body_is_bounded_and_timed() {
     // A huge error body: decided once the prefix is full, and the request is aborted.
-    let mut d = Driver::new(test_config(Protocol::OpenAi));
+    let mut d = SessionHost::new(test_config(Protocol::OpenAi));
     d.head(10, 503, &[("content-type", "text/html")]);
     let chunk = vec![b'<'; 16 * 1024];
     for i in 0..100 {
@@ -311,7 +311,7 @@ fn http_error_body_is_bounded_and_timed() {
     assert_eq!(e.retryable, Some(true));
 
     // A slow error body: the timers still run.
-    let mut d = Driver::new(test_config(Protocol::OpenAi));
+    let mut d = SessionHost::new(test_config(Protocol::OpenAi));
     d.head(10, 500, &[("content-type", "application/json")]);
     d.bytes(100, b"{\"error\":");
     d.run_to_end(10_000);
@@ -319,7 +319,7 @@ fn http_error_body_is_bounded_and_timed() {
     assert_stalled(&d, StallPhase::Idle, 600);
 
     // A reset while reading an error body still reports the status.
-    let mut d = Driver::new(test_config(Protocol::OpenAi));
+    let mut d = SessionHost::new(test_config(Protocol::OpenAi));
     d.head(10, 401, &[("content-type", "application/json")]);
     d.bytes(100, b"{\"error\":{\"message\":\"bad key\"}}");
     d.error(150, streamguard::NetworkErrorKind::Reset);
@@ -331,7 +331,7 @@ fn http_error_body_is_bounded_and_timed() {
 
 #[test]
 fn retry_after_as_http_date_and_ms() {
-    let mut d = Driver::new(test_config(Protocol::Anthropic));
+    let mut d = SessionHost::new(test_config(Protocol::Anthropic));
     d.head(
         10,
         529,
@@ -345,7 +345,7 @@ fn retry_after_as_http_date_and_ms() {
         d.outcome().error.as_ref().and_then(|e| e.retry_after_ms),
         Some(3000)
     );
-    let mut d = Driver::new(test_config(Protocol::OpenAi));
+    let mut d = SessionHost::new(test_config(Protocol::OpenAi));
     d.head(
         10,
         429,
@@ -360,7 +360,7 @@ fn retry_after_as_http_date_and_ms() {
 
 #[test]
 fn stats_gaps_and_counts() {
-    let mut d = Driver::new(test_config(Protocol::Anthropic));
+    let mut d = SessionHost::new(test_config(Protocol::Anthropic));
     d.sse_head(10);
     d.bytes(100, ANTHROPIC_START);
     d.bytes(300, &anthropic_delta("a"));

@@ -3,12 +3,12 @@
 //! twice: the `Output::Text` of every attempt concatenate to the final outcome's text, which
 //! carries all of it.
 
-mod session_support;
+mod support;
 
-use session_support::{test_config, Driver};
 use streamguard::session::{FlushMode, NetworkErrorKind, Output, Session};
 use streamguard::sse::{Item, SseParser};
 use streamguard::{Millis, Outcome, Protocol, RetryPolicy, StallPhase, StreamResult};
+use support::session::{test_config, SessionHost};
 
 const WORDS: [&str; 6] = ["One ", "two ", "three ", "four ", "five ", "six"];
 
@@ -35,7 +35,7 @@ fn policy() -> RetryPolicy {
 }
 
 /// Every outcome reported, in order.
-fn outcomes(d: &Driver) -> Vec<&StreamResult> {
+fn outcomes(d: &SessionHost) -> Vec<&StreamResult> {
     d.log
         .iter()
         .filter_map(|(_, o)| match o {
@@ -46,12 +46,12 @@ fn outcomes(d: &Driver) -> Vec<&StreamResult> {
 }
 
 /// The last attempt's outcome.
-fn last(d: &Driver) -> &StreamResult {
+fn last(d: &SessionHost) -> &StreamResult {
     outcomes(d).pop().expect("an outcome")
 }
 
 /// Starts the next attempt at `t` (the request is sent at `t`).
-fn resume(d: &mut Driver, t: u64) {
+fn resume(d: &mut SessionHost, t: u64) {
     d.advance(t);
     d.session = d.session.resume(Millis(t));
 }
@@ -59,7 +59,7 @@ fn resume(d: &mut Driver, t: u64) {
 /// The invariants across attempts: one outcome per attempt, each last in its attempt; no
 /// empty flush; the flushes of all attempts concatenate to the final text; `stats.flushes`
 /// counts them all.
-fn check_across_attempts(d: &Driver) {
+fn check_across_attempts(d: &SessionHost) {
     let flushes = d.flushes();
     assert!(flushes.iter().all(|f| !f.is_empty()), "empty flush");
     let o = last(d);
@@ -76,7 +76,7 @@ fn check_across_attempts(d: &Driver) {
 
 #[test]
 fn a_reset_stream_resumes_from_the_last_event_id_and_keeps_everything() {
-    let mut d = Driver::new(test_config(Protocol::Sse));
+    let mut d = SessionHost::new(test_config(Protocol::Sse));
     d.sse_head(10);
     d.bytes(20, b"retry: 100\n\n");
     for id in 1..=3 {
@@ -89,24 +89,24 @@ fn a_reset_stream_resumes_from_the_last_event_id_and_keeps_everything() {
     assert_eq!(first.outcome, Outcome::NetworkError, "{first:#?}");
     assert_eq!(first.text, "One two three ");
     // The ID of the event cut off before its blank line does not count.
-    assert_eq!(d.session.last_event_id(), "3");
+    assert_eq!(d.session.resume_id(), "3");
     assert_eq!(d.session.retry_ms(), Some(100));
     let delay = d.session.resume_delay(&policy(), 1, &first, 0.5);
     assert_eq!(delay, Some(100), "the stream's retry: value");
 
     resume(&mut d, 200);
-    assert_eq!(d.session.last_event_id(), "3", "the ID persists");
+    assert_eq!(d.session.resume_id(), "3", "the ID persists");
     assert_eq!(d.session.retry_ms(), Some(100), "retry: persists");
     assert_eq!(d.session.text(), "One two three ");
     assert!(!d.session.is_finished());
     d.sse_head(210);
-    d.bytes(220, &body_after(d.session.last_event_id()));
+    d.bytes(220, &body_after(d.session.resume_id()));
     d.eof(240);
     let o = last(&d);
     assert_eq!(o.outcome, Outcome::Complete, "{o:#?}");
     assert_eq!(o.finish_reason, None, "raw sse has no finish reason");
     assert_eq!(o.text, WORDS.concat());
-    assert_eq!(d.session.last_event_id(), "6");
+    assert_eq!(d.session.resume_id(), "6");
     // Cumulative stats, times from the first request.
     let first_bytes = first.stats.bytes;
     assert_eq!(o.stats.bytes, first_bytes + body_after("3").len() as u64);
@@ -135,7 +135,7 @@ fn resume_is_exact_at_every_cut_point_and_flush_mode() {
                 flush,
                 ..test_config(Protocol::Sse)
             };
-            let mut d = Driver::new(config);
+            let mut d = SessionHost::new(config);
             let mut t = 0;
             let mut attempt = 1;
             let mut body = full[..cut].to_vec();
@@ -159,7 +159,7 @@ fn resume_is_exact_at_every_cut_point_and_flush_mode() {
                 };
                 t += delay;
                 resume(&mut d, t);
-                body = body_after(d.session.last_event_id());
+                body = body_after(d.session.resume_id());
                 attempt += 1;
             }
             let o = last(&d);
@@ -174,14 +174,14 @@ fn resume_is_exact_at_every_cut_point_and_flush_mode() {
 #[test]
 fn only_raw_sse_with_an_id_or_nothing_shown_is_resumable() {
     // OpenAI over SSE: never (a POST, and the protocol has its own end).
-    let mut d = Driver::new(test_config(Protocol::OpenAi));
+    let mut d = SessionHost::new(test_config(Protocol::OpenAi));
     d.sse_head(10);
     d.error(20, NetworkErrorKind::Reset);
     let o = last(&d).clone();
     assert_eq!(d.session.resume_delay(&policy(), 1, &o, 0.0), None);
 
     // Raw SSE without ids after text: the server would start over and repeat the text.
-    let mut d = Driver::new(test_config(Protocol::Sse));
+    let mut d = SessionHost::new(test_config(Protocol::Sse));
     d.sse_head(10);
     d.bytes(20, b"data: a\n\n");
     d.error(30, NetworkErrorKind::Reset);
@@ -190,7 +190,7 @@ fn only_raw_sse_with_an_id_or_nothing_shown_is_resumable() {
     assert_eq!(d.session.resume_delay(&policy(), 1, &o, 0.0), None);
 
     // Raw SSE without ids before any text: starting over repeats nothing (backoff delay).
-    let mut d = Driver::new(test_config(Protocol::Sse));
+    let mut d = SessionHost::new(test_config(Protocol::Sse));
     d.sse_head(10);
     d.error(30, NetworkErrorKind::Reset);
     let o = last(&d).clone();
@@ -205,7 +205,7 @@ fn only_raw_sse_with_an_id_or_nothing_shown_is_resumable() {
 
 #[test]
 fn an_abort_during_a_resumed_attempt_keeps_all_the_text_and_flushes_nothing_twice() {
-    let mut d = Driver::new(test_config(Protocol::Sse));
+    let mut d = SessionHost::new(test_config(Protocol::Sse));
     d.sse_head(10);
     d.bytes(20, &body_after("")[..40]);
     d.error(30, NetworkErrorKind::Reset);
@@ -221,7 +221,7 @@ fn an_abort_during_a_resumed_attempt_keeps_all_the_text_and_flushes_nothing_twic
 
 #[test]
 fn the_timers_restart_with_the_resumed_attempt() {
-    let mut d = Driver::new(test_config(Protocol::Sse));
+    let mut d = SessionHost::new(test_config(Protocol::Sse));
     d.sse_head(10);
     d.bytes(20, &event(1));
     d.error(400, NetworkErrorKind::Reset);
@@ -256,14 +256,14 @@ fn a_resumed_session_fails_over_from_a_seeded_id_even_without_new_ids() {
     );
     let mut r = s.resume(Millis(3));
     r.handle_bytes(Millis(4), b"data: more\n\n");
-    assert_eq!(r.last_event_id(), "1");
+    assert_eq!(r.resume_id(), "1");
     assert_eq!(r.text(), "One more");
 }
 
 #[test]
 fn the_parser_seeds_and_reports_the_last_event_id_string() {
-    let mut p = SseParser::with_last_event_id(1 << 20, "7");
-    assert_eq!((p.last_event_id(), p.resume_id()), ("7", "7"));
+    let mut p = SseParser::with_resume_id(1 << 20, "7");
+    assert_eq!((p.last_event_id_buffer(), p.resume_id()), ("7", "7"));
     p.feed(b"data: a\n\n");
     match p.next_event() {
         Some(Ok(Item::Event(e))) => assert_eq!(e.last_event_id, "7"),
@@ -271,7 +271,7 @@ fn the_parser_seeds_and_reports_the_last_event_id_string() {
     }
     // The buffer changes at the id line, the string only at the blank line.
     p.feed(b"id: 8\ndata: b\n");
-    assert_eq!((p.last_event_id(), p.resume_id()), ("8", "7"));
+    assert_eq!((p.last_event_id_buffer(), p.resume_id()), ("8", "7"));
     p.feed(b"\n");
     assert_eq!(p.resume_id(), "8");
     // A block without data still sets the string (dispatch step 1 runs before step 2).

@@ -11,7 +11,8 @@ mod support;
 use proptest::prelude::*;
 use streamguard::error::FrameError;
 use streamguard::sse::{Eof, Event, Item, DEFAULT_MAX_EVENT_BYTES};
-use support::{run_ndjson, run_sse};
+use support::chunking::one_byte_at_a_time;
+use support::framing::{run_ndjson, run_sse};
 
 /// Cuts `bytes` at the given points (taken modulo the length, sorted).
 fn cut<'a>(bytes: &'a [u8], points: &[usize]) -> Vec<&'a [u8]> {
@@ -203,7 +204,7 @@ proptest! {
     #[test]
     fn sse_one_byte_at_a_time_matches_whole(bytes in stream()) {
         let whole = run_sse(DEFAULT_MAX_EVENT_BYTES, &[&bytes]);
-        let drip = run_sse(DEFAULT_MAX_EVENT_BYTES, &support::one_byte_at_a_time(&bytes));
+        let drip = run_sse(DEFAULT_MAX_EVENT_BYTES, &one_byte_at_a_time(&bytes));
         prop_assert_eq!(drip, whole);
     }
 

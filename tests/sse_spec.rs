@@ -7,7 +7,8 @@ mod support;
 
 use streamguard::error::FrameError;
 use streamguard::sse::{Eof, Event, Item, SseParser, DEFAULT_MAX_EVENT_BYTES};
-use support::{one_byte_at_a_time, run_sse, split_every, standard_chunkings};
+use support::chunking::{one_byte_at_a_time, split_every, standard_chunkings};
+use support::framing::run_sse;
 
 type Out = Result<Item, FrameError>;
 
@@ -699,13 +700,13 @@ fn unbounded_line_reports_once_and_recovers() {
 #[test]
 fn last_event_id_accessor_tracks_the_buffer() {
     let mut p = SseParser::new();
-    assert_eq!(p.last_event_id(), "");
+    assert_eq!(p.last_event_id_buffer(), "");
     p.feed(b"id: abc\n");
-    assert_eq!(p.last_event_id(), "abc");
+    assert_eq!(p.last_event_id_buffer(), "abc");
     p.feed(b"\nid: a\0\n");
-    assert_eq!(p.last_event_id(), "abc");
+    assert_eq!(p.last_event_id_buffer(), "abc");
     p.feed(b"id\n");
-    assert_eq!(p.last_event_id(), "");
+    assert_eq!(p.last_event_id_buffer(), "");
 }
 
 #[test]

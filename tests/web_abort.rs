@@ -415,7 +415,7 @@ async fn invalid_option_messages() {
         (
             "protocol",
             "gopher\u{1}\n".into(),
-            r#"expected "openai", "openai-responses", "anthropic", "ollama", "sse" or "auto", got "gopher\u{1}\n""#.into(),
+            r#"expected "openai", "openai-responses", "anthropic", "ollama", "gemini", "ai-sdk", "sse", "text" or "auto", got "gopher\u{1}\n""#.into(),
         ),
         ("protocol", true.into(), "expected a string".into()),
         ("firstByteTimeoutMs", f64::NAN.into(), number(0, "NaN")),

@@ -60,6 +60,23 @@ const COVERED_ELSEWHERE: &[&str] = &[
     "user_abort",
     // web_resume.rs
     "sse_resume",
+    // web_protocols.rs
+    "gemini_ok",
+    "gemini_array",
+    "gemini_no_finish",
+    "gemini_error_mid",
+    "gemini_stall_mid",
+    "gemini_stall_after_finish",
+    "ai_sdk_ok",
+    "ai_sdk_no_finish",
+    "ai_sdk_error_mid",
+    "ai_sdk_stall_mid",
+    "ai_sdk_stall_after_finish",
+    "text_ok",
+    "text_reset_mid",
+    "text_stall_mid",
+    "openai_stall_after_finish",
+    "anthropic_stall_after_stop",
 ];
 
 /// Every scenario the harness lists is covered by a browser test (a new scenario without one

@@ -65,6 +65,20 @@ const CUSTOM = {
     model: "llama3.2",
     description: "Ollama /api/chat (NDJSON). No key needed.",
   },
+  "custom:gemini": {
+    label: "Custom Gemini URL",
+    protocol: "gemini",
+    url: "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+    model: "gemini-2.5-flash",
+    description: "Google Gemini streamGenerateContent (with ?alt=sse for SSE, without it the JSON array form; both decode). The model replaces the one in the URL; the key is sent as x-goog-api-key.",
+  },
+  "custom:ai-sdk": {
+    label: "Custom AI SDK backend URL",
+    protocol: "ai-sdk",
+    url: "http://localhost:3000/api/chat",
+    model: "",
+    description: "A backend built with the Vercel AI SDK that answers with toUIMessageStreamResponse() (the body is what useChat sends). A key, if given, is sent as Authorization: Bearer.",
+  },
 };
 
 // How each protocol says "done", for the truncated badge.
@@ -73,7 +87,10 @@ const TERMINATOR = {
   "openai-responses": "no response.completed",
   anthropic: "no message_stop",
   ollama: 'no "done": true',
+  gemini: "no finishReason",
+  "ai-sdk": "no finish part or [DONE]",
   sse: "no terminator",
+  text: "no terminator",
   auto: "no terminator",
 };
 
@@ -237,25 +254,39 @@ function buildRequest() {
     const key = ui.customKey.value; // in memory only, for this request
     const headers = { "content-type": "application/json" };
     let body;
+    let target = url;
     if (c.protocol === "anthropic") {
       if (key) headers["x-api-key"] = key;
       headers["anthropic-version"] = "2023-06-01";
       headers["anthropic-dangerous-direct-browser-access"] = "true";
       body = { model, max_tokens: 1024, stream: true, messages };
+    } else if (c.protocol === "gemini") {
+      if (key) headers["x-goog-api-key"] = key;
+      // The model is part of Gemini's URL: .../models/{model}:streamGenerateContent
+      if (model) target = url.replace(/\/models\/[^/:?]+:/, `/models/${encodeURIComponent(model)}:`);
+      body = geminiBody(prompt);
+    } else if (c.protocol === "ai-sdk") {
+      if (key) headers.authorization = `Bearer ${key}`;
+      body = aiSdkBody(prompt);
     } else {
       if (key && c.protocol === "openai") headers.authorization = `Bearer ${key}`;
       body = { model, stream: true, messages };
     }
-    return { url, method: "POST", headers, body: JSON.stringify(body), protocol: c.protocol, label: url };
+    return { url: target, method: "POST", headers, body: JSON.stringify(body), protocol: c.protocol, label: target };
   }
   const name = value.slice("scenario:".length);
   const s = scenarios.get(name) || { name, protocol: "auto" };
   const protocol = s.protocol || "auto";
   const path = s.path || s.url || `/scenarios/${encodeURIComponent(name)}`;
+  const wire = s.wire || protocol;
   const body =
     protocol === "anthropic"
       ? { model: "mock", max_tokens: 256, stream: true, messages }
-      : { model: "mock", stream: true, messages };
+      : wire.startsWith("gemini")
+        ? geminiBody(prompt)
+        : wire === "ai-sdk"
+          ? aiSdkBody(prompt)
+          : { model: "mock", stream: true, messages };
   return {
     url: new URL(path, location.href).href,
     method: "POST",
@@ -263,6 +294,20 @@ function buildRequest() {
     body: JSON.stringify(body),
     protocol,
     label: name,
+  };
+}
+
+/** Gemini's generateContent request body. */
+function geminiBody(prompt) {
+  return { contents: [{ role: "user", parts: [{ text: prompt }] }] };
+}
+
+/** What the AI SDK's useChat sends (DefaultChatTransport). */
+function aiSdkBody(prompt) {
+  return {
+    id: "streamguard-demo",
+    messages: [{ id: "m1", role: "user", parts: [{ type: "text", text: prompt }] }],
+    trigger: "submit-message",
   };
 }
 
@@ -400,6 +445,7 @@ function finish(run, result) {
   setBadge(result.outcome, err && err.phase ? err.phase : "", message, label);
   ui.badge.dataset.code = err ? String(err.code) : "";
   if (result.finishReason) ui.badge.dataset.finishReason = result.finishReason;
+  if (result.rawFinishReason) ui.badge.dataset.rawFinishReason = result.rawFinishReason;
 
   // The end marker: when the outcome was reported (the library's duration when it gave one).
   const durationMs = result.stats && Number.isFinite(result.stats.durationMs) ? result.stats.durationMs : endT;
@@ -425,8 +471,11 @@ function describeOutcome(result, run) {
   const stats = result.stats || {};
   const kept = keptNote(result, run);
   switch (result.outcome) {
-    case "complete":
-      return ["complete", `finish: ${result.finishReason ?? "none"} · ${stats.deltas ?? run.deltas} deltas`];
+    case "complete": {
+      // The normalised reason, and the provider's own string when it differs (end_turn, STOP).
+      const raw = result.rawFinishReason && result.rawFinishReason !== result.finishReason ? ` (${result.rawFinishReason})` : "";
+      return ["complete", `finish: ${result.finishReason ?? "none"}${raw} · ${stats.deltas ?? run.deltas} deltas`];
+    }
     case "truncated":
       return ["truncated", `truncated: ${TERMINATOR[run.protocol] || "no terminator"}, the body ended early${kept}`];
     case "stalled": {
@@ -521,6 +570,7 @@ function resetResult() {
   delete ui.output.dataset.eventsAfterStop;
   delete ui.badge.dataset.code;
   delete ui.badge.dataset.finishReason;
+  delete ui.badge.dataset.rawFinishReason;
   ui.thinking.textContent = "";
   ui.thinkingBox.hidden = true;
   ui.toolCalls.textContent = "";

@@ -28,7 +28,11 @@ fuzz_target!(|data: &[u8]| {
         Protocol::Anthropic,
         Protocol::Ollama,
         Protocol::Auto,
-    ][usize::from(control & 3)];
+        Protocol::Gemini,
+        Protocol::AiSdk,
+        Protocol::Text,
+        Protocol::Auto,
+    ][usize::from(control & 3) + 4 * usize::from(control >> 7)];
     let flush = [
         FlushMode::Frame,
         FlushMode::Immediate,
@@ -97,7 +101,7 @@ fuzz_target!(|data: &[u8]| {
                 }
                 Output::Finished(outcome) => finished = Some(outcome),
                 Output::Event(_) | Output::AbortRequest => {}
-                Output::Connect { .. } => panic!("a bare session asked to connect"),
+                Output::Connect { .. } => panic!("a bare session never asks to connect"),
             }
         }
         let deadlines = session.timer_deadlines();
@@ -125,7 +129,7 @@ fuzz_target!(|data: &[u8]| {
             Output::Text(text) => flushed.push_str(&text),
             Output::Finished(outcome) => finished = Some(outcome),
             Output::Event(_) | Output::AbortRequest => {}
-            Output::Connect { .. } => panic!("a bare session asked to connect"),
+            Output::Connect { .. } => panic!("a bare session never asks to connect"),
         }
     }
     let outcome = finished.expect("eof always finishes the session");

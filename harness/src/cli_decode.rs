@@ -1,8 +1,8 @@
 //! `decode`: reads a provider stream from stdin as it arrives (EOF is the end of the body),
 //! prints one JSON line per decoded event (the serde form of [`StreamEvent`]) as soon as it is
 //! decoded, and as the LAST line the outcome (`StreamResult::to_json`: `outcome`, `text`,
-//! `finishReason`, `toolCalls`, `usage`, `error` = null or `{code, message, provider, type,
-//! retryable, ...}`, `stats`). Reading stops at the provider's end (`End`); the final line is
+//! `finishReason`, `rawFinishReason`, `toolCalls`, `usage`, `error` = null or `{code, message,
+//! provider, type, retryable, ...}`, `stats`). Reading stops at the provider's end (`End`); the final line is
 //! printed in every case. Exit status 0 whatever the outcome (2 for a usage error).
 use std::io::{ErrorKind, Read, Write};
 use std::process::ExitCode;
@@ -12,13 +12,17 @@ use streamguard::{Protocol, Stats, StreamDecoder, StreamEvent, StreamResult};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// openai | openai-responses | anthropic | ollama | sse | auto
+    /// openai | openai-responses | anthropic | ollama | gemini | ai-sdk | sse | text | auto
     #[arg(long, default_value = "auto", value_parser = clap::builder::PossibleValuesParser::new(
-        ["openai", "openai-responses", "anthropic", "ollama", "sse", "auto"]))]
+        Protocol::ALL.map(Protocol::name)))]
     pub protocol: String,
-    /// The response Content-Type, which `auto` uses (e.g. `application/x-ndjson`).
+    /// The response Content-Type, which `auto` (and `gemini`) use (e.g. `application/x-ndjson`).
     #[arg(long)]
     pub content_type: Option<String>,
+    /// A response header `K:V` (repeatable), which `auto` uses (e.g.
+    /// `x-vercel-ai-ui-message-stream:v1`).
+    #[arg(long = "header", value_name = "K:V")]
+    pub headers: Vec<String>,
     /// Cap on one line or event, in bytes.
     #[arg(long, default_value_t = DEFAULT_MAX_EVENT_BYTES)]
     pub max_event_bytes: usize,
@@ -53,9 +57,22 @@ pub fn main(args: Args) -> ExitCode {
         eprintln!("unknown protocol {:?}", args.protocol);
         return ExitCode::from(2);
     };
-    let mut decoder = StreamDecoder::new(protocol, args.max_event_bytes);
+    let mut head: Vec<(&str, &str)> = Vec::new();
+    for h in &args.headers {
+        match h.split_once(':') {
+            Some((k, v)) if !k.trim().is_empty() => head.push((k.trim(), v.trim())),
+            _ => {
+                eprintln!("decode: --header wants K:V, not {h}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     if let Some(ct) = &args.content_type {
-        decoder.set_content_type(ct);
+        head.push(("content-type", ct));
+    }
+    let mut decoder = StreamDecoder::new(protocol, args.max_event_bytes);
+    if !head.is_empty() {
+        decoder.set_headers(&head);
     }
     let mut input = std::io::stdin().lock();
     let mut out = std::io::stdout().lock();

@@ -1,17 +1,15 @@
-//! The native host loop: drives a [`Session`] exactly as the browser layer does.
+//! The native host loop: runs the core's [`Driver`] over real connections, exactly as the
+//! browser layer does. Glue only: the driver decides when to connect (the first request, a
+//! retry, an SSE resume with `Last-Event-ID`), when to close, and the one result.
 //!
-//! One network task (hyper's HTTP/1 client over a tokio `TcpStream`, TLS for https: see
-//! [`crate::net`]) turns the connection into events: the response head, one body chunk per read, EOF or an error. The loop hands each in
-//! with `now` from a tokio `Instant` base (so paused-time tests work), drains `poll_output`
-//! after every call, and arms ONE timer at `poll_deadline`. Animation frames are emulated by a
-//! 16 ms tick while `wants_frame()`. `AbortRequest`, a caller abort and `Finished` all drop the
-//! connection at once (the network task is aborted and awaited, so the socket is closed before
-//! the loop goes on): the server sees the close.
-//!
-//! Retries and SSE resume follow `Options::retry` as in the browser layer: between attempts
-//! the loop waits the policy's delay (a caller abort ends the wait with `aborted`), then sends
-//! the request again, for a resume with `Last-Event-ID` and the same session continued
-//! (`Session::resume`), so the flushes of all attempts concatenate to the final text.
+//! One network task per attempt (hyper's HTTP/1 client over a tokio `TcpStream`, TLS for
+//! https: see [`crate::net`]) turns the connection into events: the response head, one body
+//! chunk per read, EOF or an error. The loop hands each in with `now` from a tokio `Instant`
+//! base (so paused-time tests work), drains `poll_output` after every call, and arms ONE timer
+//! at `poll_deadline` (the session's timers, or the wait before the next attempt). Animation
+//! frames are emulated by a 16 ms tick while `wants_frame()`. `AbortRequest`, a caller abort
+//! and `Finished` drop the connection at once (the network task is aborted and awaited, so the
+//! socket is closed before the loop goes on): the server sees the close.
 
 use std::future::Future;
 use std::pin::Pin;

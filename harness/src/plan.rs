@@ -78,6 +78,21 @@ pub(crate) fn body_len(plan: &[Action]) -> u64 {
         .sum()
 }
 
+/// The writes tagged [`Tag::Event`] (whole events, or the pieces that complete them).
+pub(crate) fn count_events(plan: &[Action]) -> u64 {
+    plan.iter()
+        .filter(|a| {
+            matches!(
+                a,
+                Action::Write {
+                    tag: Tag::Event,
+                    ..
+                }
+            )
+        })
+        .count() as u64
+}
+
 /// Makes sure the plan ends with a terminal action (a plan that runs out closes cleanly) and
 /// drops everything after the first terminal action.
 pub(crate) fn normalize(mut plan: Plan) -> Plan {

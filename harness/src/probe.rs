@@ -1,8 +1,8 @@
 //! `probe URL`: the native client against any endpoint (a real model server or another mock).
 //!
 //! Progress and text go to stderr as they arrive; the LAST stdout line is the result as one
-//! JSON object with the JS API's field names (`outcome`, `text`, `finishReason`, `error` with
-//! `error.phase` for stalls, `stats`). Exit 0 whatever the outcome (non-zero only for bad
+//! JSON object with the JS API's field names (`outcome`, `text`, `finishReason`,
+//! `rawFinishReason`, `error` with `error.phase` for stalls, `stats`). Exit 0 whatever the outcome (non-zero only for bad
 //! arguments).
 use std::io::Write;
 use std::process::ExitCode;
@@ -20,8 +20,9 @@ pub struct Args {
     pub url: String,
     #[command(flatten)]
     pub tls: TlsArgs,
-    /// openai | openai-responses | anthropic | ollama | sse | auto
-    #[arg(long, default_value = "auto")]
+    /// openai | openai-responses | anthropic | ollama | gemini | ai-sdk | sse | text | auto
+    #[arg(long, default_value = "auto", value_parser = clap::builder::PossibleValuesParser::new(
+        Protocol::ALL.map(Protocol::name)))]
     pub protocol: String,
     /// The HTTP method (default: POST with --body, else GET).
     #[arg(long)]

@@ -263,7 +263,7 @@ async fn forward(mut resp: upstream::Response, mut wr: OwnedWriteHalf, mut pipel
     };
     let mut splitter = Splitter::new(mode);
     let whole = pipeline.whole();
-    let pings = pipeline.pings().cloned();
+    let keepalive = pipeline.keepalive();
     let mut collected: Plan = Vec::new();
     let mut segment: Plan = vec![Action::Head];
     loop {
@@ -276,16 +276,16 @@ async fn forward(mut resp: upstream::Response, mut wr: OwnedWriteHalf, mut pipel
                 Ok(Flow::Ended) | Err(_) => return,
             }
         }
-        let silence = pings
+        let silence = keepalive
             .as_ref()
-            .map(|p| Duration::from_millis(p.every_ms.max(1)))
+            .map(|(ms, _)| Duration::from_millis(*ms))
             .unwrap_or(Duration::MAX);
         let next = tokio::time::timeout(silence, resp.body.frame()).await;
         match next {
             Err(_) => {
                 // The upstream was silent for a whole ping period.
-                if let Some(p) = &pings {
-                    segment.push(p.ping());
+                if let Some((_, ping)) = &keepalive {
+                    segment.push(ping.clone());
                 }
             }
             Ok(Some(Ok(frame))) => {

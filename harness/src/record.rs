@@ -319,12 +319,8 @@ fn send(bytes: &[u8], tag: Tag) -> Value {
     };
     match std::str::from_utf8(bytes) {
         Ok(s) => json!({"do": "send", "data": s, "tag": tag}),
-        Err(_) => json!({"do": "send", "hex": hex(bytes), "tag": tag}),
+        Err(_) => json!({"do": "send", "hex": hex::encode(bytes), "tag": tag}),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What the session reports for exactly the recorded reads at the recorded times.

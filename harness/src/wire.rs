@@ -10,6 +10,17 @@
 //! - Ollama `/api/chat`: NDJSON lines `{"model","created_at","message":{"role","content"},
 //!   "done":false}`, the last one `"done":true` with `done_reason` and the eval counters.
 //! - `sse`: raw SSE, every token is `data: <token>`; no terminator.
+//! - Gemini `streamGenerateContent?alt=sse` (`gemini`): `data: {"candidates":[{"content":
+//!   {"parts":[{"text"}],"role":"model"},"index":0}],"usageMetadata":{..},"modelVersion",
+//!   "responseId"}` events with CRLF line ends; the last chunk carries `finishReason`; no
+//!   terminator; errors are `{"error":{"code","message","status"}}` chunks.
+//! - Gemini without `alt=sse` (`gemini-array`): the same chunks as one JSON array streamed
+//!   element by element, pretty-printed, `[{..}\n,\r\n{..}\n]`, as `application/json`.
+//! - The AI SDK UI message stream (`ai-sdk`): `data: {"type":"start"}`, `start-step`,
+//!   `text-start`, a `text-delta` per token, `text-end`, `finish-step`, `finish` with its
+//!   `finishReason`, then `data: [DONE]`; the header `x-vercel-ai-ui-message-stream: v1`;
+//!   errors are `{"type":"error","errorText"}` parts; `: keep-alive` comments.
+//! - Plain text (`text`): every token as it is, `text/plain; charset=utf-8`; no end signal.
 
 use serde_json::{json, Value};
 
@@ -23,10 +34,28 @@ pub(crate) enum Wire {
     Anthropic,
     Ollama,
     Sse,
+    Gemini,
+    GeminiArray,
+    AiSdk,
+    Text,
 }
 
 impl Wire {
-    /// From a protocol name (`openai`, `openai-responses`, `anthropic`, `ollama`, `sse`).
+    /// Every wire's name, as scenario files name it.
+    pub(crate) const NAMES: [&'static str; 9] = [
+        "openai",
+        "openai-responses",
+        "anthropic",
+        "ollama",
+        "sse",
+        "gemini",
+        "gemini-array",
+        "ai-sdk",
+        "text",
+    ];
+
+    /// From a name: a protocol name (`openai`, `openai-responses`, `anthropic`, `ollama`,
+    /// `sse`, `gemini`, `ai-sdk`, `text`), or `gemini-array` (Gemini without `alt=sse`).
     pub(crate) fn from_name(name: &str) -> Option<Wire> {
         Some(match name {
             "openai" => Wire::OpenAi,
@@ -34,21 +63,44 @@ impl Wire {
             "anthropic" => Wire::Anthropic,
             "ollama" => Wire::Ollama,
             "sse" => Wire::Sse,
+            "gemini" => Wire::Gemini,
+            "gemini-array" => Wire::GeminiArray,
+            "ai-sdk" => Wire::AiSdk,
+            "text" => Wire::Text,
             _ => return None,
         })
+    }
+
+    /// The core protocol a client decodes this wire with.
+    pub(crate) fn protocol_name(self) -> &'static str {
+        match self {
+            Wire::OpenAi => "openai",
+            Wire::Responses => "openai-responses",
+            Wire::Anthropic => "anthropic",
+            Wire::Ollama => "ollama",
+            Wire::Sse => "sse",
+            Wire::Gemini | Wire::GeminiArray => "gemini",
+            Wire::AiSdk => "ai-sdk",
+            Wire::Text => "text",
+        }
     }
 
     /// The default Content-Type of a successful stream.
     pub(crate) fn content_type(self) -> &'static str {
         match self {
             Wire::Ollama => "application/x-ndjson",
+            Wire::GeminiArray => "application/json; charset=UTF-8",
+            Wire::Text => "text/plain; charset=utf-8",
             _ => "text/event-stream; charset=utf-8",
         }
     }
 
-    /// Whether frames are NDJSON lines rather than SSE events.
-    pub(crate) fn is_ndjson(self) -> bool {
-        self == Wire::Ollama
+    /// Response headers the provider sends besides the Content-Type.
+    pub(crate) fn headers(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Wire::AiSdk => &[("x-vercel-ai-ui-message-stream", "v1")],
+            _ => &[],
+        }
     }
 }
 
@@ -57,6 +109,9 @@ const OPENAI_MODEL: &str = "gpt-4o-mini-mock";
 const ANTHROPIC_MODEL: &str = "claude-mock";
 const OLLAMA_MODEL: &str = "llama3.2-mock";
 const OLLAMA_CREATED_AT: &str = "2024-11-21T10:00:00.000000Z";
+const GEMINI_MODEL: &str = "gemini-2.5-flash";
+const GEMINI_RESPONSE_ID: &str = "sgMockResponseId0";
+const GEMINI_PROMPT_TOKENS: u64 = 9;
 
 /// One SSE event: optional `event:` line, `data:` lines (one per line of `data`), blank line.
 pub(crate) fn sse(event: Option<&str>, data: &str) -> String {
@@ -83,6 +138,9 @@ pub(crate) struct Generator {
     text: String,
     tokens: u64,
     finish: Option<String>,
+    /// JSON array elements written so far (`gemini-array`: the first opens the array, the
+    /// next ones are preceded by the separator).
+    elements: u64,
 }
 
 impl Generator {
@@ -93,6 +151,7 @@ impl Generator {
             text: String::new(),
             tokens: 0,
             finish: None,
+            elements: 0,
         }
     }
 
@@ -102,13 +161,35 @@ impl Generator {
         s
     }
 
-    /// A JSON payload as one frame (SSE `data:` event, or an NDJSON line).
-    pub(crate) fn frame(&self, event: Option<&str>, value: &Value) -> String {
-        if self.wire.is_ndjson() {
-            format!("{value}\n")
-        } else {
-            sse(event, &value.to_string())
+    /// A JSON payload as one frame (SSE `data:` event, an NDJSON line, a Gemini SSE event
+    /// with CRLF line ends, or the next element of the Gemini JSON array).
+    pub(crate) fn frame(&mut self, event: Option<&str>, value: &Value) -> String {
+        match self.wire {
+            Wire::Ollama => format!("{value}\n"),
+            Wire::Gemini => format!("data: {value}\r\n\r\n"),
+            Wire::GeminiArray => {
+                let sep = if self.elements == 0 { "[" } else { "\n,\r\n" };
+                self.elements += 1;
+                let pretty = serde_json::to_string_pretty(value).unwrap_or_default();
+                format!("{sep}{pretty}")
+            }
+            _ => sse(event, &value.to_string()),
         }
+    }
+
+    /// A Gemini chunk: candidate 0 with `parts` and `finishReason` when given, and the usage
+    /// so far.
+    fn gemini_chunk(&self, parts: Value, finish: Option<&str>) -> Value {
+        let mut candidate = json!({"content": {"parts": parts, "role": "model"}, "index": 0});
+        if let Some(f) = finish {
+            candidate["finishReason"] = json!(f);
+        }
+        json!({"candidates": [candidate],
+            "usageMetadata": {"promptTokenCount": GEMINI_PROMPT_TOKENS,
+            "candidatesTokenCount": self.tokens,
+            "totalTokenCount": GEMINI_PROMPT_TOKENS + self.tokens,
+            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": GEMINI_PROMPT_TOKENS}]},
+            "modelVersion": GEMINI_MODEL, "responseId": GEMINI_RESPONSE_ID})
     }
 
     /// The provider's preamble (before any token).
@@ -158,7 +239,15 @@ impl Generator {
                     (self.frame(Some("content_block_start"), &block), Tag::Event),
                 ]
             }
-            Wire::Ollama | Wire::Sse => Vec::new(),
+            Wire::AiSdk => [
+                json!({"type": "start"}),
+                json!({"type": "start-step"}),
+                json!({"type": "text-start", "id": "0"}),
+            ]
+            .iter()
+            .map(|v| (self.frame(None, v), Tag::Event))
+            .collect(),
+            Wire::Ollama | Wire::Sse | Wire::Gemini | Wire::GeminiArray | Wire::Text => Vec::new(),
         }
     }
 
@@ -192,6 +281,15 @@ impl Generator {
                 self.frame(None, &v)
             }
             Wire::Sse => sse(None, token),
+            Wire::Gemini | Wire::GeminiArray => {
+                let v = self.gemini_chunk(json!([{ "text": token }]), None);
+                self.frame(None, &v)
+            }
+            Wire::AiSdk => {
+                let v = json!({"type": "text-delta", "id": "0", "delta": token});
+                self.frame(None, &v)
+            }
+            Wire::Text => token.to_owned(),
         }
     }
 
@@ -253,7 +351,32 @@ impl Generator {
                     (self.frame(Some("message_delta"), &delta), Tag::Event),
                 ]
             }
-            Wire::Ollama | Wire::Sse => Vec::new(),
+            Wire::Gemini | Wire::GeminiArray => {
+                let reason = match reason {
+                    "stop" | "tool_calls" => "STOP",
+                    "length" => "MAX_TOKENS",
+                    "content_filter" => "SAFETY",
+                    other => other,
+                };
+                let v = self.gemini_chunk(json!([{ "text": "" }]), Some(reason));
+                vec![(self.frame(None, &v), Tag::Event)]
+            }
+            Wire::AiSdk => {
+                let reason = match reason {
+                    "tool_calls" => "tool-calls",
+                    "content_filter" => "content-filter",
+                    other => other,
+                };
+                [
+                    json!({"type": "text-end", "id": "0"}),
+                    json!({"type": "finish-step"}),
+                    json!({"type": "finish", "finishReason": reason}),
+                ]
+                .iter()
+                .map(|v| (self.frame(None, v), Tag::Event))
+                .collect()
+            }
+            Wire::Ollama | Wire::Sse | Wire::Text => Vec::new(),
         }
     }
 
@@ -293,16 +416,24 @@ impl Generator {
                     "eval_count": self.tokens, "eval_duration": 4_535_599_000u64});
                 Some(self.frame(None, &v))
             }
-            Wire::Sse => None,
+            Wire::AiSdk => Some(sse(None, "[DONE]")),
+            // The array's close (the array is opened first when it has no element yet).
+            Wire::GeminiArray if self.elements == 0 => Some("[]".to_owned()),
+            Wire::GeminiArray => Some("\n]".to_owned()),
+            Wire::Sse | Wire::Gemini | Wire::Text => None,
         }
     }
 
-    /// The provider's keep-alive: Anthropic's `ping` event, a `: ping` comment for SSE, a
-    /// blank line for NDJSON.
+    /// The provider's keep-alive: Anthropic's `ping` event, a `: ping` comment for SSE
+    /// (`: keep-alive` for the AI SDK, with CRLF for Gemini), whitespace between the elements
+    /// of a JSON array, a blank line for NDJSON; plain text has none.
     pub(crate) fn ping(&self) -> String {
         match self.wire {
             Wire::Anthropic => sse(Some("ping"), "{\"type\": \"ping\"}"),
-            Wire::Ollama => "\n".to_owned(),
+            Wire::Ollama | Wire::GeminiArray => "\n".to_owned(),
+            Wire::Gemini => ": ping\r\n\r\n".to_owned(),
+            Wire::AiSdk => ": keep-alive\n\n".to_owned(),
+            Wire::Text => String::new(),
             _ => ": ping\n\n".to_owned(),
         }
     }
@@ -327,6 +458,18 @@ impl Generator {
                 self.frame(Some("error"), &v)
             }
             Wire::Ollama => self.frame(None, &json!({ "error": message })),
+            Wire::Gemini | Wire::GeminiArray => {
+                // Google's error object: `status` is the type, `code` the HTTP status.
+                let code: Value = code
+                    .and_then(|c| c.parse::<u64>().ok())
+                    .map_or(Value::Null, Value::from);
+                let v = json!({"error": {"code": code, "message": message,
+                    "status": error_type}});
+                self.frame(None, &v)
+            }
+            Wire::AiSdk => self.frame(None, &json!({"type": "error", "errorText": message})),
+            // Plain text cannot carry an error: the message is text like any other.
+            Wire::Text => message.to_owned(),
         }
     }
 }
@@ -359,6 +502,68 @@ mod tests {
         let f = g.finish("stop");
         assert!(f[1].0.contains("\"stop_reason\":\"end_turn\""));
         assert!(g.done().unwrap().starts_with("event: message_stop\n"));
+    }
+
+    #[test]
+    fn gemini_chunks_use_crlf_and_finish_in_the_last_chunk() {
+        let mut g = Generator::new(Wire::Gemini);
+        assert!(g.start().is_empty());
+        let t = g.token("Hi");
+        assert!(t.starts_with("data: {\"candidates\":[") && t.ends_with("}\r\n\r\n"));
+        let v: Value = serde_json::from_str(t["data: ".len()..].trim_end()).unwrap();
+        assert_eq!(v["candidates"][0]["content"]["parts"][0]["text"], "Hi");
+        assert_eq!(v["usageMetadata"]["candidatesTokenCount"], 1);
+        let f = g.finish("length");
+        assert!(f[0].0.contains("\"finishReason\":\"MAX_TOKENS\""));
+        assert_eq!(g.done(), None);
+        let e = g.error("UNAVAILABLE", "overloaded", Some("503"));
+        assert!(e.contains(r#""error":{"code":503"#), "{e}");
+    }
+
+    #[test]
+    fn the_gemini_array_is_one_json_array_element_by_element() {
+        let mut g = Generator::new(Wire::GeminiArray);
+        let mut body = g.token("a");
+        body.push_str(&g.token("b"));
+        for (s, _) in g.finish("stop") {
+            body.push_str(&s);
+        }
+        body.push_str(&g.done().unwrap());
+        assert!(body.starts_with("[{\n") && body.contains("}\n,\r\n{") && body.ends_with("}\n]"));
+        let v: Vec<Value> = serde_json::from_str(&body).unwrap();
+        assert_eq!(v.len(), 3);
+        assert_eq!(v[2]["candidates"][0]["finishReason"], "STOP");
+        assert_eq!(Generator::new(Wire::GeminiArray).done().unwrap(), "[]");
+    }
+
+    #[test]
+    fn ai_sdk_parts_end_with_finish_and_done() {
+        let mut g = Generator::new(Wire::AiSdk);
+        let s: String = g.start().into_iter().map(|(s, _)| s).collect();
+        assert!(s.starts_with("data: {\"type\":\"start\"}\n\n"));
+        assert_eq!(
+            g.token("Hi"),
+            "data: {\"delta\":\"Hi\",\"id\":\"0\",\"type\":\"text-delta\"}\n\n"
+        );
+        let f: String = g.finish("tool_calls").into_iter().map(|(s, _)| s).collect();
+        assert!(
+            f.ends_with("data: {\"finishReason\":\"tool-calls\",\"type\":\"finish\"}\n\n"),
+            "{f}"
+        );
+        assert_eq!(g.done().unwrap(), "data: [DONE]\n\n");
+        assert_eq!(
+            Wire::AiSdk.headers(),
+            &[("x-vercel-ai-ui-message-stream", "v1")]
+        );
+    }
+
+    #[test]
+    fn text_is_the_tokens_as_they_are() {
+        let mut g = Generator::new(Wire::Text);
+        assert_eq!(g.token("日本"), "日本");
+        assert!(g.finish("stop").is_empty());
+        assert_eq!(g.done(), None);
+        assert_eq!(Wire::Text.content_type(), "text/plain; charset=utf-8");
     }
 
     #[test]

@@ -128,6 +128,45 @@ fn auto_with_an_ndjson_content_type_decodes_ollama() {
 }
 
 #[test]
+fn the_new_protocols_and_raw_finish_reason_on_the_last_line() {
+    // Gemini's array form, chunked, named.
+    let (lines, ok) = decode(
+        &["--protocol", "gemini", "--content-type", "application/json"],
+        &fixture("gemini/array.json").chunks(5).collect::<Vec<_>>(),
+    );
+    assert!(ok);
+    let outcome = last(&lines);
+    assert_eq!(outcome["outcome"], "complete", "{outcome}");
+    assert_eq!(outcome["text"], "Streaming as an array.");
+    assert_eq!(outcome["finishReason"], "length");
+    assert_eq!(outcome["rawFinishReason"], "MAX_TOKENS");
+    // The AI SDK stream under auto, decided by the header.
+    let (lines, _) = decode(
+        &["--header", "x-vercel-ai-ui-message-stream: v1"],
+        &[&fixture("ai-sdk/v6_tool_call.sse")],
+    );
+    let outcome = last(&lines);
+    assert_eq!(outcome["finishReason"], "tool_calls", "{outcome}");
+    assert_eq!(outcome["rawFinishReason"], "tool-calls");
+    assert_eq!(outcome["toolCalls"][0]["name"], "weather");
+    assert!(lines
+        .iter()
+        .any(|l| l["type"] == "meta" && l["name"] == "tool-output-available"));
+    // Plain text: no finish reason, raw or normalised.
+    let (lines, _) = decode(&["--protocol", "text"], &[b"plain ", b"text"]);
+    let outcome = last(&lines);
+    assert_eq!(outcome["outcome"], "complete");
+    assert_eq!(outcome["text"], "plain text");
+    assert_eq!(outcome["rawFinishReason"], serde_json::Value::Null);
+    // A bad --header is a usage error.
+    let out = harness()
+        .args(["decode", "--header", "nocolon"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
 fn invalid_json_and_an_empty_body() {
     let (lines, _) = decode(
         &["--protocol", "ollama"],

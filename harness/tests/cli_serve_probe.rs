@@ -43,14 +43,63 @@ fn serve_prints_the_url_first_and_answers() {
 }
 
 #[test]
+fn serve_exits_with_the_error_of_a_malformed_scenario_file() {
+    let dir = temp_dir("cli-bad");
+    // Before the fix, this `hex` made `serve` panic ("not a char boundary").
+    std::fs::write(
+        dir.join("bad.toml"),
+        "name = \"bad\"\ndescription = \"d\"\n[[steps]]\ndo = \"send\"\nhex = \"a\u{e9}1\"\n[expect]\noutcome = \"complete\"\n",
+    )
+    .unwrap();
+    let out = harness()
+        .args(["serve", "--port", "0", "--quiet", "--scenarios"])
+        .arg(&dir)
+        .output()
+        .expect("run serve");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(out.stdout.is_empty(), "no URL is printed");
+    let want = format!(
+        "serve: {}: steps[0].hex: '\u{e9}' is not a hex digit\n",
+        dir.join("bad.toml").display()
+    );
+    assert_eq!(stderr, want);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn probe_prints_the_outcome_json_last() {
     let s = serve(&[]);
     let url = format!("{}/v1/chat/completions", s.url);
     let ok = probe_chat(&url, "finish_no_done", &[]);
     assert_eq!(ok["outcome"], "complete", "{ok}");
     assert_eq!(ok["finishReason"], "stop");
+    assert_eq!(ok["rawFinishReason"], "stop");
     assert_eq!(ok["text"], "Finished but no done marker");
     assert!(ok["stats"].is_object());
+
+    // Gemini's route without alt=sse is the JSON array form; `auto` decodes it.
+    let gemini = probe(&[
+        &format!(
+            "{}/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+            s.url
+        ),
+        "--body",
+        "{}",
+    ]);
+    assert_eq!(gemini["outcome"], "complete", "{gemini}");
+    assert_eq!(gemini["finishReason"], "length");
+    assert_eq!(gemini["rawFinishReason"], "MAX_TOKENS");
+    // A stall after the AI SDK's finish part is complete.
+    let ai_sdk = probe(&[
+        &format!("{}/scenarios/ai_sdk_stall_after_finish", s.url),
+        "--protocol",
+        "ai-sdk",
+        "--idle-timeout-ms",
+        "300",
+    ]);
+    assert_eq!(ai_sdk["outcome"], "complete", "{ai_sdk}");
+    assert_eq!(ai_sdk["rawFinishReason"], "length");
 
     let stalled = probe(&[
         &format!("{}/scenarios/stall_mid", s.url),

@@ -11,79 +11,89 @@
 //! (`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`).
 //! Unknown event types are meta (the API reserves the right to add them).
 
-use super::json::Json;
-use super::{provider_error, Out, Protocol};
+use super::errors::provider_error;
+use super::protocol::{Protocol, ProviderDecoder};
+use super::sink::EventSink;
+use crate::json::Json;
 use crate::outcome::FinishReason;
 
 /// The Messages decoder (stateless: tool calls are keyed by content block index).
 #[derive(Debug, Default)]
 pub(crate) struct Anthropic;
 
-impl Anthropic {
-    /// One decoded event.
-    pub(crate) fn on_json(&mut self, event_type: &str, v: Json<'_>, index: u64, out: &mut Out) {
+impl ProviderDecoder for Anthropic {
+    fn truncated_before(&self) -> &'static str {
+        "before message_stop and before any message_delta stop_reason"
+    }
+
+    /// `ping` is one of the Messages events (with JSON data).
+    fn decodes_pings(&self) -> bool {
+        true
+    }
+
+    fn on_json(&mut self, event_type: &str, v: Json<'_>, index: u64, sink: &mut EventSink) {
         let o = v.obj();
         let json_type = o.str("type");
         let ty = json_type.as_deref().unwrap_or(event_type);
         let block_index = o.index("index").unwrap_or(0);
         match ty {
-            "ping" => out.keep_alive(),
+            "ping" => sink.keep_alive(),
             "message_start" => {
-                out.meta(ty);
+                sink.meta(ty);
                 let u = o.obj("message").obj("usage");
-                out.usage(u.u64("input_tokens"), u.u64("output_tokens"));
+                sink.usage(u.u64("input_tokens"), u.u64("output_tokens"));
             }
             "content_block_start" => {
                 let block = o.obj("content_block");
                 match block.str("type").as_deref() {
                     Some("text") => {
-                        out.meta(ty);
-                        out.text(block.str("text").as_deref());
+                        sink.meta(ty);
+                        sink.text(block.str("text").as_deref());
                     }
                     Some("thinking") => {
-                        out.meta(ty);
-                        out.thinking(block.str("thinking").as_deref());
+                        sink.meta(ty);
+                        sink.thinking(block.str("thinking").as_deref());
                     }
                     Some("tool_use" | "server_tool_use") => {
-                        out.tool(
+                        sink.tool(
                             block_index,
                             block.str("id").as_deref(),
                             block.str("name").as_deref(),
                             "",
                         );
                     }
-                    _ => out.meta(ty),
+                    _ => sink.meta(ty),
                 }
             }
             "content_block_delta" => {
                 let delta = o.obj("delta");
                 match delta.str("type").as_deref() {
-                    Some("text_delta") => out.text(delta.str("text").as_deref()),
-                    Some("thinking_delta") => out.thinking(delta.str("thinking").as_deref()),
-                    Some("input_json_delta") => out.tool(
+                    Some("text_delta") => sink.text(delta.str("text").as_deref()),
+                    Some("thinking_delta") => sink.thinking(delta.str("thinking").as_deref()),
+                    Some("input_json_delta") => sink.tool(
                         block_index,
                         None,
                         None,
                         delta.str("partial_json").as_deref().unwrap_or(""),
                     ),
-                    Some(other) => out.meta(other),
-                    None => out.meta(ty),
+                    Some(other) => sink.meta(other),
+                    None => sink.meta(ty),
                 }
             }
             "message_delta" => {
                 let u = o.obj("usage");
-                out.usage(u.u64("input_tokens"), u.u64("output_tokens"));
+                sink.usage(u.u64("input_tokens"), u.u64("output_tokens"));
                 match o.obj("delta").str("stop_reason") {
-                    Some(r) => out.finish(map_stop_reason(&r)),
-                    None => out.meta(ty),
+                    Some(r) => sink.finish(map_stop_reason(&r), Some(&r)),
+                    None => sink.meta(ty),
                 }
             }
-            "message_stop" => out.complete(),
+            "message_stop" => sink.complete(),
             "error" => {
                 // The nested error object (any type) when there is one, else the event.
                 let nested = o.get("error").map(Json::obj);
                 let err = nested.as_ref().unwrap_or(&o);
-                out.fail(provider_error(
+                sink.fail(provider_error(
                     Protocol::Anthropic,
                     err.str("type").as_deref(),
                     None,
@@ -91,7 +101,7 @@ impl Anthropic {
                     index,
                 ));
             }
-            other => out.meta(other),
+            other => sink.meta(other),
         }
     }
 }
@@ -116,12 +126,12 @@ mod tests {
 
     fn run(events: &[&str]) -> Vec<StreamEvent> {
         let mut d = Anthropic;
-        let mut out = Out::default();
+        let mut sink = EventSink::default();
         for (i, e) in events.iter().enumerate() {
             let v = Json::parse(e).unwrap_or(Json::NULL);
-            d.on_json("", v, i as u64, &mut out);
+            d.on_json("", v, i as u64, &mut sink);
         }
-        out.queue.into_iter().collect()
+        sink.drain()
     }
 
     #[test]
@@ -158,7 +168,8 @@ mod tests {
             vec![
                 StreamEvent::End(None),
                 StreamEvent::Finish {
-                    reason: FinishReason::ToolCalls
+                    reason: FinishReason::ToolCalls,
+                    raw: Some("tool_use".into())
                 }
             ]
         );

@@ -9,8 +9,10 @@
 //! the terminator. A line `{"error": "..."}` (the documented mid-stream error) is a provider
 //! error, retryable only when its message says overloaded or busy.
 
-use super::json::Json;
-use super::{provider_error, Out, Protocol};
+use super::errors::provider_error;
+use super::protocol::{Protocol, ProviderDecoder};
+use super::sink::EventSink;
+use crate::json::Json;
 use crate::outcome::FinishReason;
 
 /// The Ollama decoder.
@@ -20,14 +22,18 @@ pub(crate) struct Ollama {
     next_tool: u32,
 }
 
-impl Ollama {
-    /// One decoded line.
-    pub(crate) fn on_json(&mut self, v: Json<'_>, index: u64, out: &mut Out) {
+impl ProviderDecoder for Ollama {
+    fn truncated_before(&self) -> &'static str {
+        "before a line with \"done\": true"
+    }
+
+    /// One line (`_event_type` is empty).
+    fn on_json(&mut self, _event_type: &str, v: Json<'_>, index: u64, sink: &mut EventSink) {
         let o = v.obj();
         if let Some(err) = o.get("error").filter(|e| e.is_object() || e.is_string()) {
             let fields = err.obj();
             let message = err.as_str().or(fields.str("message"));
-            out.fail(provider_error(
+            sink.fail(provider_error(
                 Protocol::Ollama,
                 fields.str("type").as_deref(),
                 None,
@@ -38,8 +44,8 @@ impl Ollama {
         }
         if let Some(m) = o.get("message") {
             let m = m.obj();
-            out.thinking(m.str("thinking").as_deref());
-            out.text(m.str("content").as_deref());
+            sink.thinking(m.str("thinking").as_deref());
+            sink.text(m.str("content").as_deref());
             let calls = m.get("tool_calls").and_then(Json::array);
             for call in calls.into_iter().flatten() {
                 let call = call.obj();
@@ -53,7 +59,7 @@ impl Ollama {
                 };
                 let i = self.next_tool;
                 self.next_tool = self.next_tool.saturating_add(1);
-                out.tool(
+                sink.tool(
                     i,
                     call.str("id").as_deref(),
                     f.str("name").as_deref(),
@@ -61,16 +67,18 @@ impl Ollama {
                 );
             }
         }
-        out.thinking(o.str("thinking").as_deref());
-        out.text(o.str("response").as_deref());
+        sink.thinking(o.str("thinking").as_deref());
+        sink.text(o.str("response").as_deref());
         if o.get("done").and_then(Json::as_bool) == Some(true) {
-            out.usage(o.u64("prompt_eval_count"), o.u64("eval_count"));
-            out.finish(match o.str("done_reason").as_deref() {
+            sink.usage(o.u64("prompt_eval_count"), o.u64("eval_count"));
+            let raw = o.str("done_reason");
+            let reason = match raw.as_deref() {
                 None | Some("stop") => FinishReason::Stop,
                 Some("length") => FinishReason::Length,
                 Some(_) => FinishReason::Other,
-            });
-            out.complete();
+            };
+            sink.finish(reason, raw.as_deref());
+            sink.complete();
         }
     }
 }
@@ -83,12 +91,12 @@ mod tests {
 
     fn run(lines: &[&str]) -> Vec<StreamEvent> {
         let mut d = Ollama::default();
-        let mut out = Out::default();
+        let mut sink = EventSink::default();
         for (i, l) in lines.iter().enumerate() {
             let v = Json::parse(l).unwrap_or(Json::NULL);
-            d.on_json(v, i as u64, &mut out);
+            d.on_json("", v, i as u64, &mut sink);
         }
-        out.queue.into_iter().collect()
+        sink.drain()
     }
 
     #[test]
@@ -108,7 +116,8 @@ mod tests {
                     output_tokens: Some(17)
                 }),
                 StreamEvent::Finish {
-                    reason: FinishReason::Length
+                    reason: FinishReason::Length,
+                    raw: Some("length".into())
                 },
                 StreamEvent::End(None),
             ]

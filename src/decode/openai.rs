@@ -2,8 +2,8 @@
 //!
 //! Each `data:` line is a `chat.completion.chunk`:
 //! `{"id":..,"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hi"},
-//! "finish_reason":null}]}`; the stream ends with `data: [DONE]` (handled by the caller, which
-//! also skips keep-alives). Read here:
+//! "finish_reason":null}]}`; the stream ends with `data: [DONE]` (a signal, not JSON). Read
+//! here:
 //! - text from the choice with `index` 0 (`delta.content`; null or missing is fine); other
 //!   choices (`n > 1`) are ignored. `delta.reasoning_content` / `delta.reasoning` (DeepSeek,
 //!   OpenRouter and other compatible servers) is thinking text.
@@ -16,25 +16,42 @@
 //!   produces nothing.
 //! - `{"error": {"message", "type", "code"}}` (or `"error": "text"`): a provider error.
 
-use super::json::{Json, Obj};
-use super::{code_of, provider_error, Out, Protocol};
+use super::errors::{code_of, provider_error};
+use super::protocol::{Protocol, ProviderDecoder};
+use super::sink::EventSink;
 use crate::error::StreamError;
+use crate::json::{Json, Obj};
 use crate::outcome::FinishReason;
 
 /// The Chat Completions decoder (stateless: merging happens in the accumulator).
 #[derive(Debug, Default)]
 pub(crate) struct OpenAi;
 
-impl OpenAi {
-    /// One decoded chunk.
-    pub(crate) fn on_json(&mut self, event_type: &str, v: Json<'_>, index: u64, out: &mut Out) {
+/// The terminator's data.
+const DONE: &str = "[DONE]";
+
+impl ProviderDecoder for OpenAi {
+    fn truncated_before(&self) -> &'static str {
+        "before [DONE] and before any finish_reason"
+    }
+
+    /// `data: [DONE]` (with or without the space: the data is trimmed) ends the stream.
+    fn on_signal(&mut self, data: &str, sink: &mut EventSink) -> bool {
+        if data == DONE {
+            sink.complete();
+        }
+        data == DONE
+    }
+
+    /// One chunk.
+    fn on_json(&mut self, event_type: &str, v: Json<'_>, index: u64, sink: &mut EventSink) {
         let o = v.obj();
         if let Some(err) = o.get("error").filter(|e| e.is_object() || e.is_string()) {
-            out.fail(error_from(err, index));
+            sink.fail(error_from(err, index));
             return;
         }
         if event_type == "error" {
-            out.fail(error_from(v, index));
+            sink.fail(error_from(v, index));
             return;
         }
         let choices = o.get("choices").and_then(Json::array);
@@ -46,13 +63,13 @@ impl OpenAi {
             }
             if let Some(delta) = choice.get("delta") {
                 let delta = delta.obj();
-                out.thinking(
+                sink.thinking(
                     delta
                         .str("reasoning_content")
                         .or(delta.str("reasoning"))
                         .as_deref(),
                 );
-                out.text(delta.str("content").as_deref());
+                sink.text(delta.str("content").as_deref());
                 let calls = delta.get("tool_calls").and_then(Json::array);
                 for (p, call) in calls.into_iter().flatten().enumerate() {
                     let call = call.obj();
@@ -60,7 +77,7 @@ impl OpenAi {
                         .index("index")
                         .unwrap_or_else(|| u32::try_from(p).unwrap_or(u32::MAX));
                     let function = call.obj("function");
-                    out.tool(
+                    sink.tool(
                         i,
                         call.str("id").as_deref(),
                         function.str("name").as_deref(),
@@ -69,7 +86,7 @@ impl OpenAi {
                 }
                 if let Some(f) = delta.get("function_call").filter(|f| f.is_object()) {
                     let f = f.obj();
-                    out.tool(
+                    sink.tool(
                         0,
                         None,
                         f.str("name").as_deref(),
@@ -78,12 +95,12 @@ impl OpenAi {
                 }
             }
             if let Some(reason) = choice.str("finish_reason") {
-                out.finish(map_finish(&reason));
+                sink.finish(map_finish(&reason), Some(&reason));
             }
         }
         if let Some(usage) = o.get("usage").filter(|u| u.is_object()) {
             let usage = usage.obj();
-            out.usage(usage.u64("prompt_tokens"), usage.u64("completion_tokens"));
+            sink.usage(usage.u64("prompt_tokens"), usage.u64("completion_tokens"));
         }
     }
 }
@@ -122,12 +139,12 @@ mod tests {
 
     fn run(chunks: &[&str]) -> Vec<StreamEvent> {
         let mut d = OpenAi;
-        let mut out = Out::default();
+        let mut sink = EventSink::default();
         for (i, c) in chunks.iter().enumerate() {
             let v = Json::parse(c).unwrap_or(Json::NULL);
-            d.on_json("message", v, i as u64, &mut out);
+            d.on_json("message", v, i as u64, &mut sink);
         }
-        out.queue.into_iter().collect()
+        sink.drain()
     }
 
     #[test]
@@ -157,7 +174,8 @@ mod tests {
                     arguments: "{\"a\"".into()
                 },
                 StreamEvent::Finish {
-                    reason: FinishReason::ToolCalls
+                    reason: FinishReason::ToolCalls,
+                    raw: Some("tool_calls".into())
                 },
                 StreamEvent::Usage(crate::outcome::Usage {
                     input_tokens: Some(5),

@@ -14,8 +14,10 @@
 //!   accepted nested under `error`) → provider error.
 //! - everything else (`response.created`, `response.in_progress`, `*.done`, ...) → meta.
 
-use super::json::{Json, Obj};
-use super::{code_of, provider_error, Out, Protocol};
+use super::errors::{code_of, provider_error};
+use super::protocol::{Protocol, ProviderDecoder};
+use super::sink::EventSink;
+use crate::json::{Json, Obj};
 use crate::outcome::FinishReason;
 
 /// The Responses decoder.
@@ -25,34 +27,38 @@ pub(crate) struct Responses {
     saw_function_call: bool,
 }
 
-impl Responses {
-    /// One decoded event.
-    pub(crate) fn on_json(&mut self, event_type: &str, v: Json<'_>, index: u64, out: &mut Out) {
+impl ProviderDecoder for Responses {
+    fn truncated_before(&self) -> &'static str {
+        "before response.completed"
+    }
+
+    /// One event.
+    fn on_json(&mut self, event_type: &str, v: Json<'_>, index: u64, sink: &mut EventSink) {
         let o = v.obj();
         let json_type = o.str("type");
         let ty = json_type.as_deref().unwrap_or(event_type);
         match ty {
-            "response.output_text.delta" => out.text(o.str("delta").as_deref()),
+            "response.output_text.delta" => sink.text(o.str("delta").as_deref()),
             "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
-                out.thinking(o.str("delta").as_deref())
+                sink.thinking(o.str("delta").as_deref())
             }
             "response.output_item.added" => {
                 let item = o.obj("item");
                 if item.str("type").as_deref() == Some("function_call") {
                     self.saw_function_call = true;
-                    out.tool(
+                    sink.tool(
                         o.index("output_index").unwrap_or(0),
                         item.str("call_id").or(item.str("id")).as_deref(),
                         item.str("name").as_deref(),
                         item.str("arguments").as_deref().unwrap_or(""),
                     );
                 } else {
-                    out.meta(ty);
+                    sink.meta(ty);
                 }
             }
             "response.function_call_arguments.delta" => {
                 self.saw_function_call = true;
-                out.tool(
+                sink.tool(
                     o.index("output_index").unwrap_or(0),
                     None,
                     None,
@@ -61,7 +67,7 @@ impl Responses {
             }
             "response.completed" => {
                 let response = o.obj("response");
-                usage(&response, out);
+                usage(&response, sink);
                 let produced_call =
                     response
                         .get("output")
@@ -71,28 +77,32 @@ impl Responses {
                                 .iter()
                                 .any(|i| i.obj().str("type").as_deref() == Some("function_call"))
                         });
-                out.finish(if self.saw_function_call || produced_call {
+                let reason = if self.saw_function_call || produced_call {
                     FinishReason::ToolCalls
                 } else {
                     FinishReason::Stop
-                });
-                out.complete();
+                };
+                sink.finish(reason, response.str("status").as_deref());
+                sink.complete();
             }
             "response.incomplete" => {
                 let response = o.obj("response");
-                usage(&response, out);
+                usage(&response, sink);
                 let reason = response.obj("incomplete_details").str("reason");
-                out.finish(match reason.as_deref() {
+                let normalised = match reason.as_deref() {
                     Some("max_output_tokens") => FinishReason::Length,
                     Some("content_filter") => FinishReason::ContentFilter,
                     _ => FinishReason::Other,
-                });
-                out.complete();
+                };
+                // The reason when there is one, else the status (`incomplete`).
+                let raw = reason.or(response.str("status"));
+                sink.finish(normalised, raw.as_deref());
+                sink.complete();
             }
             "response.failed" => {
                 let err = o.obj("response").obj("error");
                 let code = code_of(err.get("code"));
-                out.fail(provider_error(
+                sink.fail(provider_error(
                     Protocol::OpenAiResponses,
                     err.str("type").as_deref().or(code.as_deref()),
                     code.clone(),
@@ -106,7 +116,7 @@ impl Responses {
                 let err = nested.as_ref().unwrap_or(&o);
                 let code = code_of(err.get("code"));
                 let error_type = err.str("type").filter(|t| *t != "error");
-                out.fail(provider_error(
+                sink.fail(provider_error(
                     Protocol::OpenAiResponses,
                     error_type.as_deref().or(code.as_deref()),
                     code.clone(),
@@ -114,14 +124,14 @@ impl Responses {
                     index,
                 ));
             }
-            other => out.meta(other),
+            other => sink.meta(other),
         }
     }
 }
 
-fn usage(response: &Obj<'_>, out: &mut Out) {
+fn usage(response: &Obj<'_>, sink: &mut EventSink) {
     let u = response.obj("usage");
-    out.usage(u.u64("input_tokens"), u.u64("output_tokens"));
+    sink.usage(u.u64("input_tokens"), u.u64("output_tokens"));
 }
 
 #[cfg(test)]
@@ -132,12 +142,12 @@ mod tests {
 
     fn run(events: &[&str]) -> Vec<StreamEvent> {
         let mut d = Responses::default();
-        let mut out = Out::default();
+        let mut sink = EventSink::default();
         for (i, e) in events.iter().enumerate() {
             let v = Json::parse(e).unwrap_or(Json::NULL);
-            d.on_json("", v, i as u64, &mut out);
+            d.on_json("", v, i as u64, &mut sink);
         }
-        out.queue.into_iter().collect()
+        sink.drain()
     }
 
     #[test]
@@ -149,7 +159,8 @@ mod tests {
         ]);
         assert_eq!(ev.get(1), Some(&StreamEvent::Text { text: "Hi".into() }));
         assert!(ev.contains(&StreamEvent::Finish {
-            reason: FinishReason::Stop
+            reason: FinishReason::Stop,
+            raw: Some("completed".into())
         }));
         assert_eq!(ev.last(), Some(&StreamEvent::End(None)));
     }
@@ -162,7 +173,8 @@ mod tests {
             r#"{"type":"response.completed","response":{"status":"completed"},"sequence_number":3}"#,
         ]);
         assert!(ev.contains(&StreamEvent::Finish {
-            reason: FinishReason::ToolCalls
+            reason: FinishReason::ToolCalls,
+            raw: Some("completed".into())
         }));
     }
 
@@ -175,7 +187,8 @@ mod tests {
             ev,
             vec![
                 StreamEvent::Finish {
-                    reason: FinishReason::Length
+                    reason: FinishReason::Length,
+                    raw: Some("max_output_tokens".into())
                 },
                 StreamEvent::End(None)
             ]

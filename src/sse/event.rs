@@ -16,11 +16,11 @@ pub(crate) struct EventBuilder {
     event_type: String,
     /// "last event ID buffer". Persists across events (also when set in a block that
     /// dispatches nothing) until an `id` field sets it again.
-    last_event_id: String,
+    id_buffer: String,
     /// The event source's "last event ID string": the buffer as of the last blank line
     /// (dispatch step 1). Exists for resume: an `id` of an event cut off before its blank line
     /// is in the buffer but not here, so a reconnect does not skip that event.
-    dispatched_id: String,
+    id_string: String,
     /// A non-comment line was seen since the last blank line: the block is pending. Exists for
     /// `finish()`, which reports a last event that never got its blank line.
     pending_fields: bool,
@@ -35,28 +35,28 @@ impl EventBuilder {
             max,
             data: String::new(),
             event_type: String::new(),
-            last_event_id: String::new(),
-            dispatched_id: String::new(),
+            id_buffer: String::new(),
+            id_string: String::new(),
             pending_fields: false,
             dropping: false,
         }
     }
 
-    pub(crate) fn last_event_id(&self) -> &str {
-        &self.last_event_id
+    pub(crate) fn last_event_id_buffer(&self) -> &str {
+        &self.id_buffer
     }
 
-    pub(crate) fn dispatched_id(&self) -> &str {
-        &self.dispatched_id
+    pub(crate) fn last_event_id_string(&self) -> &str {
+        &self.id_string
     }
 
     /// Seeds the last event ID (buffer and string) of a reconnection: "the last event ID
     /// string of the event source" persists across reconnections.
     pub(crate) fn seed_last_event_id(&mut self, id: &str) {
-        self.last_event_id.clear();
-        self.last_event_id.push_str(id);
-        self.dispatched_id.clear();
-        self.dispatched_id.push_str(id);
+        self.id_buffer.clear();
+        self.id_buffer.push_str(id);
+        self.id_string.clear();
+        self.id_string.push_str(id);
     }
 
     pub(crate) fn has_pending_fields(&self) -> bool {
@@ -162,8 +162,8 @@ impl EventBuilder {
             // "If the field name is "id": If the field value does not contain U+0000 NULL, then
             // set the last event ID buffer to the field value. Otherwise, ignore the field."
             b"id" if !value.contains(&0) => {
-                self.last_event_id.clear();
-                self.last_event_id.push_str(&String::from_utf8_lossy(value));
+                self.id_buffer.clear();
+                self.id_buffer.push_str(&String::from_utf8_lossy(value));
             }
             // "If the field name is "retry": If the field value consists of only ASCII digits,
             // then interpret the field value as an integer in base ten, and set the event
@@ -186,9 +186,9 @@ impl EventBuilder {
     /// "Dispatch the event".
     fn dispatch(&mut self, out: &mut VecDeque<Result<Item, FrameError>>) {
         // "1. Set the last event ID string of the event source to the value of the last event
-        // ID buffer." -- the buffer itself persists, see `last_event_id`.
-        if self.dispatched_id != self.last_event_id {
-            self.dispatched_id.clone_from(&self.last_event_id);
+        // ID buffer." -- the buffer itself persists, see `id_buffer`.
+        if self.id_string != self.id_buffer {
+            self.id_string.clone_from(&self.id_buffer);
         }
         // "2. If the data buffer is an empty string, set the data buffer and the event type
         // buffer to the empty string and return."
@@ -217,7 +217,7 @@ impl EventBuilder {
         out.push_back(Ok(Item::Event(Event {
             event_type,
             data,
-            last_event_id: self.last_event_id.clone(),
+            last_event_id: self.id_string.clone(),
         })));
     }
 }

@@ -1,17 +1,22 @@
 //! WHATWG "Parsing an event stream" + "Interpreting an event stream", as a push parser.
 //! <https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream>
 //!
-//! CONTRACT (issue 2; other modules rely on exactly these signatures):
-//! - `SseParser::new()` (cap [`DEFAULT_MAX_EVENT_BYTES`]), `SseParser::with_max_event_bytes(n)`.
-//! - `feed(&mut self, &[u8])` never fails and never panics.
-//! - `next_event(&mut self) -> Option<Result<Item, FrameError>>`: `None` = need more bytes.
-//! - `finish(&mut self) -> Eof`: end of stream; drains nothing new (a pending event without its
-//!   blank line is NOT dispatched, per spec) but reports it in `Eof::unterminated`.
-//! - `bytes_examined(&self) -> u64`: bytes the line search looked at (linear-time proof).
-//! - `last_event_id(&self) -> &str`: the current last event ID buffer.
-//! - Additions (resume): `with_last_event_id(max, id)` seeds a reconnection's last event ID;
-//!   `resume_id()` is the last event ID *string* (as of the last blank line), what a
-//!   reconnect sends as `Last-Event-ID`.
+//! - [`SseParser::new`] (cap [`DEFAULT_MAX_EVENT_BYTES`]), [`SseParser::with_max_event_bytes`],
+//!   and [`SseParser::with_resume_id`] for a reconnection.
+//! - `feed(&[u8])` never fails and never panics.
+//! - `next_event() -> Option<Result<Item, FrameError>>`: `None` = need more bytes.
+//! - `finish() -> Eof`: end of stream; drains nothing new (a pending event without its blank
+//!   line is NOT dispatched, per spec) but reports it in [`Eof::unterminated`].
+//! - `bytes_examined()`: bytes the line search looked at (linear-time proof).
+//!
+//! The spec keeps two last event IDs, and so do we, under two names:
+//! - [`SseParser::last_event_id_buffer`], the spec's "last event ID buffer": set by every `id`
+//!   line as soon as it is parsed.
+//! - [`SseParser::resume_id`], the spec's "last event ID string": the buffer as of the last
+//!   blank line. This is what a reconnect sends as `Last-Event-ID`.
+//!
+//! Each dispatched [`Event`] carries the ID it was dispatched with in
+//! [`Event::last_event_id`] (the DOM's `MessageEvent.lastEventId`).
 //!
 //! Two stages: `lines` splits raw bytes into lines (CRLF, LF, lone CR; a CR at the end of a
 //! chunk and an LF at the start of the next are one line end), `event` turns lines into
@@ -42,13 +47,12 @@
 //! - `feed` after `finish` is ignored: the stream has ended.
 
 mod event;
-pub(crate) mod lines;
 
 use std::collections::VecDeque;
 
 use crate::error::FrameError;
+use crate::lines::{Line, LineEnding, LineSplitter};
 use event::EventBuilder;
-use lines::{Line, LineEnding, LineSplitter};
 
 /// Default cap on one line and on one event's accumulated data: 8 MiB.
 pub const DEFAULT_MAX_EVENT_BYTES: usize = 8 * 1024 * 1024;
@@ -60,7 +64,9 @@ pub struct Event {
     pub event_type: String,
     /// The `data` lines joined with LF, one trailing LF removed.
     pub data: String,
-    /// The last event ID at dispatch time (persists across events).
+    /// The last event ID at dispatch time (persists across events): the DOM's
+    /// `MessageEvent.lastEventId`, equal to [`SseParser::resume_id`] once this event is
+    /// dispatched.
     pub last_event_id: String,
 }
 
@@ -130,12 +136,12 @@ impl SseParser {
         }
     }
 
-    /// A parser for a reconnection: the last event ID (buffer and string) starts as `id`, the
-    /// one the previous connection ended with ("the last event ID string of the event
-    /// source" persists across reconnections).
-    pub fn with_last_event_id(max: usize, id: &str) -> Self {
+    /// A parser for a reconnection: the last event ID (buffer and string) starts as
+    /// `resume_id`, the one the previous connection ended with and the reconnect sent ("the
+    /// last event ID string of the event source" persists across reconnections).
+    pub fn with_resume_id(max: usize, resume_id: &str) -> Self {
         let mut p = Self::with_max_event_bytes(max);
-        p.events.seed_last_event_id(id);
+        p.events.seed_last_event_id(resume_id);
         p
     }
 
@@ -214,9 +220,10 @@ impl SseParser {
         self.lines.bytes_examined()
     }
 
-    /// The last event ID buffer.
-    pub fn last_event_id(&self) -> &str {
-        self.events.last_event_id()
+    /// The spec's "last event ID buffer": the value of the last `id` line parsed, even one
+    /// of an event not dispatched yet. Not what a reconnect sends: see [`Self::resume_id`].
+    pub fn last_event_id_buffer(&self) -> &str {
+        self.events.last_event_id_buffer()
     }
 
     /// The event source's last event ID *string*: the buffer as it was at the last blank line
@@ -224,7 +231,7 @@ impl SseParser {
     /// `Last-Event-ID`: an `id` line of an event the connection lost before its blank line is
     /// in the buffer, not here, so resuming from here cannot skip that event.
     pub fn resume_id(&self) -> &str {
-        self.events.dispatched_id()
+        self.events.last_event_id_string()
     }
 }
 

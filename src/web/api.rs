@@ -11,7 +11,9 @@ use super::guard::{Guard, Sink};
 #[wasm_bindgen(typescript_custom_section)]
 const TS_API: &'static str = r#"
 /** The wire protocols. `"auto"` decides from the Content-Type and the first event. */
-export type Protocol = "openai" | "openai-responses" | "anthropic" | "ollama" | "sse" | "auto";
+export type Protocol =
+  | "openai" | "openai-responses" | "anthropic" | "ollama" | "gemini" | "ai-sdk" | "sse" | "text"
+  | "auto";
 
 /** How a stream ended. Every outcome carries the text received before it. */
 export type Outcome =
@@ -116,6 +118,8 @@ export interface StreamResult {
   text: string;
   thinking: string;
   finishReason: FinishReason | null;
+  /** The provider's own finish reason, exactly as sent (`null` when it sent none). */
+  rawFinishReason: string | null;
   toolCalls: ToolCall[];
   usage: Usage | null;
   /** `null` exactly when `outcome` is `"complete"`. */
@@ -129,7 +133,7 @@ export type StreamEvent =
   | { type: "thinking"; text: string }
   | { type: "tool_call"; index: number; id: string | null; name: string | null; arguments: string }
   | { type: "usage"; inputTokens: number | null; outputTokens: number | null }
-  | { type: "finish"; reason: FinishReason }
+  | { type: "finish"; reason: FinishReason; raw: string | null }
   | { type: "keep_alive" }
   | { type: "meta"; name: string };
 

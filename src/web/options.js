@@ -8,7 +8,7 @@ export const seed = () => Math.random() * 9007199254740992;
 const KNOWN = ["url", "method", "headers", "body", "credentials", "protocol", "firstByteTimeoutMs",
   "idleTimeoutMs", "contentTimeoutMs", "totalTimeoutMs", "maxEventBytes", "maxTextBytes", "signal",
   "flush", "retry", "onText", "onEvent"];
-const PROTOCOLS = ["openai", "openai-responses", "anthropic", "ollama", "sse", "auto"];
+const PROTOCOLS = ["openai", "openai-responses", "anthropic", "ollama", "gemini", "ai-sdk", "sse", "text", "auto"];
 const RETRY = ["maxAttempts", "baseDelayMs", "maxDelayMs", "maxRetryAfterMs", "resume"];
 const HEADERS = "expected a Headers, an array of [name, value] pairs or an object of strings";
 const FLUSH = 'expected "frame", "immediate", { intervalMs } or { smooth: "word" | "grapheme" }';
@@ -168,7 +168,7 @@ export function validate(o) {
   }
   const protocol = str(o, "protocol") ?? "auto";
   if (!PROTOCOLS.includes(protocol)) {
-    fail("protocol", 'expected "openai", "openai-responses", "anthropic", "ollama", "sse" or "auto", got ' + quoted(protocol));
+    fail("protocol", "expected " + PROTOCOLS.slice(0, -1).map((p) => '"' + p + '"').join(", ") + ' or "auto", got ' + quoted(protocol));
   }
   // -1: the core's default.
   const cfg = [count(o, "firstByteTimeoutMs", 0), count(o, "idleTimeoutMs", 0), count(o, "contentTimeoutMs", 0),

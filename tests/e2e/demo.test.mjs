@@ -94,6 +94,7 @@ async function state(page) {
       phase: badge.dataset.phase,
       code: badge.dataset.code,
       finishReason: badge.dataset.finishReason || null,
+      rawFinishReason: badge.dataset.rawFinishReason || null,
       badge: badge.textContent,
       message: document.getElementById("badge-message").textContent,
       timeline: {
@@ -198,7 +199,7 @@ await test("page: every harness scenario is in the backend picker, openai_ok by 
     check(opt, `scenario ${name} missing from the picker`);
     if (s.description) check(opt[1].includes(s.description), `${name}: description shown in the option`);
   }
-  for (const custom of ["custom:openai", "custom:anthropic", "custom:ollama"]) {
+  for (const custom of ["custom:openai", "custom:anthropic", "custom:ollama", "custom:gemini", "custom:ai-sdk"]) {
     check(options.some(([v]) => v === custom), `${custom} missing`);
   }
 });
@@ -274,6 +275,32 @@ await test("stall_mid: stalled/idle at 500 ms, 3 deltas kept, stall marked", asy
   eq(st.timeline.gap, 1, "the silence before the stall is shaded");
   check((st.timeline.endLabel || "").includes("idle"), `timeline label: ${st.timeline.endLabel}`);
   await page.screenshot({ path: join(SHOTS, "demo.png"), fullPage: true });
+});
+
+await test("gemini_stall_after_finish: a stall after finishReason is complete, STOP shown", async () => {
+  const exp = expectation(scenarios.get("gemini_stall_after_finish"));
+  await start(page, "gemini_stall_after_finish", exp.client);
+  const st = await waitDone(page);
+  const s = await stats(page);
+  eq(st.outcome, "complete", "badge outcome");
+  eq(st.finishReason, "stop", "finish reason");
+  eq(st.rawFinishReason, "STOP", "the provider's own finish reason");
+  check(st.message.includes("finish: stop (STOP)"), `badge message: ${st.message}`);
+  if (exp.text !== null) eq(st.text, exp.text, "rendered text");
+  check(Number(s.duration.value) >= 500, `complete at the idle deadline (${s.duration.text})`);
+  commonChecks("gemini_stall_after_finish", st, s);
+});
+
+await test("ai_sdk_ok: the AI SDK UI message stream under auto renders only the text", async () => {
+  const exp = expectation(scenarios.get("ai_sdk_ok"));
+  await start(page, "ai_sdk_ok", exp.client);
+  const st = await waitDone(page);
+  const s = await stats(page);
+  eq(st.outcome, "complete", "badge outcome");
+  eq(st.finishReason, "stop", "finish reason");
+  if (exp.text !== null) eq(st.text, exp.text, "rendered text (no JSON parts)");
+  check(!st.text.includes('"type"'), "no part JSON rendered as text");
+  commonChecks("ai_sdk_ok", st, s);
 });
 
 await test("page: nothing fetched from outside the harness origin, no page errors", async () => {

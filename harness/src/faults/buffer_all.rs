@@ -4,7 +4,7 @@ use bytes::BytesMut;
 use rand::rngs::SmallRng;
 use serde::{Deserialize, Serialize};
 
-use super::Fault;
+use super::{Fault, Live};
 use crate::plan::{Action, Plan, Tag};
 
 /// Config: the head is sent as planned; every wait before the end is removed and every body
@@ -19,6 +19,19 @@ pub(crate) struct BufferAll {
 }
 
 impl Fault for BufferAll {
+    const DESCRIPTION: &'static str =
+        "remove waits and send the whole body in one write after delay_ms";
+
+    fn parse_arg(arg: Option<&str>) -> Result<Self, String> {
+        Ok(BufferAll {
+            delay_ms: super::arg_u64_or("buffer_all", arg, "delay_ms", 0)?,
+        })
+    }
+
+    fn live(&self) -> Live {
+        Live::WholeBody
+    }
+
     fn apply(&self, plan: Plan, _rng: &mut SmallRng) -> Plan {
         let mut head = Vec::new();
         let mut buf = BytesMut::new();

@@ -15,6 +15,23 @@ pub(crate) struct DelayFirstByte {
 }
 
 impl Fault for DelayFirstByte {
+    const DESCRIPTION: &'static str = "wait ms after the head, before the first body byte";
+
+    fn parse_arg(arg: Option<&str>) -> Result<Self, String> {
+        Ok(DelayFirstByte {
+            ms: super::arg_u64("delay_first_byte", arg, "ms")?,
+        })
+    }
+
+    /// Once per stream: before the first segment with a body write.
+    fn for_segment(&self, segment: &[Action], seen: &mut u64) -> Option<Self> {
+        if *seen > 0 || !segment.iter().any(Action::is_body_write) {
+            return None;
+        }
+        *seen = 1;
+        Some(self.clone())
+    }
+
     fn apply(&self, mut plan: Plan, _rng: &mut SmallRng) -> Plan {
         if let Some(i) = plan.iter().position(|a| matches!(a, Action::Write { .. })) {
             plan.insert(i, Action::Wait(self.ms));

@@ -3,7 +3,7 @@
 use rand::rngs::SmallRng;
 use serde::{Deserialize, Serialize};
 
-use super::Fault;
+use super::{Fault, Live};
 use crate::plan::{Action, Plan, Tag};
 
 /// Config: none. Removes every write tagged `terminator` (`data: [DONE]`, Anthropic's
@@ -14,6 +14,17 @@ use crate::plan::{Action, Plan, Tag};
 pub(crate) struct DropTerminator {}
 
 impl Fault for DropTerminator {
+    const DESCRIPTION: &'static str =
+        "remove the provider's terminator ([DONE], message_stop, done line)";
+
+    fn parse_arg(_arg: Option<&str>) -> Result<Self, String> {
+        Ok(DropTerminator {})
+    }
+
+    fn live(&self) -> Live {
+        Live::Events
+    }
+
     fn apply(&self, plan: Plan, _rng: &mut SmallRng) -> Plan {
         plan.into_iter()
             .filter(|a| {

@@ -49,6 +49,21 @@ impl InjectPings {
 }
 
 impl Fault for InjectPings {
+    const DESCRIPTION: &'static str =
+        "a keep-alive (`: ping`) every every_ms of silence: waits, stalls, a silent upstream";
+
+    fn parse_arg(arg: Option<&str>) -> Result<Self, String> {
+        Ok(InjectPings {
+            every_ms: super::arg_u64("inject_pings", arg, "every_ms")?,
+            data: None,
+        })
+    }
+
+    /// The proxy also pings while its upstream is silent.
+    fn keepalive(&self) -> Option<(u64, Action)> {
+        Some((self.every_ms.max(1), self.ping()))
+    }
+
     fn apply(&self, plan: Plan, _rng: &mut SmallRng) -> Plan {
         let mut out = Vec::with_capacity(plan.len());
         for a in plan {

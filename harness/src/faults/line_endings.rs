@@ -5,7 +5,7 @@ use rand::rngs::SmallRng;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::Fault;
+use super::{Fault, Live};
 use crate::plan::{Action, Plan, Tag};
 
 /// The target style.
@@ -88,6 +88,24 @@ pub(crate) fn convert(input: &[u8], style: Style, rng: &mut SmallRng) -> Vec<u8>
 }
 
 impl Fault for LineEndings {
+    const DESCRIPTION: &'static str =
+        "convert line endings of event writes to crlf, cr, lf or a seeded mix";
+
+    fn parse_arg(arg: Option<&str>) -> Result<Self, String> {
+        let style = match arg.unwrap_or("crlf") {
+            "crlf" => Style::Crlf,
+            "cr" => Style::Cr,
+            "lf" => Style::Lf,
+            "mixed" => Style::Mixed,
+            other => return Err(format!("line_endings: unknown style {other}")),
+        };
+        Ok(LineEndings { style })
+    }
+
+    fn live(&self) -> Live {
+        Live::Events
+    }
+
     fn apply(&self, plan: Plan, rng: &mut SmallRng) -> Plan {
         plan.into_iter()
             .map(|a| match a {

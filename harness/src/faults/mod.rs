@@ -1,143 +1,175 @@
 //! Faults: plan transformers, composable like Toxiproxy's toxics.
 //!
-//! Each fault is one file with one config struct implementing [`Fault`]; [`FaultConfig`] is the
-//! serde-tagged union (`{"type": "rechunk", "size": 7}`) used in scenario files and in the
-//! `?faults=` query parameter, and [`FaultConfig::parse_short`] reads the `?fault=rechunk:7`
-//! shorthand. Faults apply in order; every random choice comes from the request's seeded RNG,
-//! so the same seed replays the same bytes and timings.
+//! Each fault is one file: a config struct implementing [`Fault`] (its description, its
+//! shorthand argument, how it rewrites a plan and, where it differs from the default, how it
+//! acts on a live proxied stream). `registry!` lists them once; from that line come the
+//! serde-tagged union [`FaultConfig`] (`{"type": "rechunk", "size": 7}`, used in scenario
+//! files and `?faults=`), the shorthand parser ([`FaultConfig::parse_short`], `?fault=rechunk:7`)
+//! and [`REGISTRY`] (`GET /_harness/faults`, the README check). Adding a fault is its file and
+//! its line in the list.
+//!
+//! Faults apply in order; every random choice comes from the request's seeded RNG, so the same
+//! seed replays the same bytes and timings.
 
 use rand::rngs::SmallRng;
 use serde::{Deserialize, Serialize};
 
-use crate::plan::Plan;
+use crate::plan::{Action, Plan};
 
-pub(crate) mod buffer_all;
-pub(crate) mod delay_first_byte;
-pub(crate) mod drop_terminator;
-pub(crate) mod inject_pings;
-pub(crate) mod line_endings;
-pub(crate) mod rechunk;
-pub(crate) mod reset_after;
-pub(crate) mod split_utf8;
-pub(crate) mod stall_after;
-pub(crate) mod throttle;
+/// How a fault acts on a live stream (the proxy, which forwards segments as they arrive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Live {
+    /// Applied to each segment as it comes (chunks pass through as they arrive).
+    Segments,
+    /// Applied to each segment, which must end on event boundaries (SSE events, NDJSON lines).
+    Events,
+    /// Needs the whole body: the proxy collects the upstream's body first.
+    WholeBody,
+}
 
-pub(crate) use buffer_all::BufferAll;
-pub(crate) use delay_first_byte::DelayFirstByte;
-pub(crate) use drop_terminator::DropTerminator;
-pub(crate) use inject_pings::InjectPings;
-pub(crate) use line_endings::{LineEndings, Style};
-pub(crate) use rechunk::Rechunk;
-pub(crate) use reset_after::ResetAfter;
-pub(crate) use split_utf8::SplitUtf8;
-pub(crate) use stall_after::StallAfter;
-pub(crate) use throttle::Throttle;
+/// A plan transformer: one config struct per fault, in its own file.
+pub(crate) trait Fault: Clone + Sized {
+    /// One line for the README and `GET /_harness/faults`.
+    const DESCRIPTION: &'static str;
 
-/// A plan transformer.
-pub(crate) trait Fault {
+    /// The config from the shorthand's argument (`rechunk:7` gives `Some("7")`, `rechunk`
+    /// gives `None`).
+    fn parse_arg(arg: Option<&str>) -> Result<Self, String>;
+
     /// Rewrites the plan. Never loses body bytes unless that is the fault's purpose.
     fn apply(&self, plan: Plan, rng: &mut SmallRng) -> Plan;
+
+    /// How it acts on a live stream.
+    fn live(&self) -> Live {
+        Live::Segments
+    }
+
+    /// On a live stream, the config to apply to the next `segment` (`None`: leave it alone).
+    /// `seen` is this fault's own counter across the stream's segments (starts at 0); a fault
+    /// that counts across the stream (events, bytes) keeps its count there.
+    fn for_segment(&self, _segment: &[Action], _seen: &mut u64) -> Option<Self> {
+        Some(self.clone())
+    }
+
+    /// On a live stream, a keep-alive write to send after every `ms` of upstream silence.
+    fn keepalive(&self) -> Option<(u64, Action)> {
+        None
+    }
 }
 
-/// Every fault's config, tagged by `type`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub(crate) enum FaultConfig {
-    /// Re-split body writes at a fixed or seeded random size.
-    Rechunk(Rechunk),
-    /// Cut writes inside multi-byte UTF-8 code points.
-    SplitUtf8(SplitUtf8),
-    /// Convert SSE line endings (CRLF, CR, LF, seeded mix).
-    LineEndings(LineEndings),
-    /// Wait before the first body byte.
-    DelayFirstByte(DelayFirstByte),
-    /// Stall forever after N events.
-    StallAfter(StallAfter),
-    /// Remove the provider's terminator.
-    DropTerminator(DropTerminator),
-    /// Buffer the whole body into one write (a buffering proxy).
-    BufferAll(BufferAll),
-    /// Wait between consecutive writes.
-    Throttle(Throttle),
-    /// A keep-alive every N ms of silence.
-    InjectPings(InjectPings),
-    /// Reset the connection after N body bytes.
-    ResetAfter(ResetAfter),
+/// The `u64` argument `what` of fault `name`'s shorthand (`stall_after:3`), required.
+pub(crate) fn arg_u64(name: &str, arg: Option<&str>, what: &str) -> Result<u64, String> {
+    arg.ok_or_else(|| format!("fault {name} needs :{what}"))?
+        .parse::<u64>()
+        .map_err(|e| format!("fault {name}: {what}: {e}"))
 }
 
-/// The registry: every fault's name and a one-line description (README, `/_harness/faults`).
-pub(crate) const REGISTRY: &[(&str, &str)] = &[
-    (
-        "rechunk",
-        "re-split body writes: size N, or seeded random sizes in [min, max]",
-    ),
-    (
-        "split_utf8",
-        "cut every write inside each multi-byte UTF-8 code point",
-    ),
-    (
-        "line_endings",
-        "convert line endings of event writes to crlf, cr, lf or a seeded mix",
-    ),
-    (
-        "delay_first_byte",
-        "wait ms after the head, before the first body byte",
-    ),
-    (
-        "stall_after",
-        "after N event writes, send nothing more and hold the socket open",
-    ),
-    (
-        "drop_terminator",
-        "remove the provider's terminator ([DONE], message_stop, done line)",
-    ),
-    (
-        "buffer_all",
-        "remove waits and send the whole body in one write after delay_ms",
-    ),
-    ("throttle", "wait gap_ms between consecutive body writes"),
-    (
-        "inject_pings",
-        "a keep-alive (`: ping`) every every_ms of silence: waits, stalls, a silent upstream",
-    ),
-    (
-        "reset_after",
-        "reset the TCP connection once N body bytes (or N events) went out",
-    ),
-];
+/// The optional `u64` argument `what` of fault `name`'s shorthand (`buffer_all[:800]`).
+pub(crate) fn arg_u64_or(
+    name: &str,
+    arg: Option<&str>,
+    what: &str,
+    default: u64,
+) -> Result<u64, String> {
+    match arg {
+        Some(_) => arg_u64(name, arg, what),
+        None => Ok(default),
+    }
+}
+
+/// The list of faults: `module: Type` per fault, the module named as the fault. Generates the
+/// modules, [`FaultConfig`] (one variant per fault, its serde tag the module name), the
+/// dispatch and [`REGISTRY`].
+macro_rules! registry {
+    ($($name:ident: $ty:ident),* $(,)?) => {
+        $(
+            pub(crate) mod $name;
+            #[allow(unused_imports)]
+            pub(crate) use $name::$ty;
+        )*
+
+        /// Every fault's config, tagged by `type` (the fault's name); unknown fields rejected.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        pub(crate) enum FaultConfig {
+            $(
+                #[doc = concat!("`", stringify!($name), "`.")]
+                $ty($ty),
+            )*
+        }
+
+        $(
+            impl From<$ty> for FaultConfig {
+                fn from(f: $ty) -> FaultConfig {
+                    FaultConfig::$ty(f)
+                }
+            }
+        )*
+
+        /// Every fault's name and one-line description (README, `GET /_harness/faults`).
+        pub(crate) const REGISTRY: &[(&str, &str)] =
+            &[$((stringify!($name), <$ty as Fault>::DESCRIPTION)),*];
+
+        impl FaultConfig {
+            /// The fault's registry name.
+            pub(crate) fn name(&self) -> &'static str {
+                match self {
+                    $(FaultConfig::$ty(_) => stringify!($name),)*
+                }
+            }
+
+            fn from_short(name: &str, arg: Option<&str>) -> Option<Result<FaultConfig, String>> {
+                match name {
+                    $(stringify!($name) => Some($ty::parse_arg(arg).map(FaultConfig::$ty)),)*
+                    _ => None,
+                }
+            }
+
+            fn apply_raw(&self, plan: Plan, rng: &mut SmallRng) -> Plan {
+                match self {
+                    $(FaultConfig::$ty(f) => f.apply(plan, rng),)*
+                }
+            }
+
+            /// How it acts on a live stream.
+            pub(crate) fn live(&self) -> Live {
+                match self {
+                    $(FaultConfig::$ty(f) => f.live(),)*
+                }
+            }
+
+            /// On a live stream, the config to apply to the next segment (see
+            /// [`Fault::for_segment`]).
+            pub(crate) fn for_segment(&self, segment: &[Action], seen: &mut u64) -> Option<FaultConfig> {
+                match self {
+                    $(FaultConfig::$ty(f) => f.for_segment(segment, seen).map(FaultConfig::$ty),)*
+                }
+            }
+
+            /// On a live stream, a keep-alive after every `ms` of upstream silence.
+            pub(crate) fn keepalive(&self) -> Option<(u64, Action)> {
+                match self {
+                    $(FaultConfig::$ty(f) => f.keepalive(),)*
+                }
+            }
+        }
+    };
+}
+
+registry! {
+    rechunk: Rechunk,
+    split_utf8: SplitUtf8,
+    line_endings: LineEndings,
+    delay_first_byte: DelayFirstByte,
+    stall_after: StallAfter,
+    drop_terminator: DropTerminator,
+    buffer_all: BufferAll,
+    throttle: Throttle,
+    inject_pings: InjectPings,
+    reset_after: ResetAfter,
+}
 
 impl FaultConfig {
-    /// The fault's registry name.
-    pub(crate) fn name(&self) -> &'static str {
-        match self {
-            FaultConfig::Rechunk(_) => "rechunk",
-            FaultConfig::SplitUtf8(_) => "split_utf8",
-            FaultConfig::LineEndings(_) => "line_endings",
-            FaultConfig::DelayFirstByte(_) => "delay_first_byte",
-            FaultConfig::StallAfter(_) => "stall_after",
-            FaultConfig::DropTerminator(_) => "drop_terminator",
-            FaultConfig::BufferAll(_) => "buffer_all",
-            FaultConfig::Throttle(_) => "throttle",
-            FaultConfig::InjectPings(_) => "inject_pings",
-            FaultConfig::ResetAfter(_) => "reset_after",
-        }
-    }
-
-    fn fault(&self) -> &dyn Fault {
-        match self {
-            FaultConfig::Rechunk(f) => f,
-            FaultConfig::SplitUtf8(f) => f,
-            FaultConfig::LineEndings(f) => f,
-            FaultConfig::DelayFirstByte(f) => f,
-            FaultConfig::StallAfter(f) => f,
-            FaultConfig::DropTerminator(f) => f,
-            FaultConfig::BufferAll(f) => f,
-            FaultConfig::Throttle(f) => f,
-            FaultConfig::InjectPings(f) => f,
-            FaultConfig::ResetAfter(f) => f,
-        }
-    }
-
     /// Parses the shorthand `name[:arg]`: `rechunk:7`, `rechunk:random`, `rechunk:random:1-300`,
     /// `split_utf8`, `line_endings:crlf`, `delay_first_byte:1500`, `stall_after:3`,
     /// `drop_terminator`, `buffer_all[:800]`, `throttle:300`, `inject_pings:200`,
@@ -151,57 +183,12 @@ impl FaultConfig {
             Some((n, a)) => (n, Some(a)),
             None => (s, None),
         };
-        let num = |what: &str| -> Result<u64, String> {
-            arg.ok_or_else(|| format!("fault {name} needs :{what}"))?
-                .parse::<u64>()
-                .map_err(|e| format!("fault {name}: {what}: {e}"))
-        };
-        Ok(match name {
-            "rechunk" => FaultConfig::Rechunk(Rechunk::parse_arg(arg)?),
-            "split_utf8" => FaultConfig::SplitUtf8(SplitUtf8 {
-                gap_ms: match arg {
-                    Some(_) => num("gap_ms")?,
-                    None => split_utf8::DEFAULT_GAP_MS,
-                },
-            }),
-            "line_endings" => FaultConfig::LineEndings(LineEndings {
-                style: match arg.unwrap_or("crlf") {
-                    "crlf" => Style::Crlf,
-                    "cr" => Style::Cr,
-                    "lf" => Style::Lf,
-                    "mixed" => Style::Mixed,
-                    other => return Err(format!("line_endings: unknown style {other}")),
-                },
-            }),
-            "delay_first_byte" => FaultConfig::DelayFirstByte(DelayFirstByte { ms: num("ms")? }),
-            "stall_after" => FaultConfig::StallAfter(StallAfter {
-                events: num("events")?,
-            }),
-            "drop_terminator" => FaultConfig::DropTerminator(DropTerminator {}),
-            "buffer_all" => FaultConfig::BufferAll(BufferAll {
-                delay_ms: match arg {
-                    Some(_) => num("delay_ms")?,
-                    None => 0,
-                },
-            }),
-            "throttle" => FaultConfig::Throttle(Throttle {
-                gap_ms: num("gap_ms")?,
-            }),
-            "inject_pings" => FaultConfig::InjectPings(InjectPings {
-                every_ms: num("every_ms")?,
-                data: None,
-            }),
-            "reset_after" => FaultConfig::ResetAfter(ResetAfter {
-                bytes: num("bytes")?,
-                events: None,
-            }),
-            other => return Err(format!("unknown fault {other:?}")),
-        })
+        FaultConfig::from_short(name, arg).unwrap_or_else(|| Err(format!("unknown fault {name:?}")))
     }
 
     /// Applies this fault.
     pub(crate) fn apply(&self, plan: Plan, rng: &mut SmallRng) -> Plan {
-        crate::plan::normalize(self.fault().apply(plan, rng))
+        crate::plan::normalize(self.apply_raw(plan, rng))
     }
 }
 
@@ -270,7 +257,11 @@ pub(crate) mod tests {
             "reset_after:1000",
             r#"{"type":"rechunk","size":1}"#,
         ] {
-            FaultConfig::parse_short(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+            let f = FaultConfig::parse_short(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+            // The serde tag, the registry name and the shorthand name are one name.
+            let tagged = serde_json::to_value(&f).unwrap();
+            assert_eq!(tagged["type"], f.name(), "{s}");
+            assert_eq!(serde_json::from_value::<FaultConfig>(tagged).unwrap(), f);
         }
         assert!(FaultConfig::parse_short("rechunk:x").is_err());
         assert!(FaultConfig::parse_short("nope").is_err());
@@ -283,6 +274,28 @@ pub(crate) mod tests {
         ] {
             assert!(names.contains(&FaultConfig::parse_short(s).unwrap().name()));
         }
+    }
+
+    #[test]
+    fn every_registry_entry_is_a_tag_and_a_shorthand() {
+        for (name, description) in REGISTRY {
+            assert!(!description.is_empty(), "{name}");
+            if let Err(e) = serde_json::from_str::<FaultConfig>(&format!(r#"{{"type":"{name}"}}"#))
+            {
+                assert!(!e.to_string().contains("unknown variant"), "{name}: {e}");
+            }
+            if let Err(e) = FaultConfig::parse_short(name) {
+                assert!(e.contains("needs :"), "{name}: {e}");
+            }
+        }
+        assert_eq!(
+            FaultConfig::parse_short("stall_after").unwrap_err(),
+            "fault stall_after needs :events"
+        );
+        assert_eq!(
+            FaultConfig::parse_short("throttle:x").unwrap_err(),
+            "fault throttle: gap_ms: invalid digit found in string"
+        );
     }
 
     #[test]

@@ -38,8 +38,24 @@ impl Rechunk {
         }
     }
 
+    fn next_size(&self, rng: &mut SmallRng) -> usize {
+        match self.size {
+            Some(n) => n.max(1),
+            None => {
+                let lo = self.min.unwrap_or(1).max(1);
+                let hi = self.max.unwrap_or(64).max(lo);
+                rng.random_range(lo..=hi)
+            }
+        }
+    }
+}
+
+impl Fault for Rechunk {
+    const DESCRIPTION: &'static str =
+        "re-split body writes: size N, or seeded random sizes in [min, max]";
+
     /// `7`, `random`, `random:1-300`.
-    pub(crate) fn parse_arg(arg: Option<&str>) -> Result<Self, String> {
+    fn parse_arg(arg: Option<&str>) -> Result<Self, String> {
         match arg {
             None | Some("random") => Ok(Rechunk::default()),
             Some(a) if a.starts_with("random:") => {
@@ -62,19 +78,6 @@ impl Rechunk {
         }
     }
 
-    fn next_size(&self, rng: &mut SmallRng) -> usize {
-        match self.size {
-            Some(n) => n.max(1),
-            None => {
-                let lo = self.min.unwrap_or(1).max(1);
-                let hi = self.max.unwrap_or(64).max(lo);
-                rng.random_range(lo..=hi)
-            }
-        }
-    }
-}
-
-impl Fault for Rechunk {
     fn apply(&self, plan: Plan, rng: &mut SmallRng) -> Plan {
         let mut out = Vec::with_capacity(plan.len());
         // The partial piece carried across the writes of one run.

@@ -4,7 +4,7 @@ use rand::rngs::SmallRng;
 use serde::{Deserialize, Serialize};
 
 use super::Fault;
-use crate::plan::{Action, Plan, Tag};
+use crate::plan::{count_events, Action, Plan, Tag};
 
 /// Config: the body bytes written before the reset (the write that crosses the limit is cut
 /// there). A body shorter than `bytes` is not touched. With `events` instead, the reset
@@ -20,6 +20,16 @@ pub(crate) struct ResetAfter {
     /// Events before the reset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<u64>,
+}
+
+/// Body bytes of a segment (wire writes, which bypass the framing, not counted).
+fn body_bytes(plan: &[Action]) -> u64 {
+    plan.iter()
+        .map(|a| match a {
+            Action::Write { bytes, tag } if *tag != Tag::Wire => bytes.len() as u64,
+            _ => 0,
+        })
+        .sum()
 }
 
 impl ResetAfter {
@@ -44,6 +54,36 @@ impl ResetAfter {
 }
 
 impl Fault for ResetAfter {
+    const DESCRIPTION: &'static str =
+        "reset the TCP connection once N body bytes (or N events) went out";
+
+    fn parse_arg(arg: Option<&str>) -> Result<Self, String> {
+        Ok(ResetAfter {
+            bytes: super::arg_u64("reset_after", arg, "bytes")?,
+            events: None,
+        })
+    }
+
+    /// Counts events (or body bytes) across the stream's segments.
+    fn for_segment(&self, segment: &[Action], seen: &mut u64) -> Option<Self> {
+        let (n, limit) = match self.events {
+            Some(e) => (count_events(segment), e),
+            None => (body_bytes(segment), self.bytes),
+        };
+        let left = limit.saturating_sub(*seen);
+        *seen += n;
+        Some(match self.events {
+            Some(_) => ResetAfter {
+                bytes: 0,
+                events: Some(left),
+            },
+            None => ResetAfter {
+                bytes: left,
+                events: None,
+            },
+        })
+    }
+
     fn apply(&self, plan: Plan, _rng: &mut SmallRng) -> Plan {
         if let Some(n) = self.events {
             return ResetAfter::after_events(n, plan);

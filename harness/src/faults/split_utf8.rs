@@ -59,6 +59,14 @@ pub(crate) fn cuts(bytes: &[u8], rng: &mut SmallRng) -> Vec<usize> {
 }
 
 impl Fault for SplitUtf8 {
+    const DESCRIPTION: &'static str = "cut every write inside each multi-byte UTF-8 code point";
+
+    fn parse_arg(arg: Option<&str>) -> Result<Self, String> {
+        Ok(SplitUtf8 {
+            gap_ms: super::arg_u64_or("split_utf8", arg, "gap_ms", DEFAULT_GAP_MS)?,
+        })
+    }
+
     fn apply(&self, plan: Plan, rng: &mut SmallRng) -> Plan {
         let mut out = Vec::with_capacity(plan.len());
         for action in plan {

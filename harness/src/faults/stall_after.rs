@@ -3,8 +3,8 @@
 use rand::rngs::SmallRng;
 use serde::{Deserialize, Serialize};
 
-use super::Fault;
-use crate::plan::{Action, Plan, Tag};
+use super::{Fault, Live};
+use crate::plan::{count_events, Action, Plan, Tag};
 
 /// Config: the number of event writes to let through. Counts writes tagged `event` (a whole
 /// event or the piece that completes one after `rechunk`); apply it before re-chunking for
@@ -17,6 +17,26 @@ pub(crate) struct StallAfter {
 }
 
 impl Fault for StallAfter {
+    const DESCRIPTION: &'static str =
+        "after N event writes, send nothing more and hold the socket open";
+
+    fn parse_arg(arg: Option<&str>) -> Result<Self, String> {
+        Ok(StallAfter {
+            events: super::arg_u64("stall_after", arg, "events")?,
+        })
+    }
+
+    fn live(&self) -> Live {
+        Live::Events
+    }
+
+    /// Counts events across the stream's segments.
+    fn for_segment(&self, segment: &[Action], seen: &mut u64) -> Option<Self> {
+        let left = self.events.saturating_sub(*seen);
+        *seen += count_events(segment);
+        Some(StallAfter { events: left })
+    }
+
     fn apply(&self, plan: Plan, _rng: &mut SmallRng) -> Plan {
         let mut out = Vec::with_capacity(plan.len());
         let mut seen = 0;

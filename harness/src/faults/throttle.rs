@@ -17,6 +17,14 @@ pub(crate) struct Throttle {
 }
 
 impl Fault for Throttle {
+    const DESCRIPTION: &'static str = "wait gap_ms between consecutive body writes";
+
+    fn parse_arg(arg: Option<&str>) -> Result<Self, String> {
+        Ok(Throttle {
+            gap_ms: super::arg_u64("throttle", arg, "gap_ms")?,
+        })
+    }
+
     fn apply(&self, plan: Plan, _rng: &mut SmallRng) -> Plan {
         let mut out = Vec::with_capacity(plan.len() * 2);
         let mut prev_write = false;

@@ -11,40 +11,16 @@
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
 
-use crate::faults::{DelayFirstByte, FaultConfig, InjectPings, ResetAfter, StallAfter};
-use crate::plan::{Action, Plan, Tag};
+use crate::faults::{FaultConfig, Live};
+use crate::plan::{Action, Plan};
 
 /// The configured faults and what they have seen so far.
 #[derive(Debug)]
 pub(crate) struct Pipeline {
     faults: Vec<FaultConfig>,
-    /// Per fault: events (`stall_after`), bytes (`reset_after`) or body writes
-    /// (`delay_first_byte`) that reached it in earlier segments.
+    /// Per fault: its own counter across the segments (see `Fault::for_segment`).
     seen: Vec<u64>,
     rng: SmallRng,
-}
-
-fn events(plan: &[Action]) -> u64 {
-    plan.iter()
-        .filter(|a| {
-            matches!(
-                a,
-                Action::Write {
-                    tag: Tag::Event,
-                    ..
-                }
-            )
-        })
-        .count() as u64
-}
-
-fn body_bytes(plan: &[Action]) -> u64 {
-    plan.iter()
-        .map(|a| match a {
-            Action::Write { bytes, tag } if *tag != Tag::Wire => bytes.len() as u64,
-            _ => 0,
-        })
-        .sum()
 }
 
 impl Pipeline {
@@ -59,70 +35,26 @@ impl Pipeline {
 
     /// Whether the faults need the whole body at once (`buffer_all`).
     pub(crate) fn whole(&self) -> bool {
-        self.faults
-            .iter()
-            .any(|f| matches!(f, FaultConfig::BufferAll(_)))
+        self.faults.iter().any(|f| f.live() == Live::WholeBody)
     }
 
     /// Whether a fault needs event boundaries (otherwise chunks pass through as they come).
     pub(crate) fn needs_events(&self) -> bool {
-        self.faults.iter().any(|f| {
-            matches!(
-                f,
-                FaultConfig::StallAfter(_)
-                    | FaultConfig::DropTerminator(_)
-                    | FaultConfig::LineEndings(_)
-            )
-        })
+        self.faults.iter().any(|f| f.live() == Live::Events)
     }
 
-    /// The `inject_pings` fault, if any: the proxy also pings while its upstream is silent.
-    pub(crate) fn pings(&self) -> Option<&InjectPings> {
-        self.faults.iter().find_map(|f| match f {
-            FaultConfig::InjectPings(p) => Some(p),
-            _ => None,
-        })
+    /// A keep-alive to send after every `ms` of upstream silence (`inject_pings`), if any.
+    pub(crate) fn keepalive(&self) -> Option<(u64, Action)> {
+        self.faults.iter().find_map(FaultConfig::keepalive)
     }
 
     /// Applies every fault to one segment. A segment without a terminal action stays open
     /// (the faults' normalisation would close it).
     pub(crate) fn segment(&mut self, mut plan: Plan) -> Plan {
-        for i in 0..self.faults.len() {
+        for (fault, seen) in self.faults.iter().zip(self.seen.iter_mut()) {
             let open = !plan.iter().any(Action::is_terminal);
-            let fault = match &self.faults[i] {
-                FaultConfig::StallAfter(s) => {
-                    let n = events(&plan);
-                    let left = s.events.saturating_sub(self.seen[i]);
-                    self.seen[i] += n;
-                    FaultConfig::StallAfter(StallAfter { events: left })
-                }
-                FaultConfig::ResetAfter(r) => {
-                    let (n, limit) = match r.events {
-                        Some(e) => (events(&plan), e),
-                        None => (body_bytes(&plan), r.bytes),
-                    };
-                    let left = limit.saturating_sub(self.seen[i]);
-                    self.seen[i] += n;
-                    FaultConfig::ResetAfter(match r.events {
-                        Some(_) => ResetAfter {
-                            bytes: 0,
-                            events: Some(left),
-                        },
-                        None => ResetAfter {
-                            bytes: left,
-                            events: None,
-                        },
-                    })
-                }
-                FaultConfig::DelayFirstByte(d) => {
-                    let writes = plan.iter().any(|a| a.is_body_write());
-                    if self.seen[i] > 0 || !writes {
-                        continue;
-                    }
-                    self.seen[i] = 1;
-                    FaultConfig::DelayFirstByte(DelayFirstByte { ms: d.ms })
-                }
-                other => other.clone(),
+            let Some(fault) = fault.for_segment(&plan, seen) else {
+                continue;
             };
             plan = fault.apply(plan, &mut self.rng);
             if open && plan.last() == Some(&Action::Close) {
@@ -143,6 +75,7 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
+    use crate::plan::Tag;
 
     fn ev(s: &str) -> Action {
         Action::Write {

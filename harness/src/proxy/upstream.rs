@@ -2,6 +2,7 @@
 //! by `proxy` and `record`.
 
 use bytes::Bytes;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 pub(crate) use crate::net::Response;
 use crate::net::{self, Tls, Url};
@@ -46,29 +47,63 @@ pub(crate) async fn send(
         .map_err(|e| format!("upstream {}", e.message))
 }
 
-/// Percent-encodes everything but RFC 3986 unreserved characters and `keep`.
-pub(crate) fn encode(s: &str, keep: &[u8]) -> String {
-    let mut out = String::with_capacity(s.len());
-    for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep.contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+/// RFC 3986 unreserved characters: never percent-encoded.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+/// A path keeps its separators and sub-delimiters.
+const PATH: &AsciiSet = &UNRESERVED
+    .remove(b'/')
+    .remove(b':')
+    .remove(b'@')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=');
+/// A query value keeps `:`, `,` and `/` (`fault=rechunk:7`, `faults=[...]` stay readable).
+const QUERY_VALUE: &AsciiSet = &UNRESERVED.remove(b':').remove(b',').remove(b'/');
 
 /// `path?query` re-encoded from a parsed request (the harness's parser decodes both).
 pub(crate) fn target(path: &str, query: &[(String, String)]) -> String {
-    let mut t = encode(path, b"/:@!$&'()*+,;=");
+    let mut t = utf8_percent_encode(path, PATH).to_string();
     if !query.is_empty() {
         t.push('?');
         let pairs: Vec<String> = query
             .iter()
-            .map(|(k, v)| format!("{}={}", encode(k, b""), encode(v, b":,/")))
+            .map(|(k, v)| {
+                let k = utf8_percent_encode(k, UNRESERVED);
+                format!("{k}={}", utf8_percent_encode(v, QUERY_VALUE))
+            })
             .collect();
         t.push_str(&pairs.join("&"));
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_re_encoded() {
+        let q = [
+            ("k y".to_owned(), "v:,/ &é".to_owned()),
+            ("fault".to_owned(), "rechunk:7".to_owned()),
+        ];
+        assert_eq!(
+            target("/a b/c:d~(x)", &q),
+            "/a%20b/c:d~(x)?k%20y=v:,/%20%26%C3%A9&fault=rechunk:7"
+        );
+        assert_eq!(target("/v1/chat", &[]), "/v1/chat");
+        assert_eq!(target("/%", &[]), "/%25");
+    }
 }

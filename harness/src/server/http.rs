@@ -58,54 +58,16 @@ impl Request {
     }
 }
 
-/// Percent-decoding (`+` as space when `plus`); invalid escapes are kept as they are.
-pub(crate) fn percent_decode(s: &str, plus: bool) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' if i + 2 < b.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
-                {
-                    Ok(v) => {
-                        out.push(v);
-                        i += 3;
-                    }
-                    Err(_) => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' if plus => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Splits a target into its decoded path and query.
+/// Splits a target into its percent-decoded path and its query parameters, decoded as
+/// `application/x-www-form-urlencoded` (`+` is a space). Invalid escapes are kept as they are
+/// and invalid UTF-8 becomes U+FFFD.
 pub(crate) fn split_target(target: &str) -> (String, Vec<(String, String)>) {
-    let (path, query) = match target.split_once('?') {
-        Some((p, q)) => (p, q),
-        None => (target, ""),
-    };
-    let query = query
-        .split('&')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| match kv.split_once('=') {
-            Some((k, v)) => (percent_decode(k, true), percent_decode(v, true)),
-            None => (percent_decode(kv, true), String::new()),
-        })
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let query = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
         .collect();
-    (percent_decode(path, false), query)
+    let path = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    (path.into_owned(), query)
 }
 
 /// Reads one request. `Ok(None)`: the client closed before sending a complete head.
@@ -282,8 +244,10 @@ mod tests {
         assert_eq!(q[2], ("fault".into(), "split_utf8".into()));
         assert_eq!(q[3], ("e".into(), "a b".into()));
         assert_eq!(q[4], ("flag".into(), String::new()));
-        assert_eq!(percent_decode("%zz%4", false), "%zz%4");
-        assert_eq!(percent_decode("100%", false), "100%");
+        assert_eq!(split_target("/%zz%4").0, "/%zz%4");
+        assert_eq!(split_target("/100%?a=%zz+%4").0, "/100%");
+        assert_eq!(split_target("/?a=%zz+%4").1[0].1, "%zz %4");
+        assert_eq!(split_target("/a+b%ff").0, "/a+b\u{fffd}");
     }
 
     #[test]

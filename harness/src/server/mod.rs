@@ -4,8 +4,10 @@
 //!
 //! Routes:
 //! - `POST|GET /v1/chat/completions` (default `openai_ok`), `/v1/responses` (`responses_ok`),
-//!   `/v1/messages` (`anthropic_ok`), `/api/chat` (`ollama_ok`): the scenario named by
-//!   `?scenario=NAME` or the `x-streamguard-scenario` header, else the route's default.
+//!   `/v1/messages` (`anthropic_ok`), `/api/chat` (`ollama_ok`),
+//!   `/v1beta/models/{model}:streamGenerateContent` (`gemini_ok` with `?alt=sse`, else
+//!   `gemini_array`): the scenario named by `?scenario=NAME` or the `x-streamguard-scenario`
+//!   header, else the route's default.
 //! - `POST|GET /scenarios/{name}`: that scenario.
 //! - Query parameters on both: `fault=SHORT` (repeatable, e.g. `rechunk:7`), `faults=JSON array`,
 //!   `seed=N`, `request_id=ID` (also the `x-streamguard-request-id` header).
@@ -13,6 +15,7 @@
 //!   `GET /_harness/requests/{id}`, `GET /_harness/requests/{id}/wait-closed?timeout_ms=N`.
 //! - `OPTIONS *`: CORS preflight. Other `GET`s: static files (`/` = the first dir's index.html).
 
+mod control;
 pub(crate) mod exec;
 pub(crate) mod http;
 pub(crate) mod registry;
@@ -27,7 +30,7 @@ use std::time::Duration;
 
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -42,8 +45,6 @@ use statics::StaticMount;
 
 /// How long a client may take to send its request.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// The longest `wait-closed` long-poll.
-const MAX_WAIT_CLOSED: Duration = Duration::from_secs(60);
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -175,8 +176,17 @@ async fn write_close(stream: &mut TcpStream, bytes: &[u8]) -> io::Result<()> {
     stream.shutdown().await
 }
 
-/// The route's default scenario.
-pub(crate) fn default_scenario(path: &str) -> Option<&'static str> {
+/// The route's default scenario. `alt`: the `alt` query parameter (Gemini's `alt=sse`).
+pub(crate) fn default_scenario(path: &str, alt: Option<&str>) -> Option<&'static str> {
+    if (path.starts_with("/v1beta/models/") || path.starts_with("/v1/models/"))
+        && path.ends_with(":streamGenerateContent")
+    {
+        return Some(if alt == Some("sse") {
+            "gemini_ok"
+        } else {
+            "gemini_array"
+        });
+    }
     Some(match path {
         "/v1/chat/completions" | "/chat/completions" => "openai_ok",
         "/v1/responses" | "/responses" => "responses_ok",
@@ -208,7 +218,7 @@ async fn route(
         // `wait-closed` long-polls: shutdown interrupts it.
         let mut stop = shutdown.clone();
         let bytes = tokio::select! {
-            b = control(rest, &req, state) => b,
+            b = control::answer(rest, &req, state) => b,
             _ = stop.wait_for(|v| *v) => return,
         };
         let _ = write_close(&mut stream, &bytes).await;
@@ -217,7 +227,7 @@ async fn route(
     let name = if let Some(n) = path.strip_prefix("/scenarios/") {
         Some(n.trim_end_matches('/').to_owned())
     } else {
-        default_scenario(&path).map(|d| {
+        default_scenario(&path, req.param("alt")).map(|d| {
             req.param("scenario")
                 .or_else(|| req.header("x-streamguard-scenario"))
                 .unwrap_or(d)
@@ -328,6 +338,13 @@ async fn serve_scenario(
 /// framing header, the harness's headers and CORS.
 pub(crate) fn response_head(sc: &Scenario, plan: &plan::Plan, id: &str, seed: u64) -> Vec<u8> {
     let mut headers: Vec<(String, String)> = vec![("Content-Type".to_owned(), sc.content_type())];
+    // The provider's own headers (the AI SDK's `x-vercel-ai-ui-message-stream`), unless the
+    // scenario sets them.
+    for (k, v) in sc.wire().map(crate::wire::Wire::headers).unwrap_or(&[]) {
+        if !sc.headers.keys().any(|h| h.eq_ignore_ascii_case(k)) {
+            headers.push(((*k).to_owned(), (*v).to_owned()));
+        }
+    }
     for (k, v) in &sc.headers {
         if !k.eq_ignore_ascii_case("content-type") {
             headers.push((k.clone(), v.clone()));
@@ -352,59 +369,4 @@ pub(crate) fn response_head(sc: &Scenario, plan: &plan::Plan, id: &str, seed: u6
     headers.push(("x-streamguard-scenario".to_owned(), sc.name.clone()));
     headers.push(("x-streamguard-seed".to_owned(), seed.to_string()));
     http::head(sc.status, &headers)
-}
-
-async fn control(rest: &str, req: &Request, state: &State) -> Vec<u8> {
-    let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
-    match parts.as_slice() {
-        ["health"] => http::json(200, &json!({"ok": true, "seed": state.config.seed})),
-        ["scenarios"] => {
-            let list: Vec<Value> = state
-                .config
-                .scenarios
-                .by_name
-                .values()
-                .map(Scenario::listing)
-                .collect();
-            http::json(200, &Value::Array(list))
-        }
-        ["faults"] => {
-            let list: Vec<Value> = crate::faults::REGISTRY
-                .iter()
-                .map(|(n, d)| json!({"name": n, "description": d}))
-                .collect();
-            http::json(200, &Value::Array(list))
-        }
-        ["requests", id] => match state.registry.get(id) {
-            Some(rec) => http::json(200, &rec.to_json()),
-            None => not_found(&format!("request {id}")),
-        },
-        ["requests", id, "wait-closed"] => {
-            let ms = req
-                .param("timeout_ms")
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(5000);
-            let timeout = Duration::from_millis(ms).min(MAX_WAIT_CLOSED);
-            // The record may not exist yet (the client's request is still on its way).
-            let deadline = tokio::time::Instant::now() + timeout;
-            let rec = loop {
-                if let Some(r) = state.registry.get(id) {
-                    break Some(r);
-                }
-                if tokio::time::Instant::now() >= deadline {
-                    break None;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            };
-            match rec {
-                Some(rec) => {
-                    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-                    rec.wait_closed(left).await;
-                    http::json(200, &rec.to_json())
-                }
-                None => not_found(&format!("request {id}")),
-            }
-        }
-        _ => not_found(&format!("/_harness/{rest}")),
-    }
 }

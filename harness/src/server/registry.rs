@@ -12,6 +12,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -163,7 +165,7 @@ impl RequestRecord {
                     "tMs": t,
                     "len": b.len(),
                     "bytes": String::from_utf8_lossy(b),
-                    "base64": base64(b),
+                    "base64": BASE64.encode(b),
                 })
             })
             .collect();
@@ -188,30 +190,6 @@ impl RequestRecord {
             "earlier": earlier_json,
         })
     }
-}
-
-/// Standard base64 with padding (the transcript's exact bytes).
-pub(crate) fn base64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        out.push(A[(n >> 18) as usize & 63] as char);
-        out.push(A[(n >> 12) as usize & 63] as char);
-        out.push(if c.len() > 1 {
-            A[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        out.push(if c.len() > 2 {
-            A[n as usize & 63] as char
-        } else {
-            '='
-        });
-    }
-    out
 }
 
 /// All records, by id.
@@ -295,15 +273,6 @@ impl Registry {
 mod tests {
     use super::*;
 
-    #[test]
-    fn base64_matches_rfc4648() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-    }
-
     #[tokio::test(start_paused = true)]
     async fn records_writes_and_close_once() {
         let reg = Registry::new();
@@ -318,6 +287,7 @@ mod tests {
         let j = reg.get("x").unwrap().to_json();
         assert_eq!(j["bytesWritten"], 3);
         assert_eq!(j["transcript"][0]["bytes"], "abc");
+        assert_eq!(j["transcript"][0]["base64"], "YWJj");
         assert_eq!(reg.begin(None, "GET", "/").id, "r2");
     }
 

@@ -68,6 +68,9 @@ pub(crate) fn mime(path: &Path) -> &'static str {
         "ico" => "image/x-icon",
         "txt" | "md" => "text/plain; charset=utf-8",
         "ts" => "text/plain; charset=utf-8",
+        // Recorded or generated streams served as files (the browser benchmark's fixtures).
+        "sse" => "text/event-stream",
+        "ndjson" => "application/x-ndjson",
         _ => "application/octet-stream",
     }
 }
@@ -106,6 +109,7 @@ mod tests {
         assert!(find(&mounts, "/missing.js").is_none());
         assert_eq!(mime(Path::new("x.wasm")), "application/wasm");
         assert_eq!(mime(Path::new("x.mjs")), "text/javascript; charset=utf-8");
+        assert_eq!(mime(Path::new("x.sse")), "text/event-stream");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -250,6 +250,14 @@ async fn routes_pick_their_default_scenario() {
         ("/v1/responses", "responses_ok"),
         ("/v1/messages", "anthropic_ok"),
         ("/api/chat", "ollama_ok"),
+        (
+            "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+            "gemini_ok",
+        ),
+        (
+            "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+            "gemini_array",
+        ),
         ("/v1/chat/completions?scenario=no_done", "no_done"),
     ] {
         let mut s = send(&server, "POST", path, "").await;

@@ -1,0 +1,59 @@
+//! The errors a decoder builds: a provider's error (`provider_error`, with its type, code and
+//! whether a retry may help) and a frame that is not JSON (`invalid_json`).
+
+use super::protocol::Protocol;
+use crate::error::{quoted, ErrorCode, StreamError};
+use crate::json::Json;
+use crate::retryable::is_retryable_provider_error;
+
+/// A provider's error code, which may be a string or a number.
+pub(crate) fn code_of(v: Option<Json<'_>>) -> Option<String> {
+    v?.as_text()
+}
+
+/// At most `max` chars of `s`, with an ellipsis when cut.
+fn prefix(s: &str, max: usize) -> String {
+    let mut out: String = s.chars().take(max).collect();
+    if out.len() < s.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// A `provider_error` with the provider's type, code and message.
+pub(crate) fn provider_error(
+    protocol: Protocol,
+    error_type: Option<&str>,
+    code: Option<String>,
+    message: Option<&str>,
+    index: u64,
+) -> StreamError {
+    let message = match message.filter(|m| !m.is_empty()) {
+        Some(m) => m.to_owned(),
+        None => format!("{} sent an error without a message", protocol.name()),
+    };
+    let mut e = StreamError::new(ErrorCode::ProviderError, message);
+    e.retryable = Some(is_retryable_provider_error(
+        error_type,
+        code.as_deref(),
+        &e.message,
+    ));
+    e.provider = Some(protocol.name().to_owned());
+    e.error_type = error_type.filter(|t| !t.is_empty()).map(str::to_owned);
+    e.provider_code = code;
+    e.event_index = Some(index);
+    e
+}
+
+/// The `invalid_json` error for frame `index`, quoting a bounded prefix of its data.
+pub(crate) fn invalid_json(data: &str, index: u64, err: &serde_json::Error) -> StreamError {
+    let mut e = StreamError::new(
+        ErrorCode::InvalidJson,
+        format!(
+            "event {index} is not valid JSON ({err}): {}",
+            quoted(&prefix(data.trim(), 80))
+        ),
+    );
+    e.event_index = Some(index);
+    e
+}

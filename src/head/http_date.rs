@@ -1,0 +1,102 @@
+//! HTTP dates (RFC 9110 §5.6.7), for `Retry-After` and `Date`.
+
+/// Parses an HTTP date (RFC 9110 §5.6.7: IMF-fixdate, obsolete RFC 850 and asctime forms) into
+/// seconds since the Unix epoch.
+pub fn parse_http_date(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    let (day, month, year, time) = match parts.as_slice() {
+        // Sun, 06 Nov 1994 08:49:37 GMT
+        [_wd, d, m, y, t, "GMT"] => (d.parse().ok()?, *m, y.parse::<i64>().ok()?, *t),
+        // Sunday, 06-Nov-94 08:49:37 GMT
+        [_wd, dmy, t, "GMT"] => {
+            let mut it = dmy.split('-');
+            let d = it.next()?.parse().ok()?;
+            let m = it.next()?;
+            let y: i64 = it.next()?.parse().ok()?;
+            // RFC 9110: a two-digit year more than 50 years in the future is in the past century.
+            let y = if y < 100 {
+                if y < 70 {
+                    2000 + y
+                } else {
+                    1900 + y
+                }
+            } else {
+                y
+            };
+            (d, m, y, *t)
+        }
+        // Sun Nov  6 08:49:37 1994
+        [_wd, m, d, t, y] => (d.parse().ok()?, *m, y.parse::<i64>().ok()?, *t),
+        _ => return None,
+    };
+    let month = match month.to_ascii_lowercase().as_str() {
+        "jan" => 1,
+        "feb" => 2,
+        "mar" => 3,
+        "apr" => 4,
+        "may" => 5,
+        "jun" => 6,
+        "jul" => 7,
+        "aug" => 8,
+        "sep" => 9,
+        "oct" => 10,
+        "nov" => 11,
+        "dec" => 12,
+        _ => return None,
+    };
+    let day: i64 = day;
+    if !(1..=31).contains(&day) || !(1970..=9999).contains(&year) {
+        return None;
+    }
+    let mut hms = time.split(':');
+    let h: i64 = hms.next()?.parse().ok()?;
+    let mi: i64 = hms.next()?.parse().ok()?;
+    let se: i64 = hms.next()?.parse().ok()?;
+    if hms.next().is_some() || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let secs = days * 86_400 + h * 3600 + mi * 60 + se;
+    u64::try_from(secs).ok()
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(
+            parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(
+            parse_http_date("Sun Nov  6 08:49:37 1994"),
+            Some(784_111_777)
+        );
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(
+            parse_http_date("Tue, 29 Feb 2028 12:00:00 GMT"),
+            Some(1_835_438_400)
+        );
+        assert_eq!(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT"), None);
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 25:49:37 GMT"), None);
+        assert_eq!(parse_http_date(""), None);
+    }
+}
