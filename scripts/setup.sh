@@ -12,6 +12,7 @@ if [ "$(id -u)" != 0 ] && have sudo; then SUDO=sudo; fi
 
 WASM_PACK_VERSION=0.15.1
 GECKODRIVER_VERSION=0.37.1
+TWIGGY_VERSION=0.8.0
 BINARYEN_VERSION=132.0.0
 TYPESCRIPT_VERSION=5.9.3
 CARGO_FUZZ_VERSION=0.13.2
@@ -20,10 +21,14 @@ CARGO_FUZZ_VERSION=0.13.2
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 [ -n "$WASM_BINDGEN_VERSION" ] || { echo "setup: wasm-bindgen not found in Cargo.lock" >&2; exit 1; }
 
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  step "rustup target add wasm32-unknown-unknown"
-  rustup target add wasm32-unknown-unknown
-fi
+# wasm32-unknown-unknown: the browser build; wasm32-wasip1: the core's unit tests on wasm32 in
+# Node's WASI (scripts/wasi-run.mjs).
+for target in wasm32-unknown-unknown wasm32-wasip1; do
+  if ! rustup target list --installed | grep -qx "$target"; then
+    step "rustup target add $target"
+    rustup target add "$target"
+  fi
+done
 for component in rustfmt clippy; do
   if ! rustup component list --installed | grep -q "^$component"; then
     step "rustup component add $component"
@@ -66,6 +71,12 @@ if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VE
   cargo install -q --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION" --force
 fi
 
+# twiggy: what takes the space in the wasm (scripts/web-test.sh prints its top items).
+if [ "$(twiggy --version 2>/dev/null | awk '{print $2}')" != "$TWIGGY_VERSION" ]; then
+  step "cargo install twiggy $TWIGGY_VERSION (about 3.5 min cold on 2 busy cores, 1m45s of CPU)"
+  cargo install -q --locked twiggy --version "$TWIGGY_VERSION" --force
+fi
+
 # npm tools, pinned, in build/tools: wasm-opt (binaryen >= 110) and tsc.
 tools_ok() {
   [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" = "${BINARYEN_VERSION%%.*}" ] &&
@@ -84,4 +95,9 @@ if [ -f tests/e2e/package-lock.json ] && [ ! -d tests/e2e/node_modules ]; then
   step "npm ci in tests/e2e"
   (cd tests/e2e && npm ci --silent --no-audit --no-fund >/dev/null)
 fi
-step "ready: $(wasm-bindgen --version), $(wasm-pack --version), $(geckodriver --version | head -n1), $(cargo fuzz --version), wasm-opt $(wasm-opt --version | awk '{print $3}'), $(chromium --version 2>/dev/null | head -n1)"
+# The harness the browser tests need: the browser wrappers of webdriver.json start this binary,
+# so a bare `wasm-pack test --headless --chrome` works after set-up.
+step "cargo build -p streamguard-harness"
+cargo build -q -p streamguard-harness --locked
+
+step "ready: $(wasm-bindgen --version), $(wasm-pack --version), $(geckodriver --version | head -n1), wasm-opt $(wasm-opt --version | awk '{print $3}'), $(twiggy --version), $(cargo fuzz --version), $(chromium --version 2>/dev/null | head -n1)"

@@ -32,6 +32,8 @@ run "clippy wasm32" cargo clippy -p streamguard --target wasm32-unknown-unknown 
 run "doc" env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 run "native tests" cargo test --workspace --locked
 run "core on wasm32" cargo build -p streamguard --target wasm32-unknown-unknown --release --locked
+# The core's unit tests compiled for wasm32, run in Node's WASI (scripts/wasi-run.mjs).
+run "core unit tests on wasm32 (node)" cargo test -p streamguard --lib --target wasm32-wasip1 --locked
 run "parser bench" cargo bench -p streamguard --bench parser --locked
 run "scenarios (native client)" cargo run -q -p streamguard-harness --locked -- run
 run "chaos (2,000 seeded random streams)" cargo run -q -p streamguard-harness --locked -- chaos --seeds 2000

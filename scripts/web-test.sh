@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Browser tests and wasm size. Builds pkg/ (wasm-pack --target web --release) and prints the
-# .wasm and JS glue sizes raw and gzipped; compile-checks tests/ts/api.ts against
-# pkg/streamguard.d.ts (tsc --noEmit --strict); starts the harness; runs the browser tests
-# (tests/web_*.rs) in headless Chromium and headless Firefox; stops the harness.
+# Browser tests and wasm size. Builds pkg/ (wasm-pack --target web --release), prints the .wasm
+# and JS glue sizes raw and gzipped and FAILS when wasm + glue exceed the 35 KB (35840 B) gzip
+# budget; prints twiggy's top items by retained size; compile-checks tests/ts/api.ts against
+# pkg/streamguard.d.ts (tsc --noEmit --strict); runs the browser tests (tests/web_*.rs) with
+# `wasm-pack test --headless --chrome` and `--firefox`, exactly as a developer types them: the
+# browser wrappers named in webdriver.json start the harness (scripts/web-harness.sh) on its
+# fixed port, and it is stopped at the end.
 # Exits non-zero on any failure. Idempotent; assumes scripts/setup.sh installed the tools.
 #
 #   scripts/web-test.sh                  everything
 #   WEB_TEST_BROWSERS=chrome scripts/web-test.sh      one browser (chrome | firefox)
 #   WEB_TEST_FILTER=stall scripts/web-test.sh         only tests whose name contains it
+#   STREAMGUARD_HARNESS_URL=http://127.0.0.1:PORT     another harness port (build and run)
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$STREAMGUARD_ROOT"
@@ -17,7 +21,9 @@ export CARGO_TERM_COLOR=never
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-180}"
 browsers="${WEB_TEST_BROWSERS:-chrome firefox}"
 filter="${WEB_TEST_FILTER:-}"
+budget=35840 # 35 KB gzip -9, wasm + JS glue
 status=0
+failures=()
 
 step() { printf '\n== web: %s\n' "$*"; }
 
@@ -25,8 +31,10 @@ need() {
   command -v "$1" >/dev/null 2>&1 || { echo "web-test: $1 not found (run scripts/setup.sh)"; exit 1; }
 }
 need wasm-pack
+need wasm-bindgen
 need wasm-opt
 need tsc
+need twiggy
 for b in $browsers; do
   case $b in
     chrome) need chromedriver ;;
@@ -62,9 +70,28 @@ glue=(pkg/streamguard.js)
 while IFS= read -r -d '' f; do glue+=("$f"); done < <(find pkg/snippets -name '*.js' -print0 2>/dev/null | sort -z)
 size_line "pkg/streamguard_bg.wasm" pkg/streamguard_bg.wasm
 size_line "JS glue (streamguard.js + snippets)" "${glue[@]}"
-budget=$((35 * 1024))
-if [ "$gz_total" -le "$budget" ]; then verdict="within"; else verdict="OVER by $((gz_total - budget)) B"; fi
+if [ "$gz_total" -le "$budget" ]; then
+  verdict="within"
+else
+  verdict="OVER by $((gz_total - budget)) B"
+  status=1
+  failures+=("size")
+fi
 printf '%-38s %8s        %7d B gzip (budget %d B: %s)\n' "wasm + JS glue" "" "$gz_total" "$budget" "$verdict"
+
+# The shipped wasm has no names; profile the same build with its names kept (wasm-bindgen
+# --keep-debug, then the release wasm-opt pass with -g).
+step "twiggy top (retained bytes, the release wasm with names)"
+named=$(mktemp -d)
+if wasm-bindgen target/wasm32-unknown-unknown/release/streamguard.wasm --out-dir "$named" \
+  --target web --keep-debug &&
+  wasm-opt -Os --converge -g "$named/streamguard_bg.wasm" -o "$named/named.wasm"; then
+  twiggy top --retained -n 40 "$named/named.wasm" |
+    grep -vE "table\[|elem\[|function names|custom section|export \"" | head -n 18
+else
+  echo "twiggy: could not build the named wasm"
+fi
+rm -rf "$named"
 
 # ---- TypeScript ----------------------------------------------------------------------------
 step "tsc --noEmit --strict tests/ts/api.ts against pkg/streamguard.d.ts"
@@ -73,41 +100,20 @@ if tsc -p tests/ts/tsconfig.json; then
 else
   echo "tsc: FAILED"
   status=1
+  failures+=("tsc")
 fi
-
-# ---- harness -------------------------------------------------------------------------------
-step "harness"
-cargo build -q -p streamguard-harness --locked || { echo "web-test: harness build failed"; exit 1; }
-harness_out=$(mktemp)
-harness_err=$(mktemp)
-target/debug/streamguard-harness serve --port 0 --quiet \
-  --scenarios tests/web_support/scenarios >"$harness_out" 2>"$harness_err" &
-harness_pid=$!
-cleanup() {
-  kill "$harness_pid" 2>/dev/null
-  wait "$harness_pid" 2>/dev/null
-  rm -f "$harness_out" "$harness_err"
-}
-trap cleanup EXIT
-for _ in $(seq 1 100); do
-  [ -s "$harness_out" ] && break
-  kill -0 "$harness_pid" 2>/dev/null || break
-  sleep 0.1
-done
-STREAMGUARD_HARNESS_URL=$(head -1 "$harness_out")
-if [ -z "$STREAMGUARD_HARNESS_URL" ]; then
-  echo "web-test: the harness did not start:"
-  cat "$harness_err"
-  exit 1
-fi
-export STREAMGUARD_HARNESS_URL
-echo "harness at $STREAMGUARD_HARNESS_URL (pid $harness_pid)"
 
 # ---- browser tests -------------------------------------------------------------------------
+# The harness binary the browser wrappers start; a harness left from an older build is stopped.
+step "harness (started by the browser wrappers at $(scripts/web-harness.sh url))"
+cargo build -q -p streamguard-harness --locked || { echo "web-test: harness build failed"; exit 1; }
+scripts/web-harness.sh stop
+trap 'scripts/web-harness.sh stop' EXIT
+
 summaries=()
 for b in $browsers; do
   name=$([ "$b" = chrome ] && echo chromium || echo firefox)
-  step "browser tests in headless $name"
+  step "wasm-pack test --headless --$b (tests/web_*.rs)"
   log=$(mktemp)
   args=(test --headless "--$b" --mode no-install)
   if [ -n "$filter" ]; then
@@ -122,10 +128,15 @@ for b in $browsers; do
     failed=1 # a binary that did not run to its summary (build error, timeout, driver)
   fi
   summaries+=("$name: $passed passed, $failed failed")
-  [ "$rc" -ne 0 ] && status=1
+  if [ "$rc" -ne 0 ]; then
+    status=1
+    failures+=("$name")
+  fi
   rm -f "$log"
 done
 
 echo
+printf 'size: wasm + JS glue %d B gzip (budget %d B: %s)\n' "$gz_total" "$budget" "$verdict"
 for s in "${summaries[@]}"; do echo "$s"; done
+[ ${#failures[@]} -gt 0 ] && echo "web-test: FAILED: ${failures[*]}"
 exit "$status"

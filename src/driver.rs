@@ -30,6 +30,7 @@
 
 use std::collections::VecDeque;
 
+use crate::decode::StreamEvent;
 use crate::outcome::{Stats, StreamResult};
 use crate::retry::RetryPolicy;
 use crate::session::{Config, NetworkError, Output, Session};
@@ -299,6 +300,13 @@ impl Driver {
     pub fn last_attempt(&self) -> Option<&StreamResult> {
         self.last.as_ref()
     }
+}
+
+/// One decoded event as the JSON object hosts hand to their callers (the JS `onEvent` argument:
+/// `{"type":"tool_call","index":0,...}`). `None` only if serialisation failed, which plain
+/// strings and numbers cannot.
+pub fn event_json(event: &StreamEvent) -> Option<String> {
+    serde_json::to_string(event).ok()
 }
 
 /// A non-zero xorshift state from any seed (splitmix64's finaliser: nearby seeds diverge).

@@ -337,3 +337,293 @@ async fn no_retry_after_content() {
     );
     setup.check_invariants(&result, true).await;
 }
+
+/// `[Symbol.dispose]()` (what `using` calls) and `[Symbol.asyncDispose]()` (`await using`) on a
+/// running handle abort it: `aborted` with the text so far, the connection closed; the async
+/// one resolves once the stream ended.
+#[wasm_bindgen_test]
+async fn dispose_aborts_a_running_handle() {
+    for asynchronous in [false, true] {
+        let what = if asynchronous {
+            "[Symbol.asyncDispose]"
+        } else {
+            "[Symbol.dispose]"
+        };
+        let entry = scenario("slow_healthy").await;
+        let setup = Setup::new("slow_healthy", &entry, "");
+        let handle = streamguard::web::api::open(setup.options.clone().into()).expect("open");
+        let first = await_promise(call_method(&handle, "next")).await.unwrap();
+        assert_eq!(get(&first, "done").as_bool(), Some(false), "{what}");
+        let dispose: js_sys::Function = Reflect::get(&handle, &dispose_symbol(asynchronous))
+            .unwrap()
+            .dyn_into()
+            .unwrap_or_else(|_| panic!("StreamHandle has no {what}"));
+        let ret = dispose.call0(&handle).unwrap();
+        if asynchronous {
+            await_promise(ret).await.unwrap();
+            // Resolved after the end: the iterator is done at once.
+            let next = await_promise(call_method(&handle, "next")).await.unwrap();
+            assert_eq!(get(&next, "done").as_bool(), Some(true), "{what}");
+        } else {
+            assert!(ret.is_undefined(), "{what}");
+        }
+        let result = await_promise(get(&handle, "result")).await.unwrap();
+        assert_outcome(&result, "aborted");
+        let text = get_str(&result, "text").unwrap();
+        assert!(
+            text.starts_with(&get_str(&first, "value").unwrap()),
+            "{what}"
+        );
+        assert_closed(&setup.id, what).await;
+        setup.check_invariants(&result, true).await;
+    }
+}
+
+/// Every invalid option's TypeError, with its exact message, from `stream()` (rejects) and
+/// `open()` (throws). Messages that quote the browser's own error are checked up to it.
+#[wasm_bindgen_test]
+async fn invalid_option_messages() {
+    let url = scenario_url("openai_ok", &request_id("messages"), "");
+    let obj = |pairs: &[(&str, JsValue)]| {
+        let o = Object::new();
+        for (k, v) in pairs {
+            set(&o, k, v.clone());
+        }
+        JsValue::from(o)
+    };
+    let pair = |a: &str, b: &str| JsValue::from(js_sys::Array::of2(&a.into(), &b.into()));
+    let flush =
+        r#"expected "frame", "immediate", { intervalMs } or { smooth: "word" | "grapheme" }"#;
+    let number = |min: u32, got: &str| format!("expected a finite number >= {min}, got {got}");
+    let headers = "expected a Headers, an array of [name, value] pairs or an object of strings";
+    type Case = (&'static str, JsValue, String);
+    let cases: Vec<Case> = vec![
+        ("idleTimout", 5.0.into(), "unknown option".into()),
+        ("url", JsValue::NULL, "required".into()),
+        ("url", 42.0.into(), "expected a string or a URL".into()),
+        ("method", 5.0.into(), "expected a string".into()),
+        ("headers", "x: y".into(), headers.into()),
+        ("headers", js_sys::Array::of2(&pair("a", "b"), &"c".into()).into(), headers.into()),
+        ("headers", obj(&[("a", 1.0.into())]), headers.into()),
+        ("body", 12.0.into(), "expected a string".into()),
+        ("credentials", 1.0.into(), "expected a string".into()),
+        (
+            "credentials",
+            "always".into(),
+            r#"expected "omit", "same-origin" or "include", got "always""#.into(),
+        ),
+        (
+            "protocol",
+            "gopher\u{1}\n".into(),
+            r#"expected "openai", "openai-responses", "anthropic", "ollama", "gemini", "ai-sdk", "sse", "text" or "auto", got "gopher\u{1}\n""#.into(),
+        ),
+        ("protocol", true.into(), "expected a string".into()),
+        ("firstByteTimeoutMs", f64::NAN.into(), number(0, "NaN")),
+        ("idleTimeoutMs", (-1.0).into(), number(0, "-1")),
+        ("contentTimeoutMs", true.into(), number(0, "boolean")),
+        ("totalTimeoutMs", "5000".into(), number(0, r#""5000""#)),
+        ("maxEventBytes", 0.0.into(), number(1, "0")),
+        ("maxTextBytes", f64::INFINITY.into(), number(1, "Infinity")),
+        ("flush", "sometimes".into(), format!(r#"{flush}, got "sometimes""#)),
+        ("flush", 5.0.into(), flush.into()),
+        ("flush", obj(&[("smooth", "sentence".into())]), flush.into()),
+        (
+            "flush",
+            obj(&[("intervalMs", 0.0.into())]),
+            format!("{flush} (intervalMs must be a finite number >= 1)"),
+        ),
+        ("signal", "abort".into(), "expected an AbortSignal".into()),
+        (
+            "retry",
+            true.into(),
+            "expected an object { maxAttempts, baseDelayMs, maxDelayMs, maxRetryAfterMs, resume }"
+                .into(),
+        ),
+        ("retry", obj(&[("tries", 3.0.into())]), "unknown field `tries`".into()),
+        (
+            "retry",
+            obj(&[("maxAttempts", 0.0.into())]),
+            format!("`maxAttempts`: {}", number(1, "0")),
+        ),
+        (
+            "retry",
+            obj(&[("baseDelayMs", (-5.0).into())]),
+            format!("`baseDelayMs`: {}", number(0, "-5")),
+        ),
+        (
+            "retry",
+            obj(&[("resume", "yes".into())]),
+            "`resume`: expected a boolean".into(),
+        ),
+        (
+            "retry",
+            obj(&[("resume", true.into())]),
+            r#"`resume` needs protocol "sse" and a GET request"#.into(),
+        ),
+        (
+            "onText",
+            "not a function".into(),
+            r#"expected a function, got "not a function""#.into(),
+        ),
+        ("onEvent", 42.0.into(), "expected a function, got 42".into()),
+        // The browser's own message follows these.
+        ("url", "http://[::1".into(), "TypeError: ".into()),
+        ("method", "NOT A METHOD".into(), "TypeError: ".into()),
+        ("headers", obj(&[("bad name", "v".into())]), "TypeError: ".into()),
+    ];
+    let check = |what: &str, err: &JsValue, want: &str| {
+        assert!(
+            err.is_instance_of::<js_sys::TypeError>(),
+            "{what}: not a TypeError: {err:?}"
+        );
+        let msg = get_str(err, "message").unwrap_or_default();
+        if want.ends_with(": ") {
+            assert!(
+                msg.starts_with(want),
+                "{what}: {msg:?} does not start with {want:?}"
+            );
+        } else {
+            assert_eq!(msg, want, "{what}");
+        }
+    };
+    for (option, value, reason) in cases {
+        let o = options(&url, "openai");
+        if option == "url" && value.is_null() {
+            Reflect::delete_property(&o, &"url".into()).unwrap();
+        } else {
+            set(&o, option, value.clone());
+        }
+        let want = format!("streamguard: invalid option `{option}`: {reason}");
+        let what = format!("`{option}` = {}", json(&value));
+        match streamguard::web::api::stream(o.clone().into()).await {
+            Ok(v) => panic!("stream() resolved for {what}: {}", json(&v)),
+            Err(e) => check(&what, &e, &want),
+        }
+        let thrown = streamguard::web::api::open(o.into()).expect_err("open() accepted it");
+        check(&what, &thrown, &want);
+    }
+    // Bodies that GET and HEAD cannot carry.
+    for method in ["GET", "head"] {
+        let o = options(&url, "openai");
+        set(&o, "method", method);
+        set(&o, "body", "{}");
+        let err = streamguard::web::api::stream(o.into()).await.unwrap_err();
+        check(
+            method,
+            &err,
+            &format!("streamguard: invalid option `body`: a {method} request cannot have a body"),
+        );
+    }
+    // Not an object at all.
+    for value in [
+        JsValue::from_str("http://x"),
+        JsValue::NULL,
+        JsValue::UNDEFINED,
+    ] {
+        let err = streamguard::web::api::stream(value).await.unwrap_err();
+        check(
+            "options",
+            &err,
+            "streamguard: invalid option `options`: expected an options object",
+        );
+    }
+}
+
+/// After the result nothing is left pending: no timer, no animation frame, no event listener,
+/// no locked reader, whatever the ending (complete, stall, network and HTTP errors, the
+/// caller's abort, a retry's backoff, an already-aborted signal, a freed handle). Counted by
+/// wrapping the page's setTimeout/clearTimeout, requestAnimationFrame/cancelAnimationFrame,
+/// addEventListener/removeEventListener and getReader/releaseLock before streaming.
+#[wasm_bindgen_test]
+async fn nothing_left_pending_after_the_result() {
+    start_frames();
+    for (name, how) in [
+        ("openai_ok", "stream"),
+        ("openai_ok", "immediate"),
+        ("stall_mid", "stream"),
+        ("reset_mid", "stream"),
+        ("status_429", "stream"),
+        ("user_abort", "stream"),
+        ("refused", "retry"),
+        ("openai_ok", "already aborted"),
+        ("slow_healthy", "free"),
+        ("slow_healthy", "hidden"),
+    ] {
+        let entry = scenario(name).await;
+        let setup = Setup::new(name, &entry, "");
+        match how {
+            "immediate" => set(&setup.options, "flush", "immediate"),
+            "retry" => {
+                let retry = Object::new();
+                set(&retry, "maxAttempts", 2.0);
+                set(&retry, "baseDelayMs", 50.0);
+                set(&retry, "maxDelayMs", 50.0);
+                set(&setup.options, "retry", retry);
+            }
+            "already aborted" => setup.controller.abort(),
+            _ => {}
+        }
+        let tracked = track_resources();
+        let result = match how {
+            "free" | "hidden" => {
+                let handle = streamguard::web::api::open(setup.options.clone().into()).unwrap();
+                if how == "hidden" {
+                    set_hidden(true);
+                }
+                let first = await_promise(call_method(&handle, "next")).await.unwrap();
+                assert_eq!(get(&first, "done").as_bool(), Some(false));
+                call_method(&handle, "free");
+                let result = await_promise(get(&handle, "result")).await.unwrap();
+                if how == "hidden" {
+                    set_hidden(false);
+                }
+                result
+            }
+            _ => stream(&setup.options).await,
+        };
+        let live = call_method(&tracked, "live");
+        call_method(&tracked, "restore");
+        let ctx = format!("{name} ({how}): {}; result {}", json(&live), json(&result));
+        assert_eq!(
+            get_f64(&live, "timers"),
+            Some(0.0),
+            "a timer left armed: {ctx}"
+        );
+        assert_eq!(
+            get_f64(&live, "frames"),
+            Some(0.0),
+            "a frame left requested: {ctx}"
+        );
+        assert_eq!(
+            js_sys::Array::from(&get(&live, "listeners")).length(),
+            0,
+            "a listener left: {ctx}"
+        );
+        assert_eq!(
+            get_f64(&live, "readers"),
+            Some(0.0),
+            "a reader left locked: {ctx}"
+        );
+        if how != "already aborted" {
+            // The stream did use them (else this test would prove nothing).
+            assert!(
+                get_f64(&live, "armed").unwrap() >= 1.0,
+                "no timer armed: {ctx}"
+            );
+            assert!(
+                get_f64(&live, "added").unwrap() >= 1.0,
+                "no listener added: {ctx}"
+            );
+        }
+        if ["openai_ok", "stall_mid", "slow_healthy"].contains(&name) && how != "already aborted" {
+            assert!(get_f64(&live, "locked").unwrap() >= 1.0, "no reader: {ctx}");
+        }
+        if name == "openai_ok" && how == "stream" {
+            assert!(
+                get_f64(&live, "framesAsked").unwrap() >= 1.0,
+                "no frame asked: {ctx}"
+            );
+        }
+        setup.check_invariants(&result, how != "hidden").await;
+    }
+}

@@ -193,3 +193,29 @@ async fn one_mib_in_one_byte_chunks() {
     );
     setup.check_invariants(&result, true).await;
 }
+
+/// `flush: "immediate"` coalesces every delta of one read: ONE `onText` per body read that
+/// carried text. buffer_all sends the 53 events of openai_ok in one write, so a read carries
+/// many of them (reads counted by wrapping the reader's `read`).
+#[wasm_bindgen_test]
+async fn immediate_one_on_text_per_read() {
+    let entry = scenario("openai_ok").await;
+    let setup = Setup::new("openai_ok", &entry, "fault=buffer_all:100");
+    set(&setup.options, "flush", "immediate");
+    let reads = count_reads();
+    let result = stream(&setup.options).await;
+    call_method(&reads, "restore");
+    assert_outcome_and_text(&result, "complete", &entry);
+    let reads = get_f64(&reads, "reads").unwrap();
+    let calls = setup.deltas().len() as f64;
+    let deltas = get_f64(&result, "stats.deltas").unwrap();
+    assert!(
+        calls >= 1.0 && calls <= reads,
+        "{calls} onText calls for {reads} reads"
+    );
+    assert!(
+        reads < deltas,
+        "{reads} reads for {deltas} deltas: the reads did not carry several events"
+    );
+    setup.check_invariants(&result, false).await;
+}

@@ -174,3 +174,27 @@ async fn result_shape() {
     assert!(get_f64(&result, "stats.deltas").unwrap() >= 50.0);
     assert!(js_sys::Array::is_array(&get(&result, "toolCalls")));
 }
+
+/// `onEvent` receives the decoded non-text events (batched per read, parsed once per batch):
+/// Anthropic's meta events, its ping as a keep-alive, usage and the finish reason; never a text
+/// event (text goes to `onText`), and nothing after the result.
+#[wasm_bindgen_test]
+async fn on_event_receives_decoded_events() {
+    let entry = scenario("anthropic_ok").await;
+    let setup = Setup::new("anthropic_ok", &entry, "").with_events();
+    let result = stream(&setup.options).await;
+    assert_outcome_and_text(&result, "complete", &entry);
+    let events = js_sys::Array::from(&get(&setup.recorder, "events"));
+    let types: Vec<String> = events.iter().filter_map(|e| get_str(&e, "type")).collect();
+    let ctx = json(&events.into());
+    for want in ["meta", "keep_alive", "usage", "finish"] {
+        assert!(types.iter().any(|t| t == want), "no {want} event: {ctx}");
+    }
+    assert!(!types.iter().any(|t| t == "text"), "a text event: {ctx}");
+    let finish = js_sys::Array::from(&get(&setup.recorder, "events"))
+        .iter()
+        .find(|e| get_str(e, "type").as_deref() == Some("finish"))
+        .unwrap();
+    assert_eq!(get_str(&finish, "reason").as_deref(), Some("stop"), "{ctx}");
+    setup.check_invariants(&result, true).await;
+}

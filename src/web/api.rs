@@ -1,22 +1,19 @@
-//! The JS API: `stream(options)`, `open(options)` and the `StreamHandle` class, with the
-//! TypeScript surface declared by hand (the generated declarations are skipped so that the
-//! `.d.ts` is precise).
+//! The JS API: `stream(options)` and `open(options)`, with the TypeScript surface declared by
+//! hand (the generated declarations are skipped so that the `.d.ts` is precise). The options
+//! are validated by `options.js` and the loop run by `host.js`; this module builds the `Guard`
+//! in between.
 
-use std::future::poll_fn;
-use std::rc::Rc;
-
-use js_sys::Promise;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
+use wasm_bindgen::JsCast;
 
-use super::host::{self, outcome_to_js, Shared, Sink};
-use super::options;
-use super::sys;
+use super::guard::{Guard, Sink};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_API: &'static str = r#"
 /** The wire protocols. `"auto"` decides from the Content-Type and the first event. */
-export type Protocol = "openai" | "openai-responses" | "anthropic" | "ollama" | "sse" | "auto";
+export type Protocol =
+  | "openai" | "openai-responses" | "anthropic" | "ollama" | "gemini" | "ai-sdk" | "sse" | "text"
+  | "auto";
 
 /** How a stream ended. Every outcome carries the text received before it. */
 export type Outcome =
@@ -121,6 +118,8 @@ export interface StreamResult {
   text: string;
   thinking: string;
   finishReason: FinishReason | null;
+  /** The provider's own finish reason, exactly as sent (`null` when it sent none). */
+  rawFinishReason: string | null;
   toolCalls: ToolCall[];
   usage: Usage | null;
   /** `null` exactly when `outcome` is `"complete"`. */
@@ -134,7 +133,7 @@ export type StreamEvent =
   | { type: "thinking"; text: string }
   | { type: "tool_call"; index: number; id: string | null; name: string | null; arguments: string }
   | { type: "usage"; inputTokens: number | null; outputTokens: number | null }
-  | { type: "finish"; reason: FinishReason }
+  | { type: "finish"; reason: FinishReason; raw: string | null }
   | { type: "keep_alive" }
   | { type: "meta"; name: string };
 
@@ -192,11 +191,11 @@ export function open(options: StreamOptions): StreamHandle;
 
 /**
  * A running request: an async iterator of batched text, its `result`, and `abort()`.
- * Freeing it (`free()`, `using`) before the end aborts the request. Leaving a `for await`
- * loop early (`break`, `throw`) aborts it too.
+ * Freeing or disposing it (`free()`, `using`, `await using`) before the end aborts the
+ * request. Leaving a `for await` loop early (`break`, `throw`) aborts it too.
+ * (`[Symbol.dispose]` needs TypeScript's `esnext.disposable` lib.)
  */
-export class StreamHandle implements AsyncIterableIterator<string> {
-  private constructor();
+export interface StreamHandle extends AsyncIterableIterator<string> {
   /** Resolves with the result, for every outcome. */
   readonly result: Promise<StreamResult>;
   /** Aborts the request (a no-op once it ended). */
@@ -208,99 +207,57 @@ export class StreamHandle implements AsyncIterableIterator<string> {
   [Symbol.asyncIterator](): StreamHandle;
   /** Releases the handle; aborts the request if it is still running. */
   free(): void;
+  /** `using`: aborts the request if it is still running. */
+  [Symbol.dispose](): void;
+  /** `await using`: aborts the request if it is still running; resolves once it ended. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 "#;
 
-/// `stream(options)`: see the TypeScript declaration above.
-#[wasm_bindgen(skip_typescript)]
-pub async fn stream(options: JsValue) -> Result<JsValue, JsValue> {
-    let (options, callbacks) = options::parse(&options).map_err(|e| e.to_js())?;
-    let (outcome, js) = host::run(
-        options,
-        Sink {
-            callbacks,
-            shared: None,
-        },
-    )
-    .await;
-    Ok(js.unwrap_or_else(|| outcome_to_js(&outcome)))
+#[wasm_bindgen(module = "/src/web/options.js")]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    fn validate(options: &JsValue) -> Result<Sink, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn protocol(this: &Sink) -> String;
+    #[wasm_bindgen(method, getter)]
+    fn cfg(this: &Sink) -> Vec<f64>;
+    fn reject(e: &JsValue) -> JsValue;
 }
 
-/// `open(options)`: see the TypeScript declaration above.
+#[wasm_bindgen(module = "/src/web/host.js")]
+extern "C" {
+    fn now() -> f64;
+    fn run(call: &Sink, guard: Guard) -> JsValue;
+    #[wasm_bindgen(js_name = open)]
+    fn open_js(call: &Sink, guard: Guard) -> JsValue;
+}
+
+/// Validates `options` (the TypeError of `options.js`) and builds the stream's Guard.
+fn start(options: &JsValue) -> Result<(Sink, Guard), JsValue> {
+    let call = validate(options)?;
+    let sink: Sink = JsValue::clone(&call).unchecked_into();
+    let guard = Guard::new(&call.protocol(), &call.cfg(), sink, now());
+    Ok((call, guard))
+}
+
+/// `stream(options)` for JS: see the TypeScript declaration above.
+#[wasm_bindgen(js_name = stream, skip_typescript)]
+pub fn stream_js(options: &JsValue) -> JsValue {
+    match start(options) {
+        Ok((call, guard)) => run(&call, guard),
+        Err(e) => reject(&e),
+    }
+}
+
+/// `stream(options)` from Rust: the result object, or the TypeError for invalid options.
+pub async fn stream(options: JsValue) -> Result<JsValue, JsValue> {
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(stream_js(&options))).await
+}
+
+/// `open(options)`: see the TypeScript declaration above. Throws the TypeError.
 #[wasm_bindgen(skip_typescript)]
 pub fn open(options: JsValue) -> Result<JsValue, JsValue> {
-    let (options, callbacks) = options::parse(&options).map_err(|e| e.to_js())?;
-    let shared = Rc::new(Shared::default());
-    let result = {
-        let shared = shared.clone();
-        future_to_promise(async move {
-            let outcome = poll_fn(|cx| shared.poll_outcome(cx)).await;
-            Ok(outcome_to_js(&outcome))
-        })
-    };
-    let handle = JsValue::from(StreamHandle {
-        shared: shared.clone(),
-        result,
-    });
-    sys::install_async_iterator(&handle);
-    // The loop holds the JS object while it runs, so a handle the page no longer references
-    // is not garbage-collected (and its request aborted) mid-stream; only `free()` aborts.
-    let keep = handle.clone();
-    wasm_bindgen_futures::spawn_local(async move {
-        host::run(
-            options,
-            Sink {
-                callbacks,
-                shared: Some(shared),
-            },
-        )
-        .await;
-        drop(keep);
-    });
-    Ok(handle)
-}
-
-/// The JS `StreamHandle` class.
-#[wasm_bindgen(skip_typescript)]
-pub struct StreamHandle {
-    shared: Rc<Shared>,
-    result: Promise,
-}
-
-#[wasm_bindgen]
-impl StreamHandle {
-    /// Resolves with the result.
-    #[wasm_bindgen(getter)]
-    pub fn result(&self) -> Promise {
-        self.result.clone()
-    }
-
-    /// Aborts the request.
-    pub fn abort(&self) {
-        self.shared.abort();
-    }
-
-    /// The next batch of text.
-    pub fn next(&self) -> Promise {
-        let shared = self.shared.clone();
-        future_to_promise(async move {
-            Ok(match poll_fn(|cx| shared.poll_text(cx)).await {
-                Some(text) => sys::iter_result(&JsValue::from_str(&text), false),
-                None => sys::iter_result(&JsValue::UNDEFINED, true),
-            })
-        })
-    }
-
-    /// Leaves the iteration early: aborts.
-    #[wasm_bindgen(js_name = "return")]
-    pub fn return_(&self) -> Promise {
-        self.shared.abort();
-        Promise::resolve(&sys::iter_result(&JsValue::UNDEFINED, true))
-    }
-}
-
-impl Drop for StreamHandle {
-    fn drop(&mut self) {
-        self.shared.abort();
-    }
+    let (call, guard) = start(&options)?;
+    Ok(open_js(&call, guard))
 }

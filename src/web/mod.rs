@@ -1,33 +1,40 @@
-//! The browser layer (wasm32 only): `fetch` + `ReadableStream` + `AbortController` driving a
-//! [`Session`](crate::Session), as a typed JS API and as a Rust [`futures::Stream`].
+//! The browser layer (wasm32 only): `fetch` + `ReadableStream` + `AbortController` around the
+//! core's [`Driver`](crate::Driver), as a typed JS API and as a Rust [`futures::Stream`].
 //!
 //! This is the only module that touches wasm-bindgen, web-sys and js-sys. It works on the
 //! main thread and in a dedicated Worker (no `window` or `document` assumed).
 //!
-//! - [`api`]: `stream(options)`, `open(options)` and the `StreamHandle` class for JS.
-//! - [`open`] / [`StreamHandle`]: the same for Rust web frontends.
-//! - `host`: the loop. One `fetch` per attempt with its own `AbortController`, linked to the
-//!   caller's `AbortSignal`; the body read with a `ReadableStreamDefaultReader`, each chunk
-//!   handed to the session in ONE `handle_bytes` call (one copy out of JS); ONE `setTimeout`
-//!   armed for `poll_deadline()`; animation frames for `frame` flushes, with a timer
-//!   fallback where there are no frames (hidden page, Worker) and a re-check of the
-//!   deadlines on `visibilitychange` and on every wake-up. At most one `onText` per frame.
-//! - On every ending (complete, stall, abort, error, the handle dropped) the fetch is aborted
-//!   if still open, the reader cancelled and released, the timer cleared, the listeners
-//!   removed: every resource is an RAII value, and no callback runs after the final result.
-//! - Retries follow the [`RetryPolicy`](crate::RetryPolicy), never after content.
+//! ```text
+//!  options ──options.js validate()──> Call ──> Guard::new (wasm: the Driver, all the policy)
+//!                                               ▲  one call per event, returning flags
+//!  host.js loop: fetch, reader.read() ──────────┤  head / feed / eof / error / abort / timeout / frame
+//!    ONE setTimeout at deadline()               │  ABORT · CONNECT · FINISHED · FRAME · REARM
+//!    requestAnimationFrame (or a 16 ms timer)   │
+//!    visibilitychange re-check                  └─ sink.t(text) once per call; onText/onEvent after it
+//! ```
 //!
-//! Boundary cost: per network read one `handle_bytes` (one copy of the chunk into wasm
-//! memory; the promise machinery of `wasm-bindgen-futures` adds its resolve callback and
-//! one executor tick); per flush one string crosses to JS (`onText(delta, info)`; `info`
-//! is one object per stream whose `text` and `stats` are computed only when read). The
-//! result is one JSON string parsed by `JSON.parse`.
+//! - `options.js` (an ES module, a wasm-bindgen snippet): option validation (the TypeErrors)
+//!   into the stream's `Call`, the Guard's sink.
+//! - `host.js` (likewise): the loop, the `StreamHandle` class and the `info` object of
+//!   `onText`. Glue only: it asks the Guard what to do and never decides a retry, a resume, a
+//!   flush or an outcome.
+//! - `guard`: the `Guard`, the wasm side of that loop (its module docs describe the ABI).
+//! - [`api`]: `stream(options)` and `open(options)` for JS, and the TypeScript declarations.
+//! - [`open`] / [`StreamHandle`]: the same loop for Rust web frontends.
+//!
+//! Boundary cost per network read: one JS->wasm call (`feed`, one copy of the chunk into wasm
+//! memory), at most one string back (the flushed text), at most one `onText` (in immediate
+//! mode every delta of one read is coalesced). `info` is one object per stream whose `text`
+//! and `stats` are computed only when read. The result crosses once at the end: its JSON
+//! without the text, plus the text as one string.
 
 pub mod api;
-mod host;
-mod options;
+mod guard;
 mod stream;
-mod sys;
 
-pub use options::{InvalidOption, Options};
-pub use stream::{open, ResultFuture, StreamHandle};
+pub use stream::{open, InvalidOption, Options, ResultFuture, StreamHandle};
+
+// Talc instead of the default dlmalloc (see Cargo.toml for the measurement).
+#[cfg(not(target_feature = "atomics"))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -1,18 +1,221 @@
-//! The Rust API for web frontends (Yew, Leptos, Dioxus, ...): the same loop as the JS API, as
-//! a [`futures::Stream`] of text batches plus the final [`StreamResult`].
+//! The Rust API for web frontends (Yew, Leptos, Dioxus, ...): the same host loop as the JS API
+//! (`host.js` around a [`Guard`](super::guard::Guard)), as a [`futures::Stream`] of text batches
+//! plus the final [`StreamResult`]. The Guard hands text and the result straight to the handle's
+//! [`Shared`] state: no Rust closure is given to JS, so nothing can call back into a dropped
+//! handle.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use futures::Stream;
+use wasm_bindgen::prelude::*;
+use web_sys::{AbortSignal, RequestCredentials};
 
-use super::host::{self, Shared, Sink};
-use super::options::{Callbacks, InvalidOption, Options};
+use super::guard::Guard;
 use crate::outcome::StreamResult;
+use crate::retry::RetryPolicy;
+use crate::session::Config;
 
-/// Starts a streaming request now (spawned on the page's or Worker's event loop).
+#[wasm_bindgen(module = "/src/web/options.js")]
+extern "C" {
+    /// The host's per-stream object.
+    type Call;
+    #[wasm_bindgen(catch)]
+    fn prepare(
+        url: &str,
+        method: Option<&str>,
+        headers: Vec<String>,
+        body: Option<&str>,
+        credentials: Option<&str>,
+        signal: Option<&AbortSignal>,
+    ) -> Result<Call, JsValue>;
+    fn reason(e: &JsValue) -> String;
+    fn seed() -> f64;
+}
+
+#[wasm_bindgen(module = "/src/web/host.js")]
+extern "C" {
+    /// The JS `StreamHandle`.
+    type JsHandle;
+    #[wasm_bindgen(js_name = open)]
+    fn open_js(call: &Call, guard: Guard) -> JsHandle;
+    #[wasm_bindgen(method)]
+    fn abort(this: &JsHandle);
+    fn now() -> f64;
+}
+
+/// One streaming request: what to fetch and how to watch it.
+///
+/// ```no_run
+/// # use streamguard::web::Options;
+/// let mut options = Options::new("https://api.example.com/v1/chat/completions");
+/// options.body = Some(r#"{"model":"m","stream":true,"messages":[]}"#.into());
+/// options.headers.push(("content-type".into(), "application/json".into()));
+/// options.config.idle_timeout_ms = 10_000;
+/// ```
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The URL (absolute, or relative to the page or Worker).
+    pub url: String,
+    /// The method; `None` is `POST` when a body is set, `GET` otherwise.
+    pub method: Option<String>,
+    /// Request headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The request body.
+    pub body: Option<String>,
+    /// The fetch credentials mode; `None` is the browser's default (`same-origin`).
+    pub credentials: Option<RequestCredentials>,
+    /// Protocol, timers, flush mode and caps (the session's defaults unless set).
+    pub config: Config,
+    /// When to retry (off by default). Never after content, except the SSE resume of a raw
+    /// `sse` GET stream (`retry.resume`), which reconnects with `Last-Event-ID`.
+    pub retry: RetryPolicy,
+    /// The caller's signal: aborting it ends the stream with `aborted` (already aborted:
+    /// at once, without a request).
+    pub signal: Option<AbortSignal>,
+}
+
+impl Options {
+    /// Options for `url` with every default.
+    pub fn new(url: impl Into<String>) -> Self {
+        Options {
+            url: url.into(),
+            method: None,
+            headers: Vec::new(),
+            body: None,
+            credentials: None,
+            config: Config::default(),
+            retry: RetryPolicy::default(),
+            signal: None,
+        }
+    }
+
+    /// The method actually sent.
+    pub fn effective_method(&self) -> &str {
+        match &self.method {
+            Some(m) => m,
+            None if self.body.is_some() => "POST",
+            None => "GET",
+        }
+    }
+
+    /// Whether SSE resume applies: `retry.resume`, protocol `sse`, method GET.
+    pub fn resumable(&self) -> bool {
+        self.retry.resume
+            && self.config.protocol == crate::Protocol::Sse
+            && self.effective_method().eq_ignore_ascii_case("GET")
+    }
+}
+
+/// An option that cannot be used. In JS it is a `TypeError` with this message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidOption {
+    /// The option's JS name (`url`, `method`, `headers`, `body`).
+    pub option: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl InvalidOption {
+    /// From the host's TypeError message `streamguard: invalid option `NAME`: REASON`.
+    fn from_js(e: &JsValue) -> Self {
+        let message = reason(e);
+        match message
+            .strip_prefix("streamguard: invalid option `")
+            .and_then(|rest| rest.split_once("`: "))
+        {
+            Some((option, why)) => InvalidOption {
+                option: option.into(),
+                reason: why.into(),
+            },
+            None => InvalidOption {
+                option: "options".into(),
+                reason: message,
+            },
+        }
+    }
+}
+
+impl core::fmt::Display for InvalidOption {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "streamguard: invalid option `{}`: {}",
+            self.option, self.reason
+        )
+    }
+}
+
+impl std::error::Error for InvalidOption {}
+
+/// What the Guard hands a Rust handle.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    /// Flushed text not yet taken by the stream (coalesced).
+    pending: RefCell<String>,
+    /// The final outcome, once there.
+    outcome: RefCell<Option<StreamResult>>,
+    /// Consumers waiting for text or the outcome.
+    waiters: RefCell<Vec<Waker>>,
+}
+
+impl Shared {
+    fn wake(&self) {
+        let waiters = core::mem::take(&mut *self.waiters.borrow_mut());
+        for w in waiters {
+            w.wake();
+        }
+    }
+
+    pub(crate) fn push_text(&self, text: &str) {
+        self.pending.borrow_mut().push_str(text);
+        self.wake();
+    }
+
+    pub(crate) fn finish(&self, outcome: StreamResult) {
+        *self.outcome.borrow_mut() = Some(outcome);
+        self.wake();
+    }
+
+    fn poll_text(&self, cx: &mut Context<'_>) -> Poll<Option<String>> {
+        let mut pending = self.pending.borrow_mut();
+        if !pending.is_empty() {
+            return Poll::Ready(Some(core::mem::take(&mut *pending)));
+        }
+        if self.outcome.borrow().is_some() {
+            return Poll::Ready(None);
+        }
+        self.waiters.borrow_mut().push(cx.waker().clone());
+        Poll::Pending
+    }
+
+    fn poll_outcome(&self, cx: &mut Context<'_>) -> Poll<StreamResult> {
+        if let Some(o) = &*self.outcome.borrow() {
+            return Poll::Ready(o.clone());
+        }
+        self.waiters.borrow_mut().push(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// The shared state and the JS handle that aborts the request.
+struct Link {
+    shared: Rc<Shared>,
+    js: JsHandle,
+}
+
+impl Link {
+    fn abort(&self) {
+        if self.shared.outcome.borrow().is_none() {
+            self.js.abort();
+        }
+    }
+}
+
+/// Starts a streaming request now (on the page's or Worker's event loop).
 ///
 /// The handle is a [`Stream`] of text batches (the batches of the flush mode; text not taken
 /// yet is coalesced into the next item); it ends after the final flush. Its
@@ -40,44 +243,69 @@ use crate::outcome::StreamResult;
 /// # Ok(()) }
 /// ```
 pub fn open(options: Options) -> Result<StreamHandle, InvalidOption> {
-    options.request(None, None)?;
-    let shared = Rc::new(Shared::default());
-    let sink = Sink {
-        callbacks: Callbacks::default(),
-        shared: Some(shared.clone()),
-    };
-    wasm_bindgen_futures::spawn_local(async move {
-        host::run(options, sink).await;
+    let headers = options
+        .headers
+        .iter()
+        .flat_map(|(n, v)| [n.clone(), v.clone()])
+        .collect();
+    let credentials = options.credentials.map(|c| match c {
+        RequestCredentials::Omit => "omit",
+        RequestCredentials::Include => "include",
+        _ => "same-origin",
     });
+    let call = prepare(
+        &options.url,
+        options.method.as_deref(),
+        headers,
+        options.body.as_deref(),
+        credentials,
+        options.signal.as_ref(),
+    )
+    .map_err(|e| InvalidOption::from_js(&e))?;
+    let shared = Rc::new(Shared::default());
+    let get = options.effective_method().eq_ignore_ascii_case("GET");
+    let mut config = options.config;
+    config.emit_events = false;
+    let guard = Guard::rust(
+        config,
+        options.retry,
+        get,
+        seed() as u64,
+        now(),
+        shared.clone(),
+    );
+    let js = open_js(&call, guard);
     Ok(StreamHandle {
-        shared: Some(shared),
+        link: Some(Link { shared, js }),
     })
 }
 
 /// A running request: a [`Stream`] of text batches. See [`open`].
 pub struct StreamHandle {
     /// `None` once moved into the result future.
-    shared: Option<Rc<Shared>>,
+    link: Option<Link>,
 }
 
 impl StreamHandle {
     /// Aborts the request (the outcome becomes `aborted` unless it already ended).
     pub fn abort(&self) {
-        if let Some(s) = &self.shared {
-            s.abort();
+        if let Some(l) = &self.link {
+            l.abort();
         }
     }
 
     /// Whether the outcome is known.
     pub fn is_finished(&self) -> bool {
-        self.shared.as_ref().is_some_and(|s| s.is_finished())
+        self.link
+            .as_ref()
+            .is_some_and(|l| l.shared.outcome.borrow().is_some())
     }
 
     /// The final outcome. Text not taken from the stream is in `outcome.text` anyway.
     /// Dropping the returned future before it completes aborts the request.
     pub fn result(mut self) -> ResultFuture {
         ResultFuture {
-            shared: self.shared.take(),
+            link: self.link.take(),
         }
     }
 }
@@ -85,8 +313,8 @@ impl StreamHandle {
 impl Stream for StreamHandle {
     type Item = String;
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<String>> {
-        match &self.shared {
-            Some(s) => s.poll_text(cx),
+        match &self.link {
+            Some(l) => l.shared.poll_text(cx),
             None => Poll::Ready(None),
         }
     }
@@ -107,16 +335,15 @@ impl core::fmt::Debug for StreamHandle {
 }
 
 /// The future of [`StreamHandle::result`].
-#[derive(Debug)]
 pub struct ResultFuture {
-    shared: Option<Rc<Shared>>,
+    link: Option<Link>,
 }
 
 impl Future for ResultFuture {
     type Output = StreamResult;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<StreamResult> {
-        match &self.shared {
-            Some(s) => s.poll_outcome(cx),
+        match &self.link {
+            Some(l) => l.shared.poll_outcome(cx),
             // Unreachable through the API: `result` always sets it.
             None => Poll::Pending,
         }
@@ -125,8 +352,14 @@ impl Future for ResultFuture {
 
 impl Drop for ResultFuture {
     fn drop(&mut self) {
-        if let Some(s) = &self.shared {
-            s.abort();
+        if let Some(l) = &self.link {
+            l.abort();
         }
+    }
+}
+
+impl core::fmt::Debug for ResultFuture {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ResultFuture").finish_non_exhaustive()
     }
 }

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   await init();
 
   const controller = new AbortController();
-  const protocols: Protocol[] = ["openai", "openai-responses", "anthropic", "ollama", "sse", "auto"];
+  const protocols: Protocol[] = ["openai", "openai-responses", "anthropic", "ollama", "gemini", "ai-sdk", "sse", "text", "auto"];
   const flushes: FlushMode[] = ["frame", "immediate", { intervalMs: 50 }, { smooth: "word" }, { smooth: "grapheme" }];
   const retry: RetryPolicy = { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 8000, maxRetryAfterMs: 30000 };
 
@@ -74,7 +74,8 @@ async function main(): Promise<void> {
         }
         case "finish": {
           const r: FinishReason = event.reason;
-          void r;
+          const raw: string | null = event.raw;
+          void r, raw;
           break;
         }
         case "meta": {
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
   const text: string = result.text;
   const thinking: string = result.thinking;
   const finish: FinishReason | null = result.finishReason;
+  const rawFinish: string | null = result.rawFinishReason;
   const calls: ToolCall[] = result.toolCalls;
   const usage: Usage | null = result.usage;
   const stats: Stats = result.stats;
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
     stats.flushes, stats.maxByteGapMs, stats.maxContentGapMs];
   const maybe: (number | null)[] = [stats.headersMs, stats.ttfbMs, stats.ttftMs];
   const buffered: boolean = stats.buffered;
-  void outcome, text, thinking, finish, calls, usage, numbers, maybe, buffered, shown;
+  void outcome, text, thinking, finish, rawFinish, calls, usage, numbers, maybe, buffered, shown;
 
   const error: StreamError | null = result.error;
   if (error !== null) {
@@ -154,6 +156,21 @@ async function main(): Promise<void> {
   const it: AsyncIterator<string> = handle[Symbol.asyncIterator]();
   const step: IteratorResult<string, undefined> = await handle.next();
   void r2, it, step;
+
+  // Disposal aborts a running request: `using` / `await using`, or by hand.
+  {
+    using scoped = open({ url: "/v1/chat/completions", flush: "immediate" });
+    const first: IteratorResult<string, undefined> = await scoped.next();
+    void first;
+  }
+  {
+    await using later = open({ url: "/v1/chat/completions" });
+    void later;
+  }
+  const manual: StreamHandle = open({ url: "/v1/chat/completions" });
+  manual[Symbol.dispose]();
+  const disposed: Promise<void> = manual[Symbol.asyncDispose]();
+  await disposed;
 
   // Minimal options: only the URL.
   await stream({ url: "/v1/chat/completions" });

@@ -1,0 +1,383 @@
+//! [`Guard`]: the core's [`Driver`] behind the small ABI that `host.js` drives.
+//!
+//! One JS->wasm call per host event (a response head, a network read, the end or failure of
+//! the body, the timer, a frame, an abort), each returning flags for the host:
+//!
+//! | flag | the host |
+//! |---|---|
+//! | [`ABORT`] | closes the connection (cancels the reader, aborts the fetch) |
+//! | [`CONNECT`] | sends the next request, with `Last-Event-ID: lastEventId()` when set |
+//! | [`FINISHED`] | takes `result()` (JSON without the text) and `text()`, frees the Guard |
+//! | [`FRAME`] | asks for an animation frame (text waits for one) |
+//! | [`REARM`] | re-arms its ONE timer at `deadline()` (which moved earlier; a later deadline keeps the armed timer, which then fires early and is a no-op) |
+//!
+//! The text of a call goes out in ONE imported call (`sink.t(text)`: one string crossing, and
+//! the core coalesces every delta of one read in immediate mode); the decoded events, only when
+//! `onEvent` was given, in one `sink.e(json)` per call. The sink only stores them: the host runs
+//! the user's callbacks after the call returned, so nothing re-enters the wasm while it runs.
+//! A Guard made for the Rust API (`streamguard::web::open`) sends nothing to JS: it hands text
+//! and the result to the Rust handle directly.
+//!
+//! `options.js` needs no wasm to validate options, and `host.js`'s `run` / `open` take the
+//! Guard, a promise of one, or a function of the validated `Call` returning either. So a JS
+//! package entry can load the wasm lazily and still return a handle (or throw the TypeError)
+//! synchronously:
+//!
+//! ```js
+//! import init, { Guard } from "./streamguard.js";
+//! import { validate } from "./snippets/.../src/web/options.js";
+//! import { open as start, now } from "./snippets/.../src/web/host.js";
+//! let ready;
+//! const guard = (call) => (ready ??= init()).then(() => new Guard(call.protocol, call.cfg, call, now()));
+//! export const open = (options) => start(validate(options), guard);
+//! ```
+
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+
+use super::stream::Shared;
+use crate::decode::Protocol;
+use crate::driver::{event_json, Driver};
+use crate::outcome::StreamResult;
+use crate::retry::RetryPolicy;
+use crate::session::{Config, FlushMode, NetworkError, NetworkErrorKind, Output, SmoothUnit};
+use crate::time::Millis;
+
+/// Close the connection.
+pub(crate) const ABORT: u32 = 1;
+/// Send the next request.
+pub(crate) const CONNECT: u32 = 2;
+/// The result is ready.
+pub(crate) const FINISHED: u32 = 4;
+/// Text waits for an animation frame.
+pub(crate) const FRAME: u32 = 8;
+/// The deadline moved earlier than the last one reported.
+pub(crate) const REARM: u32 = 16;
+
+#[wasm_bindgen(module = "/src/web/options.js")]
+extern "C" {
+    /// The host's per-stream object (`Call` in `options.js`).
+    pub type Sink;
+    #[wasm_bindgen(method)]
+    fn t(this: &Sink, text: &str);
+    #[wasm_bindgen(method)]
+    fn e(this: &Sink, json: &str);
+}
+
+/// Where text and the result go.
+enum To {
+    Js(Sink),
+    Rust(Rc<Shared>),
+}
+
+/// One request's policy for the JS host: see the module docs.
+// Not in the `.d.ts` (an ABI for host.js, not for applications). Its methods are documented
+// with `//`: wasm-bindgen copies doc comments into the shipped JS glue.
+#[wasm_bindgen(skip_typescript)]
+pub struct Guard {
+    driver: Driver,
+    to: To,
+    emit_events: bool,
+    /// The text of the current call.
+    text: String,
+    /// The events of the current call, as a JSON array under construction.
+    events: String,
+    /// The deadline last reported with `REARM`, until the timer fires.
+    armed: Option<Millis>,
+    last_event_id: Option<String>,
+    result: Option<StreamResult>,
+}
+
+/// `cfg[i]` as a whole number; negative (unset) is `None`.
+fn field(cfg: &[f64], i: usize) -> Option<u64> {
+    cfg.get(i).copied().filter(|v| *v >= 0.0).map(|v| v as u64)
+}
+
+fn millis(now: f64) -> Millis {
+    Millis(now.max(0.0) as u64)
+}
+
+#[wasm_bindgen]
+impl Guard {
+    // A Guard whose first request is to be sent now. `cfg`, in this order (-1: the default):
+    // first-byte, idle, content and total timeouts; max event and text bytes; flush kind (0
+    // frame, 1 immediate, 2 interval, 3 smooth word, 4 smooth grapheme) and interval ms; emit
+    // events (0/1); max attempts, base delay, max delay, max Retry-After; resume (0/1); GET
+    // (0/1); the backoff seed.
+    #[wasm_bindgen(constructor)]
+    pub fn new(protocol: &str, cfg: &[f64], sink: Sink, now: f64) -> Guard {
+        let mut c = Config {
+            protocol: Protocol::from_name(protocol).unwrap_or(Protocol::Auto),
+            ..Config::default()
+        };
+        let set = |v: &mut u64, i| {
+            if let Some(n) = field(cfg, i) {
+                *v = n;
+            }
+        };
+        set(&mut c.first_byte_timeout_ms, 0);
+        set(&mut c.idle_timeout_ms, 1);
+        set(&mut c.content_timeout_ms, 2);
+        set(&mut c.total_timeout_ms, 3);
+        if let Some(n) = field(cfg, 4) {
+            c.max_event_bytes = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(n) = field(cfg, 5) {
+            c.max_text_bytes = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        c.flush = match field(cfg, 6) {
+            Some(1) => FlushMode::Immediate,
+            Some(2) => FlushMode::Interval {
+                ms: field(cfg, 7).unwrap_or(1).max(1),
+            },
+            Some(3) => FlushMode::Smooth {
+                unit: SmoothUnit::Word,
+            },
+            Some(4) => FlushMode::Smooth {
+                unit: SmoothUnit::Grapheme,
+            },
+            _ => FlushMode::Frame,
+        };
+        c.emit_events = field(cfg, 8) == Some(1);
+        let mut p = RetryPolicy::default();
+        if let Some(n) = field(cfg, 9) {
+            p.max_attempts = u32::try_from(n).unwrap_or(u32::MAX);
+        }
+        set(&mut p.base_delay_ms, 10);
+        set(&mut p.max_delay_ms, 11);
+        set(&mut p.max_retry_after_ms, 12);
+        p.resume = field(cfg, 13) == Some(1);
+        let get = field(cfg, 14) == Some(1);
+        let seed = field(cfg, 15).unwrap_or(1);
+        Guard::with(c, p, get, seed, millis(now), To::Js(sink))
+    }
+
+    // The response head of the current attempt; `headers` is `name\nvalue\nname\nvalue...`.
+    pub fn head(&mut self, now: f64, status: u16, headers: &str) -> u32 {
+        let now = self.due(now);
+        let mut parts = headers.split('\n');
+        let mut pairs = Vec::new();
+        while let (Some(n), Some(v)) = (parts.next(), parts.next()) {
+            pairs.push((n, v));
+        }
+        self.driver.handle_response_head(now, status, &pairs);
+        self.flags()
+    }
+
+    // One network read.
+    pub fn feed(&mut self, now: f64, bytes: &[u8]) -> u32 {
+        let now = self.due(now);
+        self.driver.handle_bytes(now, bytes);
+        self.flags()
+    }
+
+    // The body ended cleanly.
+    pub fn eof(&mut self, now: f64) -> u32 {
+        let now = self.due(now);
+        self.driver.handle_eof(now);
+        self.flags()
+    }
+
+    // The request or the body failed: `kind` 1 is a reset mid-body, anything else "other".
+    pub fn error(&mut self, now: f64, kind: u32, message: String) -> u32 {
+        let now = self.due(now);
+        let kind = match kind {
+            1 => NetworkErrorKind::Reset,
+            _ => NetworkErrorKind::Other,
+        };
+        self.driver
+            .handle_error(now, NetworkError { kind, message });
+        self.flags()
+    }
+
+    // The caller aborted.
+    pub fn abort(&mut self, now: f64) -> u32 {
+        let now = self.due(now);
+        self.driver.handle_abort(now);
+        self.flags()
+    }
+
+    // The timer fired (early or spurious: a no-op); also the host's first poll and its
+    // re-check on `visibilitychange`.
+    pub fn timeout(&mut self, now: f64) -> u32 {
+        self.armed = None;
+        self.driver.handle_timeout(millis(now));
+        self.flags()
+    }
+
+    // An animation frame (or the host's timer tick where frames do not run).
+    pub fn frame(&mut self, now: f64) -> u32 {
+        let now = self.due(now);
+        self.driver.handle_frame(now);
+        self.flags()
+    }
+
+    // When the timer should fire (the `performance.now()` clock), or -1 for none.
+    pub fn deadline(&self) -> f64 {
+        self.driver.poll_deadline().map_or(-1.0, |d| d.0 as f64)
+    }
+
+    // The `Last-Event-ID` of the request `CONNECT` asked for.
+    #[wasm_bindgen(js_name = lastEventId)]
+    pub fn last_event_id(&self) -> Option<String> {
+        self.last_event_id.clone()
+    }
+
+    // After `FINISHED`: the result as JSON with an empty `text` (the host sets it from
+    // `text()`, so the text crosses once, as a string, and is never escaped).
+    pub fn result(&mut self) -> JsValue {
+        match &mut self.result {
+            Some(r) => {
+                let text = core::mem::take(&mut r.text);
+                let json = r.to_json();
+                r.text = text;
+                JsValue::from_str(&json)
+            }
+            None => JsValue::NULL,
+        }
+    }
+
+    // Everything received so far (the result's text after `FINISHED`).
+    pub fn text(&self) -> JsValue {
+        JsValue::from_str(match &self.result {
+            Some(r) => &r.text,
+            None => self.driver.text(),
+        })
+    }
+
+    // The live stats as numbers: headersMs, ttfbMs, ttftMs (-1: null), durationMs, bytes,
+    // events, keepAlives, deltas, flushes, maxByteGapMs, maxContentGapMs, buffered (0/1).
+    pub fn stats(&self, now: f64) -> Vec<f64> {
+        let s = match &self.result {
+            Some(r) => r.stats,
+            None => self.driver.stats(millis(now)),
+        };
+        let opt = |v: Option<u64>| v.map_or(-1.0, |v| v as f64);
+        vec![
+            opt(s.headers_ms),
+            opt(s.ttfb_ms),
+            opt(s.ttft_ms),
+            s.duration_ms as f64,
+            s.bytes as f64,
+            s.events as f64,
+            s.keep_alives as f64,
+            s.deltas as f64,
+            s.flushes as f64,
+            s.max_byte_gap_ms as f64,
+            s.max_content_gap_ms as f64,
+            f64::from(u8::from(s.buffered)),
+        ]
+    }
+}
+
+impl Guard {
+    /// A Guard for the Rust API: text and the result go to `shared`.
+    pub(crate) fn rust(
+        config: Config,
+        policy: RetryPolicy,
+        get: bool,
+        seed: u64,
+        now: f64,
+        shared: Rc<Shared>,
+    ) -> Guard {
+        Guard::with(config, policy, get, seed, millis(now), To::Rust(shared))
+    }
+
+    fn with(
+        config: Config,
+        policy: RetryPolicy,
+        get: bool,
+        seed: u64,
+        now: Millis,
+        to: To,
+    ) -> Self {
+        Guard {
+            emit_events: config.emit_events && matches!(to, To::Js(_)),
+            driver: Driver::new(config, policy, get, seed, now),
+            to,
+            text: String::new(),
+            events: String::new(),
+            armed: None,
+            last_event_id: None,
+            result: None,
+        }
+    }
+
+    /// Deadlines are timestamps: a timer that a hidden page throttled fires late, so every
+    /// input first applies a deadline that has passed.
+    fn due(&mut self, now: f64) -> Millis {
+        let now = millis(now);
+        if self.driver.poll_deadline().is_some_and(|d| now >= d) {
+            self.driver.handle_timeout(now);
+        }
+        now
+    }
+
+    /// Drains the driver: text and events to the sink, the rest as flags.
+    fn flags(&mut self) -> u32 {
+        let mut f = 0;
+        while let Some(out) = self.driver.poll_output() {
+            match out {
+                Output::Text(t) if self.text.is_empty() => self.text = t,
+                Output::Text(t) => self.text.push_str(&t),
+                Output::Event(e) => {
+                    if self.emit_events {
+                        if let Some(json) = event_json(&e) {
+                            self.events
+                                .push(if self.events.is_empty() { '[' } else { ',' });
+                            self.events.push_str(&json);
+                        }
+                    }
+                }
+                Output::AbortRequest => f |= ABORT,
+                Output::Connect { last_event_id } => {
+                    f |= CONNECT;
+                    self.last_event_id = last_event_id;
+                }
+                Output::Finished(r) => {
+                    f |= FINISHED;
+                    self.result = Some(r);
+                }
+            }
+        }
+        if self.driver.is_waiting() {
+            // Between attempts no connection stays open.
+            f |= ABORT;
+        }
+        match &self.to {
+            To::Js(sink) => {
+                if !self.text.is_empty() {
+                    sink.t(&self.text);
+                }
+                if !self.events.is_empty() {
+                    self.events.push(']');
+                    sink.e(&self.events);
+                }
+            }
+            To::Rust(shared) => {
+                if !self.text.is_empty() {
+                    shared.push_text(&self.text);
+                }
+                if let Some(r) = self.result.take() {
+                    shared.finish(r);
+                }
+            }
+        }
+        self.text.clear();
+        self.events.clear();
+        if f & FINISHED != 0 {
+            return f & !CONNECT;
+        }
+        if let Some(d) = self.driver.poll_deadline() {
+            if self.armed.is_none_or(|a| d < a) {
+                self.armed = Some(d);
+                f |= REARM;
+            }
+        }
+        if self.driver.wants_frame() {
+            f |= FRAME;
+        }
+        f
+    }
+}

@@ -1,0 +1,355 @@
+// streamguard's JS host: the fetch/reader/timer/frame loop around a wasm Guard, and the
+// StreamHandle. Glue only: the Guard (src/web/guard.rs, its docs describe this ABI) decides
+// retries, resume, pacing and outcomes. No `window` or `document` assumed. `run` / `open` take
+// a Call from options.js and a Guard, a promise of one, or a function of the Call returning
+// either (a package entry may load the wasm lazily).
+import { errorMessage } from "./options.js";
+
+// Flags returned by every Guard call (as in guard.rs):
+const ABORT = 1; // close the connection
+const CONNECT = 2; // send the next request (Last-Event-ID: guard.lastEventId())
+const FINISHED = 4; // guard.result() (JSON without the text) + guard.text()
+const FRAME = 8; // text waits for an animation frame
+const REARM = 16; // re-arm the timer at guard.deadline()
+// guard.error kinds
+const OTHER = 0;
+const RESET = 1;
+
+const g = globalThis;
+const noop = () => {};
+export const now = () => g.performance.now();
+
+function report(e) {
+  if (typeof g.reportError === "function") g.reportError(e);
+  else g.setTimeout(() => { throw e; }, 0);
+}
+
+const opt = (x) => (x < 0 ? null : x);
+const statsOf = (a) => ({
+  headersMs: opt(a[0]), ttfbMs: opt(a[1]), ttftMs: opt(a[2]), durationMs: a[3], bytes: a[4], events: a[5],
+  keepAlives: a[6], deltas: a[7], flushes: a[8], maxByteGapMs: a[9], maxContentGapMs: a[10], buffered: a[11] === 1,
+});
+
+class Loop {
+  constructor(call, guard, iterable) {
+    this.c = call;
+    this.g = null;
+    this.done = false;
+    this.final = undefined;
+    this.busy = false; // in a user callback
+    this.stop = false; // abort asked while busy or before the Guard
+    this.kick = false; // visibilitychange while busy
+    this.conn = 0; // callbacks of an older connection are dropped
+    this.ctl = null;
+    this.reader = null;
+    this.tid = 0; // the ONE timer
+    this.fid = 0; // the frame (or its timer fallback)
+    this.raf = false;
+    this.vis = null;
+    this.pending = iterable ? "" : null; // text not yet taken by next()
+    this.waiters = [];
+    this.info = call.onText ? info(this) : undefined;
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.onTimer = () => {
+      this.tid = 0;
+      if (!this.done) this.step(this.g.timeout(now()));
+    };
+    this.onFrame = () => {
+      this.fid = 0;
+      if (!this.done) this.step(this.g.frame(now()));
+    };
+    this.onAbort = () => this.abort();
+    // Hidden pages have no frames and late timers: re-check, re-pick frame or timer.
+    this.onVis = () => {
+      if (this.done || !this.g) return;
+      if (this.busy) this.kick = true;
+      else this.step(this.recheck());
+    };
+    const s = call.signal;
+    if (s) {
+      if (s.aborted) this.stop = true;
+      else s.addEventListener("abort", this.onAbort);
+    }
+    if (typeof guard === "function") guard = guard(call);
+    if (guard && typeof guard.then === "function") guard.then((x) => this.start(x), (e) => this.fail(e));
+    else this.start(guard);
+  }
+
+  start(guard) {
+    if (this.done) return;
+    this.g = guard;
+    const d = g.document;
+    if (d && typeof d.addEventListener === "function") {
+      this.vis = d;
+      d.addEventListener("visibilitychange", this.onVis);
+    }
+    // A first poll yields CONNECT (or, already aborted, the result).
+    if (this.stop) this.abort();
+    else this.step(guard.timeout(now()));
+  }
+
+  fail(e) {
+    if (this.done) return;
+    this.done = true;
+    this.cleanup();
+    this.wake();
+    this.reject(e);
+  }
+
+  abort() {
+    if (this.done) return;
+    if (!this.g || this.busy) {
+      this.stop = true;
+      return;
+    }
+    this.stop = false;
+    this.close();
+    this.step(this.g.abort(now()));
+  }
+
+  recheck() {
+    this.cancelFrame();
+    return this.g.timeout(now());
+  }
+
+  step(f) {
+    const c = this.c;
+    for (;;) {
+      if (c.o || c.v) this.deliver();
+      if (f & FINISHED) return this.finish();
+      // What a callback asked for, now that it returned.
+      if (this.stop) {
+        this.stop = false;
+        this.close();
+        f = (f & REARM) | this.g.abort(now());
+        continue;
+      }
+      if (this.kick) {
+        this.kick = false;
+        f |= this.recheck();
+        continue;
+      }
+      break;
+    }
+    if (f & ABORT) this.close();
+    if (f & CONNECT) this.connect();
+    if (this.done) return;
+    if (f & REARM) this.arm();
+    if (f & FRAME && !this.fid) this.askFrame();
+  }
+
+  deliver() {
+    const c = this.c;
+    const text = c.o;
+    const events = c.v;
+    c.o = "";
+    c.v = null;
+    this.busy = true;
+    if (text) {
+      if (this.pending !== null) {
+        const w = this.waiters.shift();
+        if (w) {
+          w({ value: this.pending + text, done: false });
+          this.pending = "";
+        } else this.pending += text;
+      }
+      if (c.onText) {
+        try {
+          c.onText(text, this.info);
+        } catch (e) {
+          report(e);
+        }
+      }
+    }
+    if (events && c.onEvent) {
+      for (const json of events) {
+        for (const e of JSON.parse(json)) {
+          try {
+            c.onEvent(e);
+          } catch (x) {
+            report(x);
+          }
+        }
+      }
+    }
+    this.busy = false;
+  }
+
+  finish() {
+    const guard = this.g;
+    this.done = true;
+    this.cleanup();
+    let r;
+    if (!this.c.rust) {
+      r = JSON.parse(guard.result());
+      r.text = guard.text();
+    }
+    this.final = r;
+    this.g = null;
+    guard.free();
+    this.wake();
+    this.resolve(r);
+  }
+
+  wake() {
+    for (const w of this.waiters) w({ value: undefined, done: true });
+    this.waiters = [];
+  }
+
+  cleanup() {
+    this.close();
+    if (this.tid) g.clearTimeout(this.tid);
+    this.tid = 0;
+    this.cancelFrame();
+    if (this.c.signal) this.c.signal.removeEventListener("abort", this.onAbort);
+    if (this.vis) this.vis.removeEventListener("visibilitychange", this.onVis);
+    this.vis = null;
+  }
+
+  close() {
+    this.conn++;
+    const r = this.reader;
+    this.reader = null;
+    if (r) {
+      try {
+        r.cancel().catch(noop);
+      } catch (_) { /* released */ }
+      try {
+        r.releaseLock();
+      } catch (_) { /* released */ }
+    }
+    const ctl = this.ctl;
+    this.ctl = null;
+    if (ctl) ctl.abort();
+  }
+
+  connect() {
+    this.close();
+    const c = this.c;
+    const conn = this.conn;
+    const ctl = new AbortController();
+    this.ctl = ctl;
+    const init = Object.assign({}, c.init, { signal: ctl.signal });
+    const id = this.g.lastEventId();
+    if (id) {
+      init.headers = new Headers(init.headers);
+      init.headers.set("last-event-id", id);
+    }
+    let p;
+    try {
+      p = g.fetch(c.url, init);
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    p.then((res) => this.head(conn, res), (e) => this.net(conn, OTHER, e));
+  }
+
+  net(conn, kind, e) {
+    if (conn === this.conn) this.step(this.g.error(now(), kind, errorMessage(e)));
+  }
+
+  head(conn, res) {
+    if (conn !== this.conn) return;
+    const h = [];
+    res.headers.forEach((value, name) => h.push(name, value));
+    this.step(this.g.head(now(), res.status, h.join("\n")));
+    if (conn !== this.conn) return;
+    const body = res.body;
+    if (!body) return this.step(this.g.eof(now()));
+    const reader = body.getReader();
+    this.reader = reader;
+    const onErr = (e) => this.net(conn, RESET, e);
+    const onRead = (r) => {
+      if (conn !== this.conn) return;
+      if (r.done) return this.step(this.g.eof(now()));
+      this.step(this.g.feed(now(), r.value));
+      if (conn === this.conn) reader.read().then(onRead, onErr);
+    };
+    reader.read().then(onRead, onErr);
+  }
+
+  arm() {
+    if (this.tid) g.clearTimeout(this.tid);
+    const d = this.g.deadline();
+    this.tid = d < 0 ? 0 : g.setTimeout(this.onTimer, Math.max(0, Math.ceil(d - now())));
+  }
+
+  // A frame while visible; a ~16 ms timer when hidden or without a document.
+  askFrame() {
+    const d = g.document;
+    this.raf = !!d && d.visibilityState === "visible" && typeof g.requestAnimationFrame === "function";
+    this.fid = this.raf ? g.requestAnimationFrame(this.onFrame) : g.setTimeout(this.onFrame, 16);
+  }
+
+  cancelFrame() {
+    if (this.fid) {
+      if (this.raf) g.cancelAnimationFrame(this.fid);
+      else g.clearTimeout(this.fid);
+    }
+    this.fid = 0;
+  }
+
+  next() {
+    const t = this.pending;
+    if (t) {
+      this.pending = "";
+      return Promise.resolve({ value: t, done: false });
+    }
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((w) => this.waiters.push(w));
+  }
+}
+
+// onText's `info`: one per stream, computed when read; the result's after the end.
+function info(l) {
+  const i = {};
+  Object.defineProperty(i, "text", { enumerable: true, get: () => (l.final ? l.final.text : l.g ? l.g.text() : "") });
+  Object.defineProperty(i, "stats", {
+    enumerable: true,
+    get: () => (l.final ? l.final.stats : l.g ? statsOf(l.g.stats(now())) : undefined),
+  });
+  return i;
+}
+
+const dispose = Symbol.dispose || Symbol.for("Symbol.dispose");
+const asyncDispose = Symbol.asyncDispose || Symbol.for("Symbol.asyncDispose");
+
+export class StreamHandle {
+  #l;
+  constructor(loop) {
+    this.#l = loop;
+  }
+  get result() {
+    return this.#l.promise;
+  }
+  abort() {
+    this.#l.abort();
+  }
+  next() {
+    return this.#l.next();
+  }
+  return() {
+    this.#l.abort();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+  free() {
+    this.#l.abort();
+  }
+  [dispose]() {
+    this.#l.abort();
+  }
+  [asyncDispose]() {
+    this.#l.abort();
+    return this.#l.promise.then(noop, noop);
+  }
+}
+
+export const run = (call, guard) => new Loop(call, guard, false).promise;
+
+export const open = (call, guard) => new StreamHandle(new Loop(call, guard, true));

@@ -1,0 +1,217 @@
+// streamguard's options: the JS options object checked and normalised (a TypeError naming the
+// option, "streamguard: invalid option `name`: reason"), with no wasm needed. `validate` returns
+// the stream's Call: what host.js sends and the numbers the Guard is built from
+// (src/web/guard.rs `Guard::new`); the Call is also the Guard's sink.
+const g = globalThis;
+export const seed = () => Math.random() * 9007199254740992;
+
+const KNOWN = ["url", "method", "headers", "body", "credentials", "protocol", "firstByteTimeoutMs",
+  "idleTimeoutMs", "contentTimeoutMs", "totalTimeoutMs", "maxEventBytes", "maxTextBytes", "signal",
+  "flush", "retry", "onText", "onEvent"];
+const PROTOCOLS = ["openai", "openai-responses", "anthropic", "ollama", "gemini", "ai-sdk", "sse", "text", "auto"];
+const RETRY = ["maxAttempts", "baseDelayMs", "maxDelayMs", "maxRetryAfterMs", "resume"];
+const HEADERS = "expected a Headers, an array of [name, value] pairs or an object of strings";
+const FLUSH = 'expected "frame", "immediate", { intervalMs } or { smooth: "word" | "grapheme" }';
+
+function fail(option, reason) {
+  throw new TypeError("streamguard: invalid option `" + option + "`: " + reason);
+}
+const isObj = (v) => typeof v === "object" && v !== null;
+const get = (o, k) => (o[k] == null ? undefined : o[k]);
+const describe = (v) => (typeof v === "string" ? JSON.stringify(v) : typeof v === "number" ? String(v) : typeof v);
+const isGet = (m) => /^get$/i.test(m);
+
+// A string as Rust's `{:?}` shows it.
+function quoted(s) {
+  let out = '"';
+  for (const c of s) {
+    const n = c.codePointAt(0);
+    out += c === '"' ? '\\"' : c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\r" ? "\\r" : c === "\n" ? "\\n"
+      : c === "\0" ? "\\0" : n < 32 || (n > 126 && n < 160) ? "\\u{" + n.toString(16) + "}" : c;
+  }
+  return out + '"';
+}
+
+export function errorMessage(e) {
+  return isObj(e) && "message" in e ? (e.name ? e.name + ": " : "") + String(e.message) : String(e);
+}
+
+// A finite number >= min, rounded up; else undefined.
+const num = (v, min) => (typeof v === "number" && Number.isFinite(v) && v >= min ? Math.ceil(v) : undefined);
+
+function count(o, key, min, option, prefix) {
+  const v = get(o, key);
+  if (v === undefined) return -1;
+  const n = num(v, min);
+  if (n === undefined) fail(option || key, (prefix || "") + "expected a finite number >= " + min + ", got " + describe(v));
+  return n;
+}
+
+function str(o, key) {
+  const v = get(o, key);
+  if (v !== undefined && typeof v !== "string") fail(key, "expected a string");
+  return v;
+}
+
+function fn(o, key) {
+  const v = get(o, key);
+  if (v !== undefined && typeof v !== "function") fail(key, "expected a function, got " + describe(v));
+  return v;
+}
+
+function headerPairs(v) {
+  const out = [];
+  if (typeof Headers === "function" && v instanceof Headers) {
+    v.forEach((value, name) => out.push([name, value]));
+  } else if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const p = v[i];
+      if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== "string" || typeof p[1] !== "string") fail("headers", HEADERS);
+      out.push(p);
+    }
+  } else {
+    if (!isObj(v)) fail("headers", HEADERS);
+    for (const p of Object.entries(v)) {
+      if (typeof p[1] !== "string") fail("headers", HEADERS);
+      out.push(p);
+    }
+  }
+  return out;
+}
+
+// [kind, intervalMs]: kind 0 frame, 1 immediate, 2 interval, 3 smooth word, 4 smooth grapheme.
+function flush(v) {
+  if (typeof v === "string") {
+    if (v === "frame") return [0, 0];
+    if (v === "immediate") return [1, 0];
+    fail("flush", FLUSH + ", got " + quoted(v));
+  }
+  if (!isObj(v)) fail("flush", FLUSH);
+  const ms = get(v, "intervalMs");
+  if (ms !== undefined) {
+    const n = num(ms, 1);
+    if (n === undefined) fail("flush", FLUSH + " (intervalMs must be a finite number >= 1)");
+    return [2, n];
+  }
+  const s = get(v, "smooth");
+  if (s === "word") return [3, 0];
+  if (s === "grapheme") return [4, 0];
+  fail("flush", FLUSH);
+}
+
+// One stream's validated options, and the Guard's sink (`t`: the text of a call, `e`: its
+// events as a JSON array); the host delivers them after the call returned.
+class Call {
+  constructor(url, init, signal, protocol, cfg, onText, onEvent) {
+    this.url = url;
+    this.init = init;
+    this.signal = signal;
+    this.protocol = protocol;
+    this.cfg = cfg;
+    this.onText = onText;
+    this.onEvent = onEvent;
+    this.rust = false; // the Rust API: text and result go to Rust directly
+    this.o = "";
+    this.v = null;
+  }
+  t(text) {
+    this.o += text;
+  }
+  e(json) {
+    (this.v || (this.v = [])).push(json);
+  }
+}
+
+// Builds the request once: a bad URL, method or header is a TypeError now.
+function request(url, method, pairs, body, credentials) {
+  const headers = new Headers();
+  try {
+    for (const [n, v] of pairs) headers.append(n, v);
+  } catch (e) {
+    fail("headers", errorMessage(e));
+  }
+  const m = method === undefined ? (body === undefined ? "GET" : "POST") : method;
+  if (body !== undefined && (isGet(m) || /^head$/i.test(m))) fail("body", "a " + m + " request cannot have a body");
+  const init = { method: m, headers };
+  if (body !== undefined) init.body = body;
+  if (credentials !== undefined) init.credentials = credentials;
+  try {
+    new Request(url, init);
+  } catch (e) {
+    let bad = "url";
+    try {
+      new Request(url);
+      bad = "method";
+    } catch (_) { /* the URL itself */ }
+    fail(bad, errorMessage(e));
+  }
+  return init;
+}
+
+// The JS options object -> a Call, or a TypeError naming the option.
+export function validate(o) {
+  if (!isObj(o)) fail("options", "expected an options object");
+  for (const k of Object.keys(o)) if (!KNOWN.includes(k)) fail(k, "unknown option");
+  let url = get(o, "url");
+  if (url === undefined) fail("url", "required");
+  if (typeof url !== "string") {
+    url = get(url, "href"); // a URL
+    if (typeof url !== "string") fail("url", "expected a string or a URL");
+  }
+  const method = str(o, "method");
+  const h = get(o, "headers");
+  const pairs = h === undefined ? [] : headerPairs(h);
+  const body = str(o, "body");
+  const credentials = str(o, "credentials");
+  if (credentials !== undefined && credentials !== "omit" && credentials !== "same-origin" && credentials !== "include") {
+    fail("credentials", 'expected "omit", "same-origin" or "include", got ' + quoted(credentials));
+  }
+  const protocol = str(o, "protocol") ?? "auto";
+  if (!PROTOCOLS.includes(protocol)) {
+    fail("protocol", "expected " + PROTOCOLS.slice(0, -1).map((p) => '"' + p + '"').join(", ") + ' or "auto", got ' + quoted(protocol));
+  }
+  // -1: the core's default.
+  const cfg = [count(o, "firstByteTimeoutMs", 0), count(o, "idleTimeoutMs", 0), count(o, "contentTimeoutMs", 0),
+    count(o, "totalTimeoutMs", 0), count(o, "maxEventBytes", 1), count(o, "maxTextBytes", 1),
+    -1, 0, 0, -1, -1, -1, -1, 0, 0, seed()];
+  const f = get(o, "flush");
+  if (f !== undefined) [cfg[6], cfg[7]] = flush(f);
+  const signal = get(o, "signal");
+  if (signal !== undefined && !(typeof AbortSignal === "function" && signal instanceof AbortSignal)) {
+    fail("signal", "expected an AbortSignal");
+  }
+  const r = get(o, "retry");
+  if (r !== undefined && r !== false) {
+    if (!isObj(r)) fail("retry", "expected an object { maxAttempts, baseDelayMs, maxDelayMs, maxRetryAfterMs, resume }");
+    for (const k of Object.keys(r)) if (!RETRY.includes(k)) fail("retry", "unknown field `" + k + "`");
+    RETRY.slice(0, 4).forEach((k, i) => {
+      cfg[9 + i] = count(r, k, i ? 0 : 1, "retry", "`" + k + "`: ");
+    });
+    // A policy object: 3 attempts unless it says otherwise.
+    if (cfg[9] < 0) cfg[9] = 3;
+    const resume = get(r, "resume");
+    if (resume !== undefined && typeof resume !== "boolean") fail("retry", "`resume`: expected a boolean");
+    cfg[13] = resume ? 1 : 0;
+  }
+  const onText = fn(o, "onText");
+  const onEvent = fn(o, "onEvent");
+  cfg[8] = onEvent ? 1 : 0;
+  const init = request(url, method, pairs, body, credentials);
+  cfg[14] = isGet(init.method) ? 1 : 0;
+  if (cfg[13] && (protocol !== "sse" || !cfg[14])) fail("retry", '`resume` needs protocol "sse" and a GET request');
+  return new Call(url, init, signal, protocol, cfg, onText, onEvent);
+}
+
+// The Rust API's options: the request part of `validate`.
+export function prepare(url, method, flat, body, credentials, signal) {
+  const pairs = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i], flat[i + 1]]);
+  const init = request(url, method, pairs, body, credentials);
+  const call = new Call(url, init, signal, "auto", [], undefined, undefined);
+  call.rust = true;
+  return call;
+}
+
+export const reason = (e) => (isObj(e) && typeof e.message === "string" ? e.message : String(e));
+
+export const reject = (e) => Promise.reject(e);
