@@ -399,13 +399,17 @@ async fn invalid_option_messages() {
     type Case = (&'static str, JsValue, String);
     let cases: Vec<Case> = vec![
         ("idleTimout", 5.0.into(), "unknown option".into()),
-        ("url", JsValue::NULL, "required".into()),
+        ("url", JsValue::NULL, "required (or `response`)".into()),
         ("url", 42.0.into(), "expected a string or a URL".into()),
         ("method", 5.0.into(), "expected a string".into()),
         ("headers", "x: y".into(), headers.into()),
         ("headers", js_sys::Array::of2(&pair("a", "b"), &"c".into()).into(), headers.into()),
         ("headers", obj(&[("a", 1.0.into())]), headers.into()),
-        ("body", 12.0.into(), "expected a string".into()),
+        (
+            "body",
+            12.0.into(),
+            "expected a string, Blob, ArrayBuffer, typed array, DataView, FormData or URLSearchParams".into(),
+        ),
         ("credentials", 1.0.into(), "expected a string".into()),
         (
             "credentials",

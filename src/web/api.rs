@@ -1,7 +1,7 @@
-//! The JS API: `stream(options)` and `open(options)`, with the TypeScript surface declared by
-//! hand (the generated declarations are skipped so that the `.d.ts` is precise). The options
-//! are validated by `options.js` and the loop run by `host.js`; this module builds the `Guard`
-//! in between.
+//! The JS API: `stream(options)`, `open(options)` and `guard(options)`, with the TypeScript
+//! surface declared by hand (the generated declarations are skipped so that the `.d.ts` is
+//! precise). The options are validated by `options.js` and the loop run by `host.js`; this
+//! module builds the `Guard` in between.
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -146,11 +146,13 @@ export interface TextInfo {
 }
 
 export interface StreamOptions {
-  url: string | URL;
+  /** What to fetch. Exactly one of `url` and `response`. */
+  url?: string | URL;
   /** Defaults to POST when `body` is set, GET otherwise. */
   method?: string;
   headers?: HeadersInit;
-  body?: string;
+  /** A string, Blob, ArrayBuffer, typed array, DataView, FormData or URLSearchParams. */
+  body?: BodyInit;
   credentials?: RequestCredentials;
   /** Default `"auto"`. */
   protocol?: Protocol;
@@ -214,10 +216,59 @@ export interface StreamHandle extends AsyncIterableIterator<string> {
 }
 "#;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TS_RUNTIMES: &'static str = r#"
+/** Bring your own transport (merged into `StreamOptions` above). */
+export interface StreamOptions {
+  /**
+   * A Response the caller already has (from its own fetch wrapper or an SDK), guarded instead
+   * of fetching `url`: status and Content-Type checked, body decoded, every timer counted from
+   * the call; abort and every timer cancel its body. Exclusive with `url` (a TypeError names
+   * both); `retry`, `fetch` and the request fields need `url`. Its body must be unused and
+   * unlocked.
+   */
+  response?: Response;
+  /** Called instead of the global fetch (required where there is none). */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  mode?: RequestMode;
+  cache?: RequestCache;
+  redirect?: RequestRedirect;
+  referrer?: string;
+  referrerPolicy?: ReferrerPolicy;
+  integrity?: string;
+  keepalive?: boolean;
+  priority?: "high" | "low" | "auto";
+}
+
+/** The options of `guard()`: the stream options without a request. */
+export type GuardOptions = Pick<StreamOptions,
+  | "protocol" | "firstByteTimeoutMs" | "idleTimeoutMs" | "contentTimeoutMs" | "totalTimeoutMs"
+  | "maxEventBytes" | "maxTextBytes" | "signal" | "flush" | "onText" | "onEvent">;
+
+/**
+ * `response.body.pipeThrough(guard({ protocol: "openai" }))`: bytes in, batched text out (the
+ * flush modes of `stream()`), the timers running from `guard()` while the pipe is open. On a
+ * stall, an abort or an error it enqueues the text so far, closes its readable side and errors
+ * its writable side, so that the pipe cancels its source (a fetch body: the server sees the
+ * disconnect), and resolves `result`. Cancelling the readable side is an abort. A chunk that
+ * is not a Uint8Array (or another ArrayBuffer view) errors the stream with a TypeError, which
+ * `result` rejects with.
+ */
+export interface GuardStream extends TransformStream<Uint8Array, string> {
+  /** Resolves with the result, for every outcome. */
+  readonly result: Promise<StreamResult>;
+  /** Ends the stream `aborted` (a no-op once it ended). */
+  abort(): void;
+}
+
+/** A TransformStream that guards the bytes piped through it. Throws a TypeError for invalid options. */
+export function guard(options?: GuardOptions): GuardStream;
+"#;
+
 #[wasm_bindgen(module = "/src/web/options.js")]
 extern "C" {
     #[wasm_bindgen(catch)]
-    fn validate(options: &JsValue) -> Result<Sink, JsValue>;
+    fn validate(options: &JsValue, pipe: bool) -> Result<Sink, JsValue>;
     #[wasm_bindgen(method, getter)]
     fn protocol(this: &Sink) -> String;
     #[wasm_bindgen(method, getter)]
@@ -231,11 +282,12 @@ extern "C" {
     fn run(call: &Sink, guard: Guard) -> JsValue;
     #[wasm_bindgen(js_name = open)]
     fn open_js(call: &Sink, guard: Guard) -> JsValue;
+    fn pipe(call: &Sink, guard: Guard) -> JsValue;
 }
 
 /// Validates `options` (the TypeError of `options.js`) and builds the stream's Guard.
-fn start(options: &JsValue) -> Result<(Sink, Guard), JsValue> {
-    let call = validate(options)?;
+fn start(options: &JsValue, pipe: bool) -> Result<(Sink, Guard), JsValue> {
+    let call = validate(options, pipe)?;
     let sink: Sink = JsValue::clone(&call).unchecked_into();
     let guard = Guard::new(&call.protocol(), &call.cfg(), sink, now());
     Ok((call, guard))
@@ -244,7 +296,7 @@ fn start(options: &JsValue) -> Result<(Sink, Guard), JsValue> {
 /// `stream(options)` for JS: see the TypeScript declaration above.
 #[wasm_bindgen(js_name = stream, skip_typescript)]
 pub fn stream_js(options: &JsValue) -> JsValue {
-    match start(options) {
+    match start(options, false) {
         Ok((call, guard)) => run(&call, guard),
         Err(e) => reject(&e),
     }
@@ -258,6 +310,13 @@ pub async fn stream(options: JsValue) -> Result<JsValue, JsValue> {
 /// `open(options)`: see the TypeScript declaration above. Throws the TypeError.
 #[wasm_bindgen(skip_typescript)]
 pub fn open(options: JsValue) -> Result<JsValue, JsValue> {
-    let (call, guard) = start(&options)?;
+    let (call, guard) = start(&options, false)?;
     Ok(open_js(&call, guard))
+}
+
+/// `guard(options)`: see the TypeScript declaration above. Throws the TypeError.
+#[wasm_bindgen(js_name = guard, skip_typescript)]
+pub fn guard_js(options: JsValue) -> Result<JsValue, JsValue> {
+    let (call, guard) = start(&options, true)?;
+    Ok(pipe(&call, guard))
 }

@@ -104,7 +104,8 @@ impl Guard {
     // first-byte, idle, content and total timeouts; max event and text bytes; flush kind (0
     // frame, 1 immediate, 2 interval, 3 smooth word, 4 smooth grapheme) and interval ms; emit
     // events (0/1); max attempts, base delay, max delay, max Retry-After; resume (0/1); GET
-    // (0/1); the backoff seed.
+    // (0/1); the backoff seed; no request (0/1: the host reads a Response it already has, or
+    // a pipe's chunks: one attempt, no CONNECT, no retry).
     #[wasm_bindgen(constructor)]
     pub fn new(protocol: &str, cfg: &[f64], sink: Sink, now: f64) -> Guard {
         let mut c = Config {
@@ -150,7 +151,12 @@ impl Guard {
         p.resume = field(cfg, 13) == Some(1);
         let get = field(cfg, 14) == Some(1);
         let seed = field(cfg, 15).unwrap_or(1);
-        Guard::with(c, p, get, seed, millis(now), To::Js(sink))
+        let driver = if field(cfg, 16) == Some(1) {
+            Driver::for_response(c, millis(now))
+        } else {
+            Driver::new(c, p, get, seed, millis(now))
+        };
+        Guard::with(driver, To::Js(sink))
     }
 
     // The response head of the current attempt; `headers` is `name\nvalue\nname\nvalue...`.
@@ -272,29 +278,27 @@ impl Guard {
 }
 
 impl Guard {
-    /// A Guard for the Rust API: text and the result go to `shared`.
+    /// A Guard for the Rust API: text, events and the result go to `shared`. `policy` is
+    /// `None` for a Response the host already has (one attempt, no request).
     pub(crate) fn rust(
         config: Config,
-        policy: RetryPolicy,
+        policy: Option<RetryPolicy>,
         get: bool,
         seed: u64,
         now: f64,
         shared: Rc<Shared>,
     ) -> Guard {
-        Guard::with(config, policy, get, seed, millis(now), To::Rust(shared))
+        let driver = match policy {
+            Some(p) => Driver::new(config, p, get, seed, millis(now)),
+            None => Driver::for_response(config, millis(now)),
+        };
+        Guard::with(driver, To::Rust(shared))
     }
 
-    fn with(
-        config: Config,
-        policy: RetryPolicy,
-        get: bool,
-        seed: u64,
-        now: Millis,
-        to: To,
-    ) -> Self {
+    fn with(driver: Driver, to: To) -> Self {
         Guard {
-            emit_events: config.emit_events && matches!(to, To::Js(_)),
-            driver: Driver::new(config, policy, get, seed, now),
+            emit_events: driver.config().emit_events,
+            driver,
             to,
             text: String::new(),
             events: String::new(),
@@ -322,7 +326,9 @@ impl Guard {
                 Output::Text(t) if self.text.is_empty() => self.text = t,
                 Output::Text(t) => self.text.push_str(&t),
                 Output::Event(e) => {
-                    if self.emit_events {
+                    if let To::Rust(shared) = &self.to {
+                        shared.push_event(e);
+                    } else if self.emit_events {
                         if let Some(json) = event_json(&e) {
                             self.events
                                 .push(if self.events.is_empty() { '[' } else { ',' });

@@ -1,8 +1,11 @@
-// streamguard's JS host: the fetch/reader/timer/frame loop around a wasm Guard, and the
-// StreamHandle. Glue only: the Guard (src/web/guard.rs, its docs describe this ABI) decides
-// retries, resume, pacing and outcomes. No `window` or `document` assumed. `run` / `open` take
-// a Call from options.js and a Guard, a promise of one, or a function of the Call returning
-// either (a package entry may load the wasm lazily).
+// streamguard's JS host: the fetch/reader/timer/frame loop around a wasm Guard, the
+// StreamHandle, and the TransformStream of guard(). Glue only: the Guard (src/web/guard.rs, its
+// docs describe this ABI) decides retries, resume, pacing and outcomes. No `window` or
+// `document` assumed. `run` / `open` / `pipe` take a Call from options.js and a Guard, a
+// promise of one, or a function of the Call returning either (a package entry may load the
+// wasm lazily). The bytes come from a fetch, from the caller's Response (`call.response`:
+// no request, its body read from the call on) or from a pipe (`pipe`: the TransformStream's
+// chunks).
 import { errorMessage } from "./options.js";
 
 // Flags returned by every Guard call (as in guard.rs):
@@ -30,8 +33,10 @@ const statsOf = (a) => ({
   keepAlives: a[6], deltas: a[7], flushes: a[8], maxByteGapMs: a[9], maxContentGapMs: a[10], buffered: a[11] === 1,
 });
 
+// `out`: false (the result only), true (an async iterator of text) or the controller of
+// guard()'s readable side (text is enqueued there; `wc`: its writable side's).
 class Loop {
-  constructor(call, guard, iterable) {
+  constructor(call, guard, out, wc) {
     this.c = call;
     this.g = null;
     this.done = false;
@@ -46,7 +51,10 @@ class Loop {
     this.fid = 0; // the frame (or its timer fallback)
     this.raf = false;
     this.vis = null;
-    this.pending = iterable ? "" : null; // text not yet taken by next()
+    this.pending = out === true ? "" : null; // text not yet taken by next()
+    this.tc = wc ? out : null; // guard()'s readable side
+    this.wc = wc;
+    this.ended = false; // guard()'s writable side closed or failed: not errored again
     this.waiters = [];
     this.info = call.onText ? info(this) : undefined;
     this.promise = new Promise((resolve, reject) => {
@@ -73,9 +81,11 @@ class Loop {
       if (s.aborted) this.stop = true;
       else s.addEventListener("abort", this.onAbort);
     }
+    // The caller's Response is locked now; abort and every timer cancel this reader.
+    const b = call.response && call.response.body;
+    if (b) this.reader = b.getReader();
     if (typeof guard === "function") guard = guard(call);
-    if (guard && typeof guard.then === "function") guard.then((x) => this.start(x), (e) => this.fail(e));
-    else this.start(guard);
+    this.ready = guard && typeof guard.then === "function" ? guard.then((x) => this.start(x), (e) => this.fail(e)) : this.start(guard);
   }
 
   start(guard) {
@@ -86,15 +96,26 @@ class Loop {
       this.vis = d;
       d.addEventListener("visibilitychange", this.onVis);
     }
-    // A first poll yields CONNECT (or, already aborted, the result).
+    // A first poll yields CONNECT (or, already aborted, the result); with a Response or a
+    // pipe it arms the timers.
     if (this.stop) this.abort();
-    else this.step(guard.timeout(now()));
+    else {
+      this.step(guard.timeout(now()));
+      if (this.c.response && !this.done) this.head(this.conn, this.c.response);
+    }
   }
 
   fail(e) {
     if (this.done) return;
     this.done = true;
+    this.ended = true;
+    if (this.tc) {
+      this.tc.error(e);
+      this.wc.error(e);
+    }
     this.cleanup();
+    if (this.g) this.g.free();
+    this.g = null;
     this.wake();
     this.reject(e);
   }
@@ -155,6 +176,10 @@ class Loop {
           w({ value: this.pending + text, done: false });
           this.pending = "";
         } else this.pending += text;
+      } else if (this.tc) {
+        try {
+          this.tc.enqueue(text);
+        } catch (_) { /* the readable side was cancelled */ }
       }
       if (c.onText) {
         try {
@@ -201,6 +226,14 @@ class Loop {
 
   cleanup() {
     this.close();
+    // guard(): close the readable side (after the last text) and error the writable side, so
+    // that the pipe cancels its source.
+    if (this.tc) {
+      try {
+        this.tc.close();
+      } catch (_) { /* cancelled or errored */ }
+      if (!this.ended) this.wc.error(new TypeError("streamguard: the guarded stream ended"));
+    }
     if (this.tid) g.clearTimeout(this.tid);
     this.tid = 0;
     this.cancelFrame();
@@ -240,7 +273,7 @@ class Loop {
     }
     let p;
     try {
-      p = g.fetch(c.url, init);
+      p = Promise.resolve(c.fetch ? c.fetch(c.url, init) : g.fetch(c.url, init));
     } catch (e) {
       p = Promise.reject(e);
     }
@@ -253,14 +286,19 @@ class Loop {
 
   head(conn, res) {
     if (conn !== this.conn) return;
+    if (!res || typeof res.status !== "number" || !res.headers) {
+      return this.net(conn, OTHER, new TypeError("streamguard: `fetch` returned " + (res === null ? "null" : typeof res) + ", not a Response"));
+    }
     const h = [];
     res.headers.forEach((value, name) => h.push(name, value));
     this.step(this.g.head(now(), res.status, h.join("\n")));
     if (conn !== this.conn) return;
-    const body = res.body;
-    if (!body) return this.step(this.g.eof(now()));
-    const reader = body.getReader();
-    this.reader = reader;
+    let reader = this.reader;
+    if (!reader) {
+      const body = res.body;
+      if (!body) return this.step(this.g.eof(now()));
+      reader = this.reader = body.getReader();
+    }
     const onErr = (e) => this.net(conn, RESET, e);
     const onRead = (r) => {
       if (conn !== this.conn) return;
@@ -290,6 +328,33 @@ class Loop {
       else g.clearTimeout(this.fid);
     }
     this.fid = 0;
+  }
+
+  // guard(): a chunk from the pipe, its end, its source's failure (the pipe aborts the
+  // writable side: a reset).
+  chunk(c) {
+    if (this.done) return;
+    if (!(c instanceof Uint8Array)) {
+      if (c instanceof ArrayBuffer) c = new Uint8Array(c);
+      else if (ArrayBuffer.isView(c)) c = new Uint8Array(c.buffer, c.byteOffset, c.byteLength);
+      else {
+        const e = new TypeError("streamguard: guard() takes Uint8Array chunks, got " + (c === null ? "null" : typeof c));
+        this.fail(e);
+        throw e;
+      }
+    }
+    this.step(this.g.feed(now(), c));
+  }
+
+  end() {
+    this.ended = true;
+    if (!this.done) this.step(this.g.eof(now()));
+    return this.promise;
+  }
+
+  reset(r) {
+    this.ended = true;
+    if (!this.done) this.net(this.conn, RESET, r);
   }
 
   next() {
@@ -353,3 +418,20 @@ export class StreamHandle {
 export const run = (call, guard) => new Loop(call, guard, false).promise;
 
 export const open = (call, guard) => new StreamHandle(new Loop(call, guard, true));
+
+// guard(): a TransformStream<Uint8Array, string> (its readable and writable sides, built
+// from the hooks every engine has: a readable side cancelled is an abort, a writable side
+// aborted a reset) with `result` and `abort()`. No backpressure on the text: the core holds
+// all of it anyway, and the timers measure the source, not the reader.
+export function pipe(call, guard) {
+  let l, rc;
+  const readable = new ReadableStream({ start: (c) => { rc = c; }, cancel: () => l.abort() });
+  const writable = new WritableStream({
+    start: (wc) => (l = new Loop(call, guard, rc, wc)).ready,
+    write: (c) => l.chunk(c),
+    close: () => l.end(),
+    abort: (r) => l.reset(r),
+  });
+  l.promise.catch(noop); // a bad chunk rejects it; the stream's own errors report that
+  return { readable, writable, result: l.promise, abort: () => l.abort() };
+}

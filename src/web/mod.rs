@@ -2,7 +2,8 @@
 //! core's [`Driver`](crate::Driver), as a typed JS API and as a Rust [`futures::Stream`].
 //!
 //! This is the only module that touches wasm-bindgen, web-sys and js-sys. It works on the
-//! main thread and in a dedicated Worker (no `window` or `document` assumed).
+//! main thread, in a dedicated Worker and in server runtimes (Node, Deno, Workers): no
+//! `window`, `document` or `requestAnimationFrame` assumed.
 //!
 //! ```text
 //!  options ──options.js validate()──> Call ──> Guard::new (wasm: the Driver, all the policy)
@@ -19,8 +20,14 @@
 //!   `onText`. Glue only: it asks the Guard what to do and never decides a retry, a resume, a
 //!   flush or an outcome.
 //! - `guard`: the `Guard`, the wasm side of that loop (its module docs describe the ABI).
-//! - [`api`]: `stream(options)` and `open(options)` for JS, and the TypeScript declarations.
+//! - [`api`]: `stream(options)`, `open(options)` and `guard(options)` for JS, and the
+//!   TypeScript declarations.
 //! - [`open`] / [`StreamHandle`]: the same loop for Rust web frontends.
+//!
+//! The bytes come from a `fetch` the host sends (the global one or the caller's `fetch`
+//! option, once per attempt the Driver asks for), from a Response the caller already has
+//! (`response`: one attempt, `Driver::for_response`), or from a pipe (`guard()`: a readable and
+//! writable pair whose writes are the network reads). The same loop, the same Guard ABI.
 //!
 //! Boundary cost per network read: one JS->wasm call (`feed`, one copy of the chunk into wasm
 //! memory), at most one string back (the flushed text), at most one `onText` (in immediate
@@ -32,7 +39,7 @@ pub mod api;
 mod guard;
 mod stream;
 
-pub use stream::{open, InvalidOption, Options, ResultFuture, StreamHandle};
+pub use stream::{open, Events, InvalidOption, Options, ResultFuture, StreamHandle};
 
 // Talc instead of the default dlmalloc (see Cargo.toml for the measurement).
 #[cfg(not(target_feature = "atomics"))]

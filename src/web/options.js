@@ -5,9 +5,12 @@
 const g = globalThis;
 export const seed = () => Math.random() * 9007199254740992;
 
-const KNOWN = ["url", "method", "headers", "body", "credentials", "protocol", "firstByteTimeoutMs",
-  "idleTimeoutMs", "contentTimeoutMs", "totalTimeoutMs", "maxEventBytes", "maxTextBytes", "signal",
-  "flush", "retry", "onText", "onEvent"];
+// guard() takes the stream options; stream() and open() the request ones too.
+const STREAM = ["protocol", "firstByteTimeoutMs", "idleTimeoutMs", "contentTimeoutMs", "totalTimeoutMs",
+  "maxEventBytes", "maxTextBytes", "signal", "flush", "onText", "onEvent"];
+// Passed through to fetch as they are (the runtime's Request checks them).
+const INIT = ["mode", "cache", "redirect", "referrer", "referrerPolicy", "integrity", "keepalive", "priority"];
+const REQUEST = ["url", "response", "fetch", "method", "headers", "body", "credentials", "retry"].concat(INIT);
 const PROTOCOLS = ["openai", "openai-responses", "anthropic", "ollama", "gemini", "ai-sdk", "sse", "text", "auto"];
 const RETRY = ["maxAttempts", "baseDelayMs", "maxDelayMs", "maxRetryAfterMs", "resume"];
 const HEADERS = "expected a Headers, an array of [name, value] pairs or an object of strings";
@@ -100,9 +103,10 @@ function flush(v) {
 }
 
 // One stream's validated options, and the Guard's sink (`t`: the text of a call, `e`: its
-// events as a JSON array); the host delivers them after the call returned.
+// events as a JSON array); the host delivers them after the call returned. `response`: the
+// Response to read instead of fetching; `fetch`: the fetch to call (else the global one).
 class Call {
-  constructor(url, init, signal, protocol, cfg, onText, onEvent) {
+  constructor(url, init, signal, protocol, cfg, onText, onEvent, response, fetch) {
     this.url = url;
     this.init = init;
     this.signal = signal;
@@ -110,6 +114,8 @@ class Call {
     this.cfg = cfg;
     this.onText = onText;
     this.onEvent = onEvent;
+    this.response = response;
+    this.fetch = fetch;
     this.rust = false; // the Rust API: text and result go to Rust directly
     this.o = "";
     this.v = null;
@@ -122,8 +128,17 @@ class Call {
   }
 }
 
-// Builds the request once: a bad URL, method or header is a TypeError now.
-function request(url, method, pairs, body, credentials) {
+const BODY = "expected a string, Blob, ArrayBuffer, typed array, DataView, FormData or URLSearchParams";
+function bodyInit(v) {
+  if (v === undefined || typeof v === "string" || v instanceof ArrayBuffer || ArrayBuffer.isView(v) ||
+    [g.Blob, g.FormData, g.URLSearchParams].some((c) => typeof c === "function" && v instanceof c)) return v;
+  fail("body", BODY);
+}
+
+// Builds the request once: a bad URL, method, header or RequestInit field is a TypeError now,
+// naming the first field the runtime's Request refuses. With the caller's own `fetch`, a URL
+// that Request cannot parse (a relative one in a server runtime) is that fetch's business.
+function request(url, method, pairs, body, credentials, extra, custom) {
   const headers = new Headers();
   try {
     for (const [n, v] of pairs) headers.append(n, v);
@@ -132,39 +147,45 @@ function request(url, method, pairs, body, credentials) {
   }
   const m = method === undefined ? (body === undefined ? "GET" : "POST") : method;
   if (body !== undefined && (isGet(m) || /^head$/i.test(m))) fail("body", "a " + m + " request cannot have a body");
-  const init = { method: m, headers };
+  const init = Object.assign({ method: m, headers }, extra);
   if (body !== undefined) init.body = body;
   if (credentials !== undefined) init.credentials = credentials;
-  try {
-    new Request(url, init);
-  } catch (e) {
-    let bad = "url";
+  const R = g.Request;
+  if (typeof R === "function") {
+    let u = url;
+    if (custom) {
+      try {
+        new R(url);
+      } catch (_) {
+        u = "http://localhost/";
+      }
+    }
     try {
-      new Request(url);
-      bad = "method";
-    } catch (_) { /* the URL itself */ }
-    fail(bad, errorMessage(e));
+      new R(u, init);
+    } catch (e) {
+      let bad = "url";
+      try {
+        new R(u);
+        const t = {};
+        for (const k in init) {
+          bad = k;
+          t[k] = init[k];
+          new R(u, t);
+        }
+      } catch (_) { /* found */ }
+      fail(bad, errorMessage(e));
+    }
   }
   return init;
 }
 
-// The JS options object -> a Call, or a TypeError naming the option.
-export function validate(o) {
+// The JS options object -> a Call, or a TypeError naming the option. `pipe`: guard()'s
+// options (no request).
+export function validate(o, pipe) {
+  if (pipe && o === undefined) o = {};
   if (!isObj(o)) fail("options", "expected an options object");
-  for (const k of Object.keys(o)) if (!KNOWN.includes(k)) fail(k, "unknown option");
-  let url = get(o, "url");
-  if (url === undefined) fail("url", "required");
-  if (typeof url !== "string") {
-    url = get(url, "href"); // a URL
-    if (typeof url !== "string") fail("url", "expected a string or a URL");
-  }
-  const method = str(o, "method");
-  const h = get(o, "headers");
-  const pairs = h === undefined ? [] : headerPairs(h);
-  const body = str(o, "body");
-  const credentials = str(o, "credentials");
-  if (credentials !== undefined && credentials !== "omit" && credentials !== "same-origin" && credentials !== "include") {
-    fail("credentials", 'expected "omit", "same-origin" or "include", got ' + quoted(credentials));
+  for (const k of Object.keys(o)) {
+    if (!STREAM.includes(k) && (pipe || !REQUEST.includes(k))) fail(k, pipe && REQUEST.includes(k) ? "not an option of guard()" : "unknown option");
   }
   const protocol = str(o, "protocol") ?? "auto";
   if (!PROTOCOLS.includes(protocol)) {
@@ -173,12 +194,45 @@ export function validate(o) {
   // -1: the core's default.
   const cfg = [count(o, "firstByteTimeoutMs", 0), count(o, "idleTimeoutMs", 0), count(o, "contentTimeoutMs", 0),
     count(o, "totalTimeoutMs", 0), count(o, "maxEventBytes", 1), count(o, "maxTextBytes", 1),
-    -1, 0, 0, -1, -1, -1, -1, 0, 0, seed()];
+    -1, 0, 0, -1, -1, -1, -1, 0, 0, seed(), pipe ? 1 : 0];
   const f = get(o, "flush");
   if (f !== undefined) [cfg[6], cfg[7]] = flush(f);
   const signal = get(o, "signal");
   if (signal !== undefined && !(typeof AbortSignal === "function" && signal instanceof AbortSignal)) {
     fail("signal", "expected an AbortSignal");
+  }
+  const onText = fn(o, "onText");
+  const onEvent = fn(o, "onEvent");
+  cfg[8] = onEvent ? 1 : 0;
+  const call = new Call(undefined, undefined, signal, protocol, cfg, onText, onEvent);
+  if (pipe) return call;
+  const res = get(o, "response");
+  if (res !== undefined) {
+    if (get(o, "url") !== undefined) fail("response", "`response` and `url` are mutually exclusive");
+    if (!isObj(res) || typeof res.status !== "number" || !isObj(res.headers) || typeof res.headers.forEach !== "function") {
+      fail("response", "expected a Response");
+    }
+    if (res.bodyUsed) fail("response", "its body was already used");
+    if (res.body && res.body.locked) fail("response", "its body is locked");
+    // Nothing to request: retries and resume need `url`.
+    for (const k of REQUEST) if (k !== "response" && get(o, k) !== undefined && o[k] !== false) fail(k, "needs `url` (a `response` cannot be requested again)");
+    call.response = res;
+    cfg[16] = 1;
+    return call;
+  }
+  let url = get(o, "url");
+  if (url === undefined) fail("url", "required (or `response`)");
+  if (typeof url !== "string") {
+    url = get(url, "href"); // a URL
+    if (typeof url !== "string") fail("url", "expected a string or a URL");
+  }
+  const method = str(o, "method");
+  const h = get(o, "headers");
+  const pairs = h === undefined ? [] : headerPairs(h);
+  const body = bodyInit(get(o, "body"));
+  const credentials = str(o, "credentials");
+  if (credentials !== undefined && credentials !== "omit" && credentials !== "same-origin" && credentials !== "include") {
+    fail("credentials", 'expected "omit", "same-origin" or "include", got ' + quoted(credentials));
   }
   const r = get(o, "retry");
   if (r !== undefined && r !== false) {
@@ -193,21 +247,30 @@ export function validate(o) {
     if (resume !== undefined && typeof resume !== "boolean") fail("retry", "`resume`: expected a boolean");
     cfg[13] = resume ? 1 : 0;
   }
-  const onText = fn(o, "onText");
-  const onEvent = fn(o, "onEvent");
-  cfg[8] = onEvent ? 1 : 0;
-  const init = request(url, method, pairs, body, credentials);
+  const fetch = fn(o, "fetch");
+  if (!fetch && typeof g.fetch !== "function") fail("fetch", "required where there is no global fetch");
+  const extra = {};
+  for (const k of INIT) if (get(o, k) !== undefined) extra[k] = o[k];
+  const init = request(url, method, pairs, body, credentials, extra, !!fetch);
   cfg[14] = isGet(init.method) ? 1 : 0;
   if (cfg[13] && (protocol !== "sse" || !cfg[14])) fail("retry", '`resume` needs protocol "sse" and a GET request');
-  return new Call(url, init, signal, protocol, cfg, onText, onEvent);
+  call.url = url;
+  call.init = init;
+  call.fetch = fetch;
+  return call;
 }
 
-// The Rust API's options: the request part of `validate`.
-export function prepare(url, method, flat, body, credentials, signal) {
-  const pairs = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i], flat[i + 1]]);
-  const init = request(url, method, pairs, body, credentials);
-  const call = new Call(url, init, signal, "auto", [], undefined, undefined);
+// The Rust API's options: the request part of `validate` (`response`: read it instead).
+export function prepare(url, method, flat, body, credentials, signal, response) {
+  let init;
+  if (response) {
+    if (response.bodyUsed || (response.body && response.body.locked)) fail("response", "its body was already used or is locked");
+  } else {
+    const pairs = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i], flat[i + 1]]);
+    init = request(url, method, pairs, body, credentials, {});
+  }
+  const call = new Call(url, init, signal, "auto", [], undefined, undefined, response);
   call.rust = true;
   return call;
 }

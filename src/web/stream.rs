@@ -1,10 +1,12 @@
 //! The Rust API for web frontends (Yew, Leptos, Dioxus, ...): the same host loop as the JS API
-//! (`host.js` around a [`Guard`](super::guard::Guard)), as a [`futures::Stream`] of text batches
-//! plus the final [`StreamResult`]. The Guard hands text and the result straight to the handle's
-//! [`Shared`] state: no Rust closure is given to JS, so nothing can call back into a dropped
-//! handle.
+//! (`host.js` around a [`Guard`](super::guard::Guard)), as a [`futures::Stream`] of text batches,
+//! a [`futures::Stream`] of the decoded events ([`StreamHandle::events`]) and the final
+//! [`StreamResult`], for a request it sends or a `web_sys::Response` the caller already has.
+//! The Guard hands text, events and the result straight to the handle's [`Shared`] state: no
+//! Rust closure is given to JS, so nothing can call back into a dropped handle.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -12,9 +14,10 @@ use std::task::{Context, Poll, Waker};
 
 use futures::Stream;
 use wasm_bindgen::prelude::*;
-use web_sys::{AbortSignal, RequestCredentials};
+use web_sys::{AbortSignal, RequestCredentials, Response};
 
 use super::guard::Guard;
+use crate::decode::StreamEvent;
 use crate::outcome::StreamResult;
 use crate::retry::RetryPolicy;
 use crate::session::Config;
@@ -31,6 +34,7 @@ extern "C" {
         body: Option<&str>,
         credentials: Option<&str>,
         signal: Option<&AbortSignal>,
+        response: Option<&Response>,
     ) -> Result<Call, JsValue>;
     fn reason(e: &JsValue) -> String;
     fn seed() -> f64;
@@ -47,7 +51,7 @@ extern "C" {
     fn now() -> f64;
 }
 
-/// One streaming request: what to fetch and how to watch it.
+/// One streaming request: what to fetch (or the [`Response`] to read) and how to watch it.
 ///
 /// ```no_run
 /// # use streamguard::web::Options;
@@ -55,11 +59,18 @@ extern "C" {
 /// options.body = Some(r#"{"model":"m","stream":true,"messages":[]}"#.into());
 /// options.headers.push(("content-type".into(), "application/json".into()));
 /// options.config.idle_timeout_ms = 10_000;
+/// options.config.emit_events = true; // tool calls, usage, ... on `handle.events()`
 /// ```
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The URL (absolute, or relative to the page or Worker).
+    /// The URL (absolute, or relative to the page or Worker); empty with `response`.
     pub url: String,
+    /// A Response the caller already has (from its own fetch wrapper or SDK), read instead of
+    /// sending a request: its status and Content-Type are checked, its body decoded, every
+    /// timer counts from [`open`], and an abort or a timer cancels its body (a fetched
+    /// response's server sees the disconnect). Exclusive with `url`; no retry or resume (they
+    /// need a request to send again), no method, headers, body or credentials.
+    pub response: Option<Response>,
     /// The method; `None` is `POST` when a body is set, `GET` otherwise.
     pub method: Option<String>,
     /// Request headers, in order.
@@ -68,7 +79,9 @@ pub struct Options {
     pub body: Option<String>,
     /// The fetch credentials mode; `None` is the browser's default (`same-origin`).
     pub credentials: Option<RequestCredentials>,
-    /// Protocol, timers, flush mode and caps (the session's defaults unless set).
+    /// Protocol, timers, flush mode and caps (the session's defaults unless set). With
+    /// `config.emit_events`, the decoded events other than text go to
+    /// [`StreamHandle::events`].
     pub config: Config,
     /// When to retry (off by default). Never after content, except the SSE resume of a raw
     /// `sse` GET stream (`retry.resume`), which reconnects with `Last-Event-ID`.
@@ -83,6 +96,7 @@ impl Options {
     pub fn new(url: impl Into<String>) -> Self {
         Options {
             url: url.into(),
+            response: None,
             method: None,
             headers: Vec::new(),
             body: None,
@@ -90,6 +104,14 @@ impl Options {
             config: Config::default(),
             retry: RetryPolicy::default(),
             signal: None,
+        }
+    }
+
+    /// Options that read `response` instead of sending a request (every other default).
+    pub fn from_response(response: Response) -> Self {
+        Options {
+            response: Some(response),
+            ..Options::new("")
         }
     }
 
@@ -156,6 +178,8 @@ impl std::error::Error for InvalidOption {}
 pub(crate) struct Shared {
     /// Flushed text not yet taken by the stream (coalesced).
     pending: RefCell<String>,
+    /// Decoded events not yet taken by [`StreamHandle::events`] (with `emit_events`).
+    events: RefCell<VecDeque<StreamEvent>>,
     /// The final outcome, once there.
     outcome: RefCell<Option<StreamResult>>,
     /// Consumers waiting for text or the outcome.
@@ -175,6 +199,11 @@ impl Shared {
         self.wake();
     }
 
+    pub(crate) fn push_event(&self, event: StreamEvent) {
+        self.events.borrow_mut().push_back(event);
+        self.wake();
+    }
+
     pub(crate) fn finish(&self, outcome: StreamResult) {
         *self.outcome.borrow_mut() = Some(outcome);
         self.wake();
@@ -184,6 +213,17 @@ impl Shared {
         let mut pending = self.pending.borrow_mut();
         if !pending.is_empty() {
             return Poll::Ready(Some(core::mem::take(&mut *pending)));
+        }
+        if self.outcome.borrow().is_some() {
+            return Poll::Ready(None);
+        }
+        self.waiters.borrow_mut().push(cx.waker().clone());
+        Poll::Pending
+    }
+
+    fn poll_event(&self, cx: &mut Context<'_>) -> Poll<Option<StreamEvent>> {
+        if let Some(e) = self.events.borrow_mut().pop_front() {
+            return Poll::Ready(Some(e));
         }
         if self.outcome.borrow().is_some() {
             return Poll::Ready(None);
@@ -223,7 +263,8 @@ impl Link {
 /// aborted, ...). Dropping the handle (or the result future) before the end aborts the
 /// request: the fetch is aborted, the reader cancelled, the timer cleared.
 ///
-/// Fails only when the options cannot make a request (bad URL, method or header).
+/// Fails only when the options cannot make a request (bad URL, method or header), or
+/// `response` cannot be read (its body used or locked) or comes with request options.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), streamguard::web::InvalidOption> {
@@ -243,6 +284,31 @@ impl Link {
 /// # Ok(()) }
 /// ```
 pub fn open(options: Options) -> Result<StreamHandle, InvalidOption> {
+    let invalid = |option: &str, reason: &str| {
+        Err(InvalidOption {
+            option: option.into(),
+            reason: reason.into(),
+        })
+    };
+    if options.response.is_some() {
+        let needs_url = "needs `url` (a `response` cannot be requested again)";
+        if !options.url.is_empty() {
+            return invalid("response", "`response` and `url` are mutually exclusive");
+        }
+        if options.retry.max_attempts > 1 || options.retry.resume {
+            return invalid("retry", needs_url);
+        }
+        for (option, set) in [
+            ("method", options.method.is_some()),
+            ("headers", !options.headers.is_empty()),
+            ("body", options.body.is_some()),
+            ("credentials", options.credentials.is_some()),
+        ] {
+            if set {
+                return invalid(option, needs_url);
+            }
+        }
+    }
     let headers = options
         .headers
         .iter()
@@ -260,15 +326,15 @@ pub fn open(options: Options) -> Result<StreamHandle, InvalidOption> {
         options.body.as_deref(),
         credentials,
         options.signal.as_ref(),
+        options.response.as_ref(),
     )
     .map_err(|e| InvalidOption::from_js(&e))?;
     let shared = Rc::new(Shared::default());
     let get = options.effective_method().eq_ignore_ascii_case("GET");
-    let mut config = options.config;
-    config.emit_events = false;
+    let policy = options.response.is_none().then_some(options.retry);
     let guard = Guard::rust(
-        config,
-        options.retry,
+        options.config,
+        policy,
         get,
         seed() as u64,
         now(),
@@ -292,6 +358,29 @@ impl StreamHandle {
         if let Some(l) = &self.link {
             l.abort();
         }
+    }
+
+    /// The decoded events other than text (thinking, tool-call fragments, usage, the finish
+    /// reason, keep-alives, meta), in order, as they arrive (not paced by the flush mode). Only
+    /// with `options.config.emit_events` (otherwise it just ends with the stream). Ends once
+    /// the outcome is known and every event was taken; the text stays on the handle itself.
+    ///
+    /// ```no_run
+    /// # async fn demo(options: streamguard::web::Options) {
+    /// use futures::StreamExt;
+    /// use streamguard::StreamEvent;
+    /// let mut handle = streamguard::web::open(options).unwrap();
+    /// let mut events = handle.events();
+    /// while let Some(event) = events.next().await {
+    ///     if let StreamEvent::ToolCall { name, arguments, .. } = event {
+    ///         let _ = (name, arguments); // show the call as it streams
+    ///     }
+    /// }
+    /// let result = handle.result().await;
+    /// # let _ = result; }
+    /// ```
+    pub fn events(&mut self) -> Events<'_> {
+        Events { handle: self }
     }
 
     /// Whether the outcome is known.
@@ -331,6 +420,27 @@ impl core::fmt::Debug for StreamHandle {
         f.debug_struct("StreamHandle")
             .field("finished", &self.is_finished())
             .finish()
+    }
+}
+
+/// The decoded events of a [`StreamHandle`]: see [`StreamHandle::events`].
+pub struct Events<'a> {
+    handle: &'a mut StreamHandle,
+}
+
+impl Stream for Events<'_> {
+    type Item = StreamEvent;
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<StreamEvent>> {
+        match &self.handle.link {
+            Some(l) => l.shared.poll_event(cx),
+            None => Poll::Ready(None),
+        }
+    }
+}
+
+impl core::fmt::Debug for Events<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Events").finish_non_exhaustive()
     }
 }
 
