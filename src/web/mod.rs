@@ -22,7 +22,8 @@
 //! - `guard`: the `Guard`, the wasm side of that loop (its module docs describe the ABI).
 //! - [`api`]: `stream(options)`, `open(options)` and `guard(options)` for JS, and the
 //!   TypeScript declarations.
-//! - [`open`] / [`StreamHandle`]: the same loop for Rust web frontends.
+//! - [`open`] / [`StreamHandle`]: the same loop for Rust web frontends, with its
+//!   [`Options`] and [`InvalidOption`] (`options.rs`).
 //!
 //! The bytes come from a `fetch` the host sends (the global one or the caller's `fetch`
 //! option, once per attempt the Driver asks for), from a Response the caller already has
@@ -37,9 +38,11 @@
 
 pub mod api;
 mod guard;
+mod options;
 mod stream;
 
-pub use stream::{open, Events, InvalidOption, Options, ResultFuture, StreamHandle};
+pub use options::{InvalidOption, Options};
+pub use stream::{open, Events, ResultFuture, StreamHandle};
 
 // Talc instead of the default dlmalloc (see Cargo.toml for the measurement).
 #[cfg(not(target_feature = "atomics"))]
