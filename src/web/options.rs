@@ -28,7 +28,7 @@ pub struct Options {
     pub url: String,
     /// A Response the caller already has (from its own fetch wrapper or SDK), read instead of
     /// sending a request: its status and Content-Type are checked, its body decoded, every
-    /// timer counts from [`open`], and an abort or a timer cancels its body (a fetched
+    /// timer counts from [`open`](super::open), and an abort or a timer cancels its body (a fetched
     /// response's server sees the disconnect). Exclusive with `url`; no retry or resume (they
     /// need a request to send again), no method, headers, body or credentials.
     pub response: Option<Response>,
@@ -42,7 +42,7 @@ pub struct Options {
     pub credentials: Option<RequestCredentials>,
     /// Protocol, timers, flush mode and caps (the session's defaults unless set). With
     /// `config.emit_events`, the decoded events other than text go to
-    /// [`StreamHandle::events`].
+    /// [`StreamHandle::events`](super::StreamHandle::events).
     pub config: Config,
     /// When to retry (off by default). Never after content, except the SSE resume of a raw
     /// `sse` GET stream (`retry.resume`), which reconnects with `Last-Event-ID`.
