@@ -6,6 +6,8 @@ use core::fmt;
 
 use serde::Serialize;
 
+use crate::text::JsonObject;
+
 /// Errors from the framing layer (SSE parser, NDJSON splitter). `Copy`, no allocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FrameError {
@@ -157,6 +159,41 @@ impl StreamError {
             event_index: None,
             elapsed_ms: None,
         }
+    }
+}
+
+impl StreamError {
+    /// The error object, as serde_json writes it (absent optional fields omitted; `provider`,
+    /// `type` and `retryable` always present).
+    pub(crate) fn write_json(&self, out: &mut String) {
+        let mut o = JsonObject::new(out);
+        o.str("code", self.code.code());
+        o.str("message", &self.message);
+        if let Some(phase) = self.phase {
+            o.str("phase", phase.code());
+        }
+        if let Some(status) = self.status {
+            o.u64("status", u64::from(status));
+        }
+        if let Some(ms) = self.retry_after_ms {
+            o.u64("retryAfterMs", ms);
+        }
+        o.opt_str("provider", self.provider.as_deref());
+        o.opt_str("type", self.error_type.as_deref());
+        if let Some(code) = &self.provider_code {
+            o.str("providerCode", code);
+        }
+        match self.retryable {
+            Some(r) => o.bool("retryable", r),
+            None => o.raw("retryable", "null"),
+        }
+        if let Some(i) = self.event_index {
+            o.u64("eventIndex", i);
+        }
+        if let Some(ms) = self.elapsed_ms {
+            o.u64("elapsedMs", ms);
+        }
+        o.end();
     }
 }
 

@@ -28,7 +28,8 @@ pub mod driver;
 pub mod error;
 pub mod head;
 pub mod http;
-mod json;
+#[doc(hidden)]
+pub mod json;
 mod lines;
 pub mod metrics;
 pub mod ndjson;
@@ -37,6 +38,7 @@ pub mod retry;
 pub mod retryable;
 pub mod session;
 pub mod sse;
+mod text;
 pub mod time;
 pub mod watchdog;
 

@@ -82,16 +82,18 @@
 //! | text over `max_text_bytes` | `protocol_error` `text_too_large` (the delta that crossed the cap is kept) |
 //! | a line/event over `max_event_bytes` | `protocol_error` `event_too_large` (from the framer) |
 
+use core::ops::Range;
 use std::collections::VecDeque;
 
 use crate::batch::Batcher;
 pub use crate::batch::{FlushMode, SmoothUnit};
-use crate::decode::{Protocol, StreamDecoder, StreamEvent};
+use crate::decode::{Decoded, Protocol, StreamDecoder, StreamEvent};
 use crate::error::{ErrorCode, StreamError};
 use crate::head::{self, BodyKind};
 use crate::metrics::Metrics;
 use crate::outcome::{Reply, Stats, StreamResult};
 use crate::retry::{nothing_delivered, RetryPolicy};
+use crate::text::push_usize;
 use crate::time::Millis;
 use crate::watchdog::{stall_message, Deadlines, Timeouts, Watchdog};
 
@@ -221,8 +223,6 @@ pub struct Session {
     last_now: Millis,
     /// Bytes of text, thinking and tool-call fragments so far (the `max_text_bytes` cap).
     content_bytes: usize,
-    /// How much of `reply().text` was handed to the batcher (flushes == final text).
-    pushed_text: usize,
     /// The decoder reported a finish reason: a reset after it still leaves the text whole.
     saw_finish: bool,
     /// The body is over (EOF or the provider's terminator), for `Stats::buffered`.
@@ -261,7 +261,6 @@ impl Session {
             body_buf: Vec::new(),
             last_now: now,
             content_bytes: 0,
-            pushed_text: 0,
             saw_finish: false,
             body_over: false,
             final_reply: None,
@@ -289,7 +288,7 @@ impl Session {
                 reply.text.len() + reply.thinking.len(),
                 usize::saturating_add,
             );
-        let pushed_text = reply.text.len();
+        let batcher = Batcher::starting_at(self.config.flush, reply.text.len());
         let saw_finish = reply.finish_reason.is_some();
         let decoder = StreamDecoder::resumed(
             self.config.protocol,
@@ -308,7 +307,7 @@ impl Session {
             decoder,
             metrics,
             content_bytes,
-            pushed_text,
+            batcher,
             saw_finish,
             ..Session::new(self.config.clone(), now)
         }
@@ -379,9 +378,8 @@ impl Session {
                 self.decoder.feed(bytes);
                 self.drain(now, true);
                 if !self.decided() {
-                    if let Some(text) = self.batcher.end_of_input(now) {
-                        self.emit_text(text);
-                    }
+                    let flush = self.batcher.end_of_input(now);
+                    self.emit_text(flush);
                 }
                 return;
             }
@@ -471,9 +469,10 @@ impl Session {
         let Some(now) = self.begin(now, true) else {
             return;
         };
-        if let Some(text) = self.batcher.on_frame(now) {
-            self.emit_text(text);
-        }
+        let flush = self
+            .batcher
+            .on_frame(now, self.decoder.reply().text.as_str());
+        self.emit_text(flush);
     }
 
     /// The next output.
@@ -504,7 +503,7 @@ impl Session {
     /// Whether the host should request an animation frame (text is pending and a frame would
     /// release some).
     pub fn wants_frame(&self) -> bool {
-        self.held.is_some() || (!self.decided() && self.batcher.wants_frame())
+        self.held.is_some() || (!self.decided() && self.batcher.wants_frame(self.text()))
     }
 
     /// Whether the final outcome was produced (`Output::Finished` is queued or was polled):
@@ -576,78 +575,99 @@ impl Session {
             self.finish(now, Some(e), open);
             return None;
         }
-        if let Some(text) = self.batcher.poll(now) {
-            self.emit_text(text);
-        }
+        let flush = self.batcher.poll(now);
+        self.emit_text(flush);
         Some(now)
     }
 
     /// Drains decoded events. `open`: the body is still open (an end asks for an abort).
+    /// Text and thinking arrive as places in the reply: nothing is copied unless an event is
+    /// emitted (thinking with `emit_events`) or text is flushed.
     fn drain(&mut self, now: Millis, open: bool) {
         while !self.decided() {
-            let Some(event) = self.decoder.next_event() else {
+            let Some(decoded) = self.decoder.next_decoded() else {
                 break;
             };
-            let size = match &event {
-                StreamEvent::End(error) => {
+            let event = match decoded {
+                Decoded::Text(range) => {
+                    self.on_content(now, range.len());
+                    self.sync_text(now, range.end);
+                    None
+                }
+                Decoded::Thinking(range) => {
+                    self.on_content(now, range.len());
+                    self.config.emit_events.then(|| StreamEvent::Thinking {
+                        text: self.decoder.slice(range, true).to_owned(),
+                    })
+                }
+                Decoded::Event(StreamEvent::End(error)) => {
                     self.body_over = true;
-                    self.finish(now, error.clone(), open);
+                    self.finish(now, error, open);
                     break;
                 }
-                StreamEvent::Text { text } | StreamEvent::Thinking { text } => text.len(),
-                StreamEvent::ToolCall {
-                    id,
-                    name,
-                    arguments,
-                    ..
-                } => {
-                    arguments.len()
-                        + id.as_ref().map_or(0, String::len)
-                        + name.as_ref().map_or(0, String::len)
+                Decoded::Event(event) => {
+                    let size = match &event {
+                        StreamEvent::ToolCall {
+                            id,
+                            name,
+                            arguments,
+                            ..
+                        } => {
+                            arguments.len()
+                                + id.as_ref().map_or(0, String::len)
+                                + name.as_ref().map_or(0, String::len)
+                        }
+                        StreamEvent::Finish { .. } => {
+                            self.saw_finish = true;
+                            0
+                        }
+                        _ => 0,
+                    };
+                    if event.is_content() {
+                        self.on_content(now, size);
+                    }
+                    self.config.emit_events.then_some(event)
                 }
-                StreamEvent::Finish { .. } => {
-                    self.saw_finish = true;
-                    0
-                }
-                _ => 0,
             };
-            if event.is_content() {
-                self.watchdog.on_content(now);
-                self.metrics.on_content(now);
-                self.content_bytes = self.content_bytes.saturating_add(size);
-            }
-            if matches!(event, StreamEvent::Text { .. }) {
-                self.sync_text(now);
-            } else if self.config.emit_events {
+            if let Some(event) = event {
                 self.outputs.push_back(Output::Event(event));
             }
             let cap = self.config.max_text_bytes;
             if cap > 0 && self.content_bytes > cap {
-                let e = StreamError::new(
-                    ErrorCode::TextTooLarge,
-                    format!("the text exceeded the {cap}-byte cap"),
-                );
+                let mut message = String::from("the text exceeded the ");
+                push_usize(&mut message, cap);
+                message.push_str("-byte cap");
+                let e = StreamError::new(ErrorCode::TextTooLarge, message);
                 self.finish(now, Some(e), open);
             }
         }
     }
 
-    /// Hands the batcher whatever of `reply().text` it has not seen, flushing if the mode
-    /// says so. Taking it from the reply (not the event) makes "flushes concatenate to the
-    /// final text" hold by construction.
-    fn sync_text(&mut self, now: Millis) {
-        let text = &self.decoder.reply().text;
-        if text.len() <= self.pushed_text || !text.is_char_boundary(self.pushed_text) {
-            return;
-        }
-        let flushed = self.batcher.push(now, &text[self.pushed_text..]);
-        self.pushed_text = text.len();
-        if let Some(t) = flushed {
-            self.emit_text(t);
-        }
+    /// A content delta of `size` bytes at `now`: the content timer, the stats, the cap.
+    fn on_content(&mut self, now: Millis, size: usize) {
+        self.watchdog.on_content(now);
+        self.metrics.on_content(now);
+        self.content_bytes = self.content_bytes.saturating_add(size);
     }
 
-    fn emit_text(&mut self, text: String) {
+    /// Hands the batcher `reply().text` up to `end` (the end of a delta just taken), flushing
+    /// if the mode says so. Taking it from the reply (not the event) makes "flushes
+    /// concatenate to the final text" hold by construction.
+    fn sync_text(&mut self, now: Millis, end: usize) {
+        let text = self.decoder.reply().text.as_str();
+        if end <= self.batcher.end() || !text.is_char_boundary(end) {
+            return;
+        }
+        let flush = self.batcher.push(now, text, end);
+        self.emit_text(flush);
+    }
+
+    /// Emits a flush: the range of the text the batcher released.
+    fn emit_text(&mut self, flush: Option<Range<usize>>) {
+        let Some(range) = flush else {
+            return;
+        };
+        let text = self.text().get(range).unwrap_or_default().to_owned();
         self.metrics.on_flush();
         self.outputs.push_back(Output::Text(text));
     }
@@ -694,17 +714,15 @@ impl Session {
         if self.decided() {
             return;
         }
-        self.sync_text(now);
         // Frame pacing: never two flushes in one frame, the final one included. When this
         // frame already had its flush, the rest of the text and the outcome wait for the next
         // frame tick (the connection is released now).
         let hold = self.batcher.frame_paced()
             && self.batcher.flushed_this_frame()
-            && !self.batcher.pending().is_empty();
+            && self.batcher.has_pending();
         if !hold {
-            if let Some(text) = self.batcher.drain_all(now) {
-                self.emit_text(text);
-            }
+            let flush = self.batcher.drain_all(now);
+            self.emit_text(flush);
         }
         if open {
             self.outputs.push_back(Output::AbortRequest);
@@ -730,7 +748,8 @@ impl Session {
         let Some(result) = self.held.take() else {
             return false;
         };
-        if let Some(text) = self.batcher.drain_all(now) {
+        if let Some(range) = self.batcher.drain_all(now) {
+            let text = self.text().get(range).unwrap_or_default().to_owned();
             self.outputs.push_back(Output::Text(text));
         }
         self.outputs.push_back(Output::Finished(result));

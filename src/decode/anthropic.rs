@@ -48,11 +48,11 @@ impl ProviderDecoder for Anthropic {
                 match block.str("type").as_deref() {
                     Some("text") => {
                         sink.meta(ty);
-                        sink.text(block.str("text").as_deref());
+                        sink.text_of(block.get("text"));
                     }
                     Some("thinking") => {
                         sink.meta(ty);
-                        sink.thinking(block.str("thinking").as_deref());
+                        sink.thinking_of(block.get("thinking"));
                     }
                     Some("tool_use" | "server_tool_use") => {
                         sink.tool(
@@ -68,8 +68,8 @@ impl ProviderDecoder for Anthropic {
             "content_block_delta" => {
                 let delta = o.obj("delta");
                 match delta.str("type").as_deref() {
-                    Some("text_delta") => sink.text(delta.str("text").as_deref()),
-                    Some("thinking_delta") => sink.thinking(delta.str("thinking").as_deref()),
+                    Some("text_delta") => sink.text_of(delta.get("text")),
+                    Some("thinking_delta") => sink.thinking_of(delta.get("thinking")),
                     Some("input_json_delta") => sink.tool(
                         block_index,
                         None,

@@ -7,10 +7,9 @@ use super::event::StreamEvent;
 use super::framing::{Frame, Framer, Framing};
 use super::protocol::{Decoder, Protocol, ProviderDecoder};
 use super::raw;
-use super::reply::ReplyBuilder;
-use super::sink::EventSink;
+use super::sink::{Decoded, EventSink};
 use crate::error::{ErrorCode, StreamError};
-use crate::json::Json;
+use crate::json::Tape;
 use crate::outcome::Reply;
 use crate::sse::{Item, DEFAULT_MAX_EVENT_BYTES};
 
@@ -23,8 +22,8 @@ pub struct StreamDecoder {
     max_event_bytes: usize,
     framer: Framer,
     decoder: Decoder,
+    /// The decoded events and the reply they build.
     sink: EventSink,
-    reply: ReplyBuilder,
     frames: u64,
     retry_ms: Option<u64>,
     /// The ID a resumed stream reconnected with (seeds every SSE parser created); empty for
@@ -32,6 +31,8 @@ pub struct StreamDecoder {
     resume_seed: String,
     /// The verdict, once `finish()` ran (later calls repeat it, later input is ignored).
     verdict: Option<Option<StreamError>>,
+    /// The JSON tape, reused from frame to frame.
+    tape: Tape,
 }
 
 impl Default for StreamDecoder {
@@ -60,8 +61,7 @@ impl StreamDecoder {
     ) -> Self {
         let mut d = StreamDecoder::seeded(protocol, max_event_bytes, resume_id.to_owned());
         d.retry_ms = retry_ms;
-        d.sink = EventSink::resumed(reply.finish_reason.is_some());
-        d.reply = ReplyBuilder::resume(reply);
+        d.sink = EventSink::resumed(reply);
         d
     }
 
@@ -73,11 +73,11 @@ impl StreamDecoder {
             framer: Framer::Sniff(Vec::new()),
             decoder: Decoder::Undecided,
             sink: EventSink::default(),
-            reply: ReplyBuilder::default(),
             frames: 0,
             retry_ms: None,
             resume_seed,
             verdict: None,
+            tape: Tape::default(),
         };
         if let Some(framing) = protocol.framing() {
             d.framer = Framer::new(framing, max_event_bytes, &d.resume_seed);
@@ -154,13 +154,30 @@ impl StreamDecoder {
     pub fn next_event(&mut self) -> Option<StreamEvent> {
         loop {
             if let Some(event) = self.sink.pop() {
-                self.reply.apply(&event);
                 return Some(event);
             }
             if self.closed() || !self.pull_one() {
                 return None;
             }
         }
+    }
+
+    /// The next decoded event, text and thinking by their place in the reply (the session's
+    /// path: no `String` per delta).
+    pub(crate) fn next_decoded(&mut self) -> Option<Decoded> {
+        loop {
+            if let Some(event) = self.sink.pop_decoded() {
+                return Some(event);
+            }
+            if self.closed() || !self.pull_one() {
+                return None;
+            }
+        }
+    }
+
+    /// `reply().text[range]` (or the thinking's), for a [`Decoded`] delta.
+    pub(crate) fn slice(&self, range: core::ops::Range<usize>, thinking: bool) -> &str {
+        self.sink.slice(range, thinking)
     }
 
     /// Takes one frame from the framer and decodes it; `false` when the framer needs bytes.
@@ -194,7 +211,7 @@ impl StreamDecoder {
         let index = self.frames;
         self.frames += 1;
         if matches!(self.decoder, Decoder::Undecided) {
-            match auto::detect(event_type, data) {
+            match auto::detect(event_type, data, &mut self.tape) {
                 Some(p) => self.decide(p),
                 None => return,
             }
@@ -219,7 +236,7 @@ impl StreamDecoder {
         if decoder.on_signal(data, sink) {
             return;
         }
-        match Json::parse(data) {
+        match self.tape.parse(data) {
             Ok(value) => decoder.on_json(event_type, value, index, sink),
             Err(e) => sink.fail(invalid_json(data, index, &e)),
         }
@@ -238,7 +255,7 @@ impl StreamDecoder {
         if line.is_empty() {
             return true;
         }
-        let value = match Json::parse(line) {
+        let value = match self.tape.parse(line) {
             Ok(v) => v,
             Err(_) if at_eof => return false,
             Err(e) => {
@@ -298,14 +315,17 @@ impl StreamDecoder {
         StreamError::new(ErrorCode::Truncated, message)
     }
 
-    /// Everything received so far.
+    /// Everything received so far. Text and thinking are appended as their frame is decoded:
+    /// while the events of one frame are being taken, the reply already holds all of that
+    /// frame's text.
     pub fn reply(&self) -> &Reply {
-        self.reply.reply()
+        self.sink.reply()
     }
 
-    /// Takes the reply out (at the end).
+    /// Takes the reply out (at the end): what the events returned so far applied. The text
+    /// of events not returned yet stays for the next reply.
     pub fn take_reply(&mut self) -> Reply {
-        self.reply.take()
+        self.sink.take_reply()
     }
 
     /// Frames decoded (SSE events + NDJSON lines).

@@ -119,3 +119,4 @@ pub use decoder::StreamDecoder;
 pub use event::StreamEvent;
 pub(crate) use framing::Framing;
 pub use protocol::Protocol;
+pub(crate) use sink::Decoded;

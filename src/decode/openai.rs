@@ -54,7 +54,7 @@ impl ProviderDecoder for OpenAi {
             sink.fail(error_from(v, index));
             return;
         }
-        let choices = o.get("choices").and_then(Json::array);
+        let choices = o.get("choices").and_then(Json::items);
         for (pos, choice) in choices.into_iter().flatten().enumerate() {
             let choice = choice.obj();
             let choice_index = choice.u64("index").unwrap_or(pos as u64);
@@ -69,8 +69,8 @@ impl ProviderDecoder for OpenAi {
                         .or(delta.str("reasoning"))
                         .as_deref(),
                 );
-                sink.text(delta.str("content").as_deref());
-                let calls = delta.get("tool_calls").and_then(Json::array);
+                sink.text_of(delta.get("content"));
+                let calls = delta.get("tool_calls").and_then(Json::items);
                 for (p, call) in calls.into_iter().flatten().enumerate() {
                     let call = call.obj();
                     let i = call

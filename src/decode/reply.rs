@@ -67,6 +67,16 @@ impl ReplyBuilder {
         }
     }
 
+    /// The text, to append a delta in place (the sink's text path).
+    pub(crate) fn text_mut(&mut self) -> &mut String {
+        &mut self.reply.text
+    }
+
+    /// The thinking text, to append a delta in place.
+    pub(crate) fn thinking_mut(&mut self) -> &mut String {
+        &mut self.reply.thinking
+    }
+
     /// Everything so far.
     pub(crate) fn reply(&self) -> &Reply {
         &self.reply

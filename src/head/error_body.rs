@@ -3,7 +3,7 @@
 
 use crate::decode::Protocol;
 use crate::error::{ErrorCode, StreamError};
-use crate::json::Json;
+use crate::json::{Json, Tape};
 use crate::retryable::{is_retryable_provider_error, is_retryable_status};
 
 /// The most bytes of a non-stream body the session keeps (error bodies, JSON bodies).
@@ -31,7 +31,8 @@ fn as_text(v: Option<Json<'_>>) -> Option<String> {
 /// Anthropic), `{"error":"..."}` (Ollama), `{"message": ...}`, or the same inside a one-element
 /// array. `None` when the body is not JSON or holds no error.
 pub fn parse_error_body(body: &[u8]) -> Option<ErrorInfo> {
-    let v = Json::parse(core::str::from_utf8(body).ok()?).ok()?;
+    let mut tape = Tape::default();
+    let v = tape.parse(core::str::from_utf8(body).ok()?).ok()?;
     let v = match v.array() {
         Some(items) => items.first().copied().unwrap_or(v),
         None => v,
