@@ -6,7 +6,7 @@ use core::fmt;
 
 use serde::Serialize;
 
-use crate::text::JsonObject;
+use crate::text::{push_usize, JsonObject};
 
 /// Errors from the framing layer (SSE parser, NDJSON splitter). `Copy`, no allocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,13 +18,23 @@ pub enum FrameError {
     },
 }
 
-impl fmt::Display for FrameError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl FrameError {
+    /// The message (what `Display` writes), built without `core::fmt`.
+    pub fn message(&self) -> String {
         match self {
             FrameError::EventTooLarge { limit } => {
-                write!(f, "a line or event exceeded the {limit}-byte cap")
+                let mut s = String::from("a line or event exceeded the ");
+                push_usize(&mut s, *limit);
+                s.push_str("-byte cap");
+                s
             }
         }
+    }
+}
+
+impl fmt::Display for FrameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }
 

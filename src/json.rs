@@ -25,6 +25,7 @@
 
 use std::borrow::Cow;
 
+use crate::lines::{eq_bytes, word};
 use crate::text::push_usize;
 
 /// One value on the tape.
@@ -174,39 +175,39 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
-/// Bytes of `v` that are zero, as their high bit (exact for the lowest one).
-fn zero_bytes(v: u64) -> u64 {
-    v.wrapping_sub(LO) & !v & HI
-}
-
 /// The index of the first byte at or after `i` that ends a run of plain string bytes: `"`,
 /// `\` or a control character (serde_json's `skip_to_escape`), or `b.len()`. Eight bytes at a
 /// time.
 fn skip_plain(b: &[u8], mut i: usize) -> usize {
-    let rest = b.get(i..).unwrap_or_default();
-    let mut chunks = rest.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let v = u64::from_le_bytes(word);
-        let hits = zero_bytes(v ^ (LO * u64::from(b'"')))
-            | zero_bytes(v ^ (LO * u64::from(b'\\')))
-            | (v.wrapping_sub(LO * 0x20) & !v & HI);
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    while let Some(v) = word(b, i) {
+        let hits = eq_bytes(v, b'"') | eq_bytes(v, b'\\') | (v.wrapping_sub(LO * 0x20) & !v & HI);
         if hits != 0 {
             return i + (hits.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
-    for &c in chunks.remainder() {
+    while let Some(&c) = b.get(i) {
         if c == b'"' || c == b'\\' || c < 0x20 {
-            return i;
+            break;
         }
         i += 1;
     }
     i
+}
+
+/// The index of the first `\` at or after `i`, eight bytes at a time.
+fn find_backslash(b: &[u8], mut i: usize) -> Option<usize> {
+    while let Some(v) = word(b, i) {
+        let hits = eq_bytes(v, b'\\');
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let rest = b.get(i..)?;
+    rest.iter().position(|&c| c == b'\\').map(|p| i + p)
 }
 
 /// Whether `c` is an ASCII hex digit.
@@ -683,14 +684,10 @@ impl<'a> Iterator for Items<'a> {
 /// `out`; `false` for an invalid surrogate escape (a lone surrogate, which serde_json's check
 /// lets through). Copies runs between escapes whole.
 fn unescape_into(s: &str, out: &mut String) -> bool {
-    let mut rest = s;
-    loop {
-        let Some(pos) = rest.find('\\') else {
-            out.push_str(rest);
-            return true;
-        };
-        out.push_str(rest.get(..pos).unwrap_or_default());
-        let b = rest.as_bytes();
+    let b = s.as_bytes();
+    let mut run = 0; // the start of the bytes not copied yet
+    while let Some(pos) = find_backslash(b, run) {
+        out.push_str(s.get(run..pos).unwrap_or_default());
         let Some(&c) = b.get(pos + 1) else {
             return false;
         };
@@ -705,48 +702,50 @@ fn unescape_into(s: &str, out: &mut String) -> bool {
             b'r' => '\r',
             b't' => '\t',
             b'u' => {
-                let Some(hi) = hex4(b.get(pos + 2..pos + 6)) else {
+                let Some(hi) = hex4(b, pos + 2) else {
                     return false;
                 };
                 used = 6;
-                if (0xD800..0xDC00).contains(&hi) {
+                let code = if (0xD800..0xDC00).contains(&hi) {
                     if b.get(pos + 6..pos + 8) != Some(b"\\u") {
                         return false;
                     }
-                    let Some(lo) = hex4(b.get(pos + 8..pos + 12)) else {
+                    let Some(lo) = hex4(b, pos + 8) else {
                         return false;
                     };
                     if !(0xDC00..0xE000).contains(&lo) {
                         return false;
                     }
                     used = 12;
-                    match char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)) {
-                        Some(ch) => ch,
-                        None => return false,
-                    }
+                    0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
                 } else {
-                    match char::from_u32(hi) {
-                        Some(ch) => ch,
-                        None => return false,
-                    }
+                    hi
+                };
+                match char::from_u32(code) {
+                    Some(ch) => ch,
+                    None => return false,
                 }
             }
             _ => return false,
         };
         out.push(ch);
-        rest = rest.get(pos + used..).unwrap_or_default();
+        run = pos + used;
     }
+    out.push_str(s.get(run..).unwrap_or_default());
+    true
 }
 
-/// Four hex digits.
-fn hex4(digits: Option<&[u8]>) -> Option<u32> {
-    let digits = digits?;
-    if digits.len() != 4 {
-        return None;
-    }
+/// The four hex digits of `b` at `i`.
+fn hex4(b: &[u8], i: usize) -> Option<u32> {
+    let digits = b.get(i..i + 4)?;
     digits.iter().try_fold(0u32, |v, &d| {
-        let d = char::from(d).to_digit(16)?;
-        Some(v * 16 + d)
+        let d = match d {
+            b'0'..=b'9' => d - b'0',
+            b'a'..=b'f' => d - b'a' + 10,
+            b'A'..=b'F' => d - b'A' + 10,
+            _ => return None,
+        };
+        Some(v * 16 + u32::from(d))
     })
 }
 
@@ -775,16 +774,25 @@ impl<'a> Obj<'a> {
 
     /// The member `key` (the last one when a key repeats, like `serde_json::Value`).
     pub(crate) fn get(&self, key: &str) -> Option<Json<'a>> {
+        let j = self.0?;
+        let end = j.tok().aux;
+        let text = j.text.as_bytes();
         let mut found = None;
-        for (k, v) in self.members() {
-            let matches = match k.inner() {
-                Some((raw, false)) => raw == key,
-                Some((_, true)) => k.as_str().is_some_and(|s| s == key),
-                None => false,
+        let mut at = j.at + 1;
+        while at < end {
+            let Some(k) = j.toks.get(at) else { break };
+            let matches = if k.aux == 0 {
+                // No escape: the bytes between the quotes are the key.
+                k.end.saturating_sub(k.start) == key.len() + 2
+                    && text.get(k.start + 1..k.end - 1) == Some(key.as_bytes())
+            } else {
+                j.with(at).as_str().is_some_and(|s| s == key)
             };
+            let value = j.with(at + 1);
             if matches {
-                found = Some(v);
+                found = Some(value);
             }
+            at = value.next().max(at + 2);
         }
         found
     }

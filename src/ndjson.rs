@@ -19,17 +19,21 @@
 //! - `feed` after `finish` is ignored.
 
 use std::collections::VecDeque;
+use std::ops::Range;
 
 use crate::error::FrameError;
 use crate::lines::{Line, LineEnding, LineSplitter};
+use crate::text::lossy;
 
 /// The splitter.
 #[derive(Debug)]
 pub struct NdjsonSplitter {
     lines: LineSplitter,
     max: usize,
-    /// Lines split but not yet taken by `next_line`.
-    queue: VecDeque<Result<String, FrameError>>,
+    /// Lines split but not yet taken by `next_line`: ranges of `store`, where they sit back to
+    /// back (no allocation per line; the buffer is reused from chunk to chunk).
+    queue: VecDeque<Result<Range<usize>, FrameError>>,
+    store: String,
     /// `finish` was called; a late `feed` is ignored.
     finished: bool,
 }
@@ -39,6 +43,9 @@ impl Default for NdjsonSplitter {
         Self::new()
     }
 }
+
+/// Bytes of line store kept allocated once every line was taken; a larger one is freed.
+const STORE_KEEP: usize = 64 * 1024;
 
 /// JSON whitespace only (RFC 8259 `ws`, minus LF which cannot occur inside a line).
 fn is_blank(line: &[u8]) -> bool {
@@ -57,6 +64,7 @@ impl NdjsonSplitter {
             lines: LineSplitter::new(LineEnding::Lf, max),
             max,
             queue: VecDeque::new(),
+            store: String::new(),
             finished: false,
         }
     }
@@ -66,12 +74,23 @@ impl NdjsonSplitter {
         if self.finished {
             return;
         }
+        if self.queue.is_empty() {
+            // Every line was taken: forget them (keeping a small buffer).
+            if self.store.capacity() > STORE_KEEP {
+                self.store = String::new();
+            } else {
+                self.store.clear();
+            }
+        }
         let queue = &mut self.queue;
+        let store = &mut self.store;
         let limit = self.max;
         self.lines.feed(bytes, |line| match line {
             Line::Complete(raw) => {
                 if !is_blank(raw) {
-                    queue.push_back(Ok(String::from_utf8_lossy(raw).into_owned()));
+                    let start = store.len();
+                    store.push_str(&lossy(raw));
+                    queue.push_back(Ok(start..store.len()));
                 }
             }
             Line::TooLong => queue.push_back(Err(FrameError::EventTooLarge { limit })),
@@ -80,7 +99,15 @@ impl NdjsonSplitter {
 
     /// The next complete line, or `None` when more bytes are needed.
     pub fn next_line(&mut self) -> Option<Result<String, FrameError>> {
-        self.queue.pop_front()
+        self.next_line_ref().map(|r| r.map(str::to_owned))
+    }
+
+    /// The next complete line, borrowed from the splitter (no allocation).
+    pub(crate) fn next_line_ref(&mut self) -> Option<Result<&str, FrameError>> {
+        Some(match self.queue.pop_front()? {
+            Ok(range) => Ok(self.store.get(range).unwrap_or_default()),
+            Err(e) => Err(e),
+        })
     }
 
     /// Ends the stream; returns the unterminated final fragment if it is not blank. Queued
@@ -110,7 +137,7 @@ impl NdjsonSplitter {
                 .push_back(Err(FrameError::EventTooLarge { limit: self.max }));
             None
         } else {
-            Some(String::from_utf8_lossy(raw).into_owned())
+            Some(lossy(raw).into_owned())
         }
     }
 

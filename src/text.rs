@@ -3,6 +3,17 @@
 //! wasm carries no formatting machinery (`format!` pulls in `core::fmt` and its padding and
 //! integer code, several KB).
 
+use std::borrow::Cow;
+
+/// `bytes` as UTF-8, invalid sequences replaced by U+FFFD (`String::from_utf8_lossy`), with
+/// the fast validation first: borrowed and checked a word at a time when the bytes are valid.
+pub(crate) fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match core::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// Appends `v` in decimal.
 pub(crate) fn push_u64(out: &mut String, mut v: u64) {
     let mut digits = [0u8; 20];

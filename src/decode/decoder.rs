@@ -4,33 +4,40 @@
 use super::auto;
 use super::errors::invalid_json;
 use super::event::StreamEvent;
-use super::framing::{Frame, Framer, Framing};
+use super::framing::{FrameRef, Framer, Framing};
 use super::protocol::{Decoder, Protocol, ProviderDecoder};
 use super::raw;
 use super::sink::{Decoded, EventSink};
-use crate::error::{ErrorCode, StreamError};
+use crate::error::{ErrorCode, FrameError, StreamError};
 use crate::json::Tape;
 use crate::outcome::Reply;
-use crate::sse::{Item, DEFAULT_MAX_EVENT_BYTES};
+use crate::sse::{Item, ItemRef, DEFAULT_MAX_EVENT_BYTES};
 
 /// Framing + provider decoder + reply accumulator. See the [module docs](super) for the
 /// calling sequence and the verdicts.
 #[derive(Debug)]
 pub struct StreamDecoder {
     requested: Protocol,
-    resolved: Protocol,
     max_event_bytes: usize,
     framer: Framer,
-    decoder: Decoder,
-    /// The decoded events and the reply they build.
-    sink: EventSink,
-    frames: u64,
-    retry_ms: Option<u64>,
+    /// Everything a frame changes (apart from the framer, which lends the frame).
+    st: State,
     /// The ID a resumed stream reconnected with (seeds every SSE parser created); empty for
     /// a new stream.
     resume_seed: String,
     /// The verdict, once `finish()` ran (later calls repeat it, later input is ignored).
     verdict: Option<Option<StreamError>>,
+}
+
+/// The decoding state: what frames are decoded with and into.
+#[derive(Debug)]
+struct State {
+    resolved: Protocol,
+    decoder: Decoder,
+    /// The decoded events and the reply they build.
+    sink: EventSink,
+    frames: u64,
+    retry_ms: Option<u64>,
     /// The JSON tape, reused from frame to frame.
     tape: Tape,
 }
@@ -60,28 +67,30 @@ impl StreamDecoder {
         retry_ms: Option<u64>,
     ) -> Self {
         let mut d = StreamDecoder::seeded(protocol, max_event_bytes, resume_id.to_owned());
-        d.retry_ms = retry_ms;
-        d.sink = EventSink::resumed(reply);
+        d.st.retry_ms = retry_ms;
+        d.st.sink = EventSink::resumed(reply);
         d
     }
 
     fn seeded(protocol: Protocol, max_event_bytes: usize, resume_seed: String) -> Self {
         let mut d = StreamDecoder {
             requested: protocol,
-            resolved: Protocol::Auto,
             max_event_bytes,
             framer: Framer::Sniff(Vec::new()),
-            decoder: Decoder::Undecided,
-            sink: EventSink::default(),
-            frames: 0,
-            retry_ms: None,
+            st: State {
+                resolved: Protocol::Auto,
+                decoder: Decoder::Undecided,
+                sink: EventSink::default(),
+                frames: 0,
+                retry_ms: None,
+                tape: Tape::default(),
+            },
             resume_seed,
             verdict: None,
-            tape: Tape::default(),
         };
         if let Some(framing) = protocol.framing() {
             d.framer = Framer::new(framing, max_event_bytes, &d.resume_seed);
-            d.decide(protocol);
+            d.st.decide(protocol);
         }
         d
     }
@@ -109,17 +118,12 @@ impl StreamDecoder {
         self.framer
             .start(decision.framing, self.max_event_bytes, &self.resume_seed);
         if let Some(protocol) = decision.protocol {
-            self.decide(protocol);
+            self.st.decide(protocol);
         }
     }
 
-    fn decide(&mut self, protocol: Protocol) {
-        self.resolved = protocol;
-        self.decoder = protocol.decoder();
-    }
-
     fn closed(&self) -> bool {
-        self.sink.end().is_some() || self.verdict.is_some()
+        self.st.sink.end().is_some() || self.verdict.is_some()
     }
 
     /// Hands in the next chunk.
@@ -136,24 +140,31 @@ impl StreamDecoder {
     /// Hands in an item that is already framed (bypassing the byte framer).
     pub fn feed_item(&mut self, item: Item) {
         if !self.closed() {
-            self.on_item(item);
+            self.st.on_item(match &item {
+                Item::Event(ev) => ItemRef::Event {
+                    event_type: &ev.event_type,
+                    data: &ev.data,
+                },
+                Item::Retry(ms) => ItemRef::Retry(*ms),
+                Item::Comment => ItemRef::Comment,
+            });
         }
     }
 
     /// Hands in one NDJSON line that is already framed (bypassing the byte framer).
     pub fn feed_line(&mut self, line: &str) {
         if !self.closed() {
-            if matches!(self.decoder, Decoder::Undecided) {
-                self.decide(auto::NDJSON_PROTOCOL);
+            if matches!(self.st.decoder, Decoder::Undecided) {
+                self.st.decide(auto::NDJSON_PROTOCOL);
             }
-            self.on_line(line, false);
+            self.st.on_line(line, false);
         }
     }
 
     /// The next decoded event.
     pub fn next_event(&mut self) -> Option<StreamEvent> {
         loop {
-            if let Some(event) = self.sink.pop() {
+            if let Some(event) = self.st.sink.pop() {
                 return Some(event);
             }
             if self.closed() || !self.pull_one() {
@@ -166,7 +177,7 @@ impl StreamDecoder {
     /// path: no `String` per delta).
     pub(crate) fn next_decoded(&mut self) -> Option<Decoded> {
         loop {
-            if let Some(event) = self.sink.pop_decoded() {
+            if let Some(event) = self.st.sink.pop_decoded() {
                 return Some(event);
             }
             if self.closed() || !self.pull_one() {
@@ -177,33 +188,136 @@ impl StreamDecoder {
 
     /// `reply().text[range]` (or the thinking's), for a [`Decoded`] delta.
     pub(crate) fn slice(&self, range: core::ops::Range<usize>, thinking: bool) -> &str {
-        self.sink.slice(range, thinking)
+        self.st.sink.slice(range, thinking)
     }
 
     /// Takes one frame from the framer and decodes it; `false` when the framer needs bytes.
     fn pull_one(&mut self) -> bool {
-        let Some(frame) = self.framer.next_frame() else {
+        let Some(frame) = self.framer.next_frame_ref() else {
             return false;
         };
         match frame {
-            Frame::Item(item) => self.on_item(item),
-            Frame::Line(line) => {
-                self.on_line(&line, false);
+            FrameRef::Item(item) => self.st.on_item(item),
+            FrameRef::Line(line) => {
+                self.st.on_line(line, false);
             }
-            Frame::Error(e) => {
-                let mut err = StreamError::new(ErrorCode::EventTooLarge, e.to_string());
-                err.event_index = Some(self.frames);
-                self.sink.fail(err);
-            }
+            FrameRef::Error(e) => self.st.on_too_large(e),
         }
         true
     }
 
-    fn on_item(&mut self, item: Item) {
+    /// End of body: the verdict.
+    pub fn finish(&mut self) -> Option<StreamError> {
+        if let Some(v) = &self.verdict {
+            return v.clone();
+        }
+        let mut unterminated = false;
+        if self.st.sink.end().is_none() {
+            // Whatever the framer still holds comes first (the caller may not have drained).
+            while self.st.sink.end().is_none() && self.pull_one() {}
+        }
+        if self.st.sink.end().is_none() {
+            let end = self.framer.finish();
+            unterminated = end.unterminated;
+            if let Some(line) = end.last_line {
+                unterminated = !self.st.on_line(&line, true);
+            }
+        }
+        let verdict = match self.st.sink.end() {
+            Some(e) => e.clone(),
+            None if self.st.sink.has_finish() => None,
+            None if matches!(self.st.decoder, Decoder::Text) && !unterminated => None,
+            None => Some(self.truncated(unterminated)),
+        };
+        self.verdict = Some(verdict.clone());
+        verdict
+    }
+
+    fn truncated(&self, unterminated: bool) -> StreamError {
+        let expected = match &self.st.decoder {
+            Decoder::Json(_, d) => d.truncated_before(),
+            Decoder::Text => raw::TRUNCATED,
+            Decoder::Undecided => "before any event",
+        };
+        let mut message = String::from("the body ended ");
+        message.push_str(expected);
+        if unterminated && !matches!(self.st.decoder, Decoder::Text) {
+            message.push_str(" (inside an unterminated ");
+            message.push_str(self.framer.frame_name());
+            message.push(')');
+        }
+        StreamError::new(ErrorCode::Truncated, message)
+    }
+
+    /// Everything received so far. Text and thinking are appended as their frame is decoded:
+    /// while the events of one frame are being taken, the reply already holds all of that
+    /// frame's text.
+    pub fn reply(&self) -> &Reply {
+        self.st.sink.reply()
+    }
+
+    /// Takes the reply out (at the end): what the events returned so far applied. The text
+    /// of events not returned yet stays for the next reply.
+    pub fn take_reply(&mut self) -> Reply {
+        self.st.sink.take_reply()
+    }
+
+    /// Frames decoded (SSE events + NDJSON lines).
+    pub fn frames(&self) -> u64 {
+        self.st.frames
+    }
+
+    /// Comments and provider pings.
+    pub fn keep_alives(&self) -> u64 {
+        self.st.sink.keep_alives()
+    }
+
+    /// The resolved protocol (`Auto` until decided).
+    pub fn protocol(&self) -> Protocol {
+        self.st.resolved
+    }
+
+    /// The SSE parser's last event ID *buffer*: set by every `id` line as it is parsed (see
+    /// [`crate::sse::SseParser::last_event_id_buffer`]). Empty before any SSE framing.
+    pub fn last_event_id_buffer(&self) -> &str {
+        self.framer.sse().map_or("", |p| p.last_event_id_buffer())
+    }
+
+    /// The ID a reconnect sends as `Last-Event-ID`: the SSE last event ID as of the last
+    /// blank line (see [`crate::sse::SseParser::resume_id`]). Before any SSE framing: the ID
+    /// this decoder was resumed with.
+    pub fn resume_id(&self) -> &str {
+        match self.framer.sse() {
+            Some(p) => p.resume_id(),
+            None => &self.resume_seed,
+        }
+    }
+
+    /// The last valid `retry:` value.
+    pub fn retry_ms(&self) -> Option<u64> {
+        self.st.retry_ms
+    }
+}
+
+impl State {
+    fn decide(&mut self, protocol: Protocol) {
+        self.resolved = protocol;
+        self.decoder = protocol.decoder();
+    }
+
+    /// A line or event over the cap: the stream ends with `event_too_large`.
+    fn on_too_large(&mut self, e: FrameError) {
+        let mut err = StreamError::new(ErrorCode::EventTooLarge, e.message());
+        err.event_index = Some(self.frames);
+        self.sink.fail(err);
+    }
+
+    fn on_item(&mut self, item: ItemRef<'_>) {
         match item {
-            Item::Comment => self.sink.keep_alive(),
-            Item::Retry(ms) => self.retry_ms = Some(ms),
-            Item::Event(ev) => self.on_event(&ev.event_type, &ev.data),
+            ItemRef::Comment => self.sink.keep_alive(),
+            ItemRef::Retry(ms) => self.retry_ms = Some(ms),
+            ItemRef::Event { event_type, data } => self.on_event(event_type, data),
+            ItemRef::TooLarge(limit) => self.on_too_large(FrameError::EventTooLarge { limit }),
         }
     }
 
@@ -271,96 +385,5 @@ impl StreamDecoder {
             d.on_json("", value, index, &mut self.sink);
         }
         true
-    }
-
-    /// End of body: the verdict.
-    pub fn finish(&mut self) -> Option<StreamError> {
-        if let Some(v) = &self.verdict {
-            return v.clone();
-        }
-        let mut unterminated = false;
-        if self.sink.end().is_none() {
-            // Whatever the framer still holds comes first (the caller may not have drained).
-            while self.sink.end().is_none() && self.pull_one() {}
-        }
-        if self.sink.end().is_none() {
-            let end = self.framer.finish();
-            unterminated = end.unterminated;
-            if let Some(line) = end.last_line {
-                unterminated = !self.on_line(&line, true);
-            }
-        }
-        let verdict = match self.sink.end() {
-            Some(e) => e.clone(),
-            None if self.sink.has_finish() => None,
-            None if matches!(self.decoder, Decoder::Text) && !unterminated => None,
-            None => Some(self.truncated(unterminated)),
-        };
-        self.verdict = Some(verdict.clone());
-        verdict
-    }
-
-    fn truncated(&self, unterminated: bool) -> StreamError {
-        let expected = match &self.decoder {
-            Decoder::Json(_, d) => d.truncated_before(),
-            Decoder::Text => raw::TRUNCATED,
-            Decoder::Undecided => "before any event",
-        };
-        let mut message = format!("the body ended {expected}");
-        if unterminated && !matches!(self.decoder, Decoder::Text) {
-            message.push_str(" (inside an unterminated ");
-            message.push_str(self.framer.frame_name());
-            message.push(')');
-        }
-        StreamError::new(ErrorCode::Truncated, message)
-    }
-
-    /// Everything received so far. Text and thinking are appended as their frame is decoded:
-    /// while the events of one frame are being taken, the reply already holds all of that
-    /// frame's text.
-    pub fn reply(&self) -> &Reply {
-        self.sink.reply()
-    }
-
-    /// Takes the reply out (at the end): what the events returned so far applied. The text
-    /// of events not returned yet stays for the next reply.
-    pub fn take_reply(&mut self) -> Reply {
-        self.sink.take_reply()
-    }
-
-    /// Frames decoded (SSE events + NDJSON lines).
-    pub fn frames(&self) -> u64 {
-        self.frames
-    }
-
-    /// Comments and provider pings.
-    pub fn keep_alives(&self) -> u64 {
-        self.sink.keep_alives()
-    }
-
-    /// The resolved protocol (`Auto` until decided).
-    pub fn protocol(&self) -> Protocol {
-        self.resolved
-    }
-
-    /// The SSE parser's last event ID *buffer*: set by every `id` line as it is parsed (see
-    /// [`crate::sse::SseParser::last_event_id_buffer`]). Empty before any SSE framing.
-    pub fn last_event_id_buffer(&self) -> &str {
-        self.framer.sse().map_or("", |p| p.last_event_id_buffer())
-    }
-
-    /// The ID a reconnect sends as `Last-Event-ID`: the SSE last event ID as of the last
-    /// blank line (see [`crate::sse::SseParser::resume_id`]). Before any SSE framing: the ID
-    /// this decoder was resumed with.
-    pub fn resume_id(&self) -> &str {
-        match self.framer.sse() {
-            Some(p) => p.resume_id(),
-            None => &self.resume_seed,
-        }
-    }
-
-    /// The last valid `retry:` value.
-    pub fn retry_ms(&self) -> Option<u64> {
-        self.retry_ms
     }
 }

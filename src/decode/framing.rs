@@ -4,17 +4,17 @@
 //! - `Sniff`: `auto` before the framing is known. It holds the leading whitespace and BOM
 //!   bytes and reports the first other byte; the `auto` rules turn that byte into a
 //!   [`Framing`], and [`Framer::start`] replays the held bytes into the new framer.
-//! - `Sse`: the SSE parser; its frames are [`Item`]s (events, comments, `retry`).
+//! - `Sse`: the SSE parser; its frames are [`Item`](crate::sse::Item)s (events, comments, `retry`).
 //! - `Ndjson`: the NDJSON splitter; its frames are lines.
 //!
-//! Every framer has the same push shape: `feed`, then `next_frame` until `None`, and `finish`
+//! Every framer has the same push shape: `feed`, then `next_frame_ref` until `None`, and `finish`
 //! at the end of the body. A new framing (a plain-text passthrough where every byte is text, a
 //! JSON array streamed element by element) is a [`Framing`] variant, a `Framer` variant with
-//! that shape, and a [`Frame`] variant when its frames are of a new kind.
+//! that shape, and a [`FrameRef`] variant when its frames are of a new kind.
 
 use crate::error::FrameError;
 use crate::ndjson::NdjsonSplitter;
-use crate::sse::{Item, SseParser};
+use crate::sse::{ItemRef, SseParser};
 
 /// The framings a protocol can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,13 +25,13 @@ pub(crate) enum Framing {
     Ndjson,
 }
 
-/// One frame.
+/// One frame, borrowed from the framer (no allocation).
 #[derive(Debug)]
-pub(crate) enum Frame {
+pub(crate) enum FrameRef<'a> {
     /// An SSE event, comment or `retry` field.
-    Item(Item),
+    Item(ItemRef<'a>),
     /// An NDJSON line (not blank).
-    Line(String),
+    Line(&'a str),
     /// A line or event over the cap.
     Error(FrameError),
 }
@@ -111,17 +111,17 @@ impl Framer {
         self.feed(&held);
     }
 
-    /// The next frame, or `None` when the framer needs bytes.
-    pub(crate) fn next_frame(&mut self) -> Option<Frame> {
+    /// The next frame, borrowed, or `None` when the framer needs bytes.
+    pub(crate) fn next_frame_ref(&mut self) -> Option<FrameRef<'_>> {
         match self {
             Framer::Sniff(_) => None,
-            Framer::Sse(p) => p.next_event().map(|r| match r {
-                Ok(item) => Frame::Item(item),
-                Err(e) => Frame::Error(e),
+            Framer::Sse(p) => p.next_item().map(|item| match item {
+                ItemRef::TooLarge(limit) => FrameRef::Error(FrameError::EventTooLarge { limit }),
+                item => FrameRef::Item(item),
             }),
-            Framer::Ndjson(s) => s.next_line().map(|r| match r {
-                Ok(line) => Frame::Line(line),
-                Err(e) => Frame::Error(e),
+            Framer::Ndjson(s) => s.next_line_ref().map(|r| match r {
+                Ok(line) => FrameRef::Line(line),
+                Err(e) => FrameRef::Error(e),
             }),
         }
     }
