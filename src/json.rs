@@ -328,6 +328,8 @@ fn scan(b: &[u8], toks: &mut Vec<Tok>, stack: &mut Vec<usize>) -> Result<(), Jso
     let n = b.len();
     let peek_error = |i: usize, code| JsonError::at(b, n.min(i + 1), code);
     let mut i = 0;
+    // The innermost open container's bracket (`[` or `{`).
+    let mut frame = 0u8;
     loop {
         // A value.
         i = skip_ws(b, i);
@@ -350,6 +352,7 @@ fn scan(b: &[u8], toks: &mut Vec<Tok>, stack: &mut Vec<usize>) -> Result<(), Jso
             b'0'..=b'9' => scan_number(b, i)?,
             b'[' | b'{' => {
                 opened = true;
+                frame = c;
                 stack.push(toks.len());
                 i + 1
             }
@@ -357,12 +360,9 @@ fn scan(b: &[u8], toks: &mut Vec<Tok>, stack: &mut Vec<usize>) -> Result<(), Jso
         };
         toks.push(Tok { start, end: i, aux });
         // After it: a comma, closing brackets, or (in an object) the next key.
-        let Some(&top) = stack.last() else {
+        if stack.is_empty() {
             break; // a scalar at the root
-        };
-        let mut frame = toks
-            .get(top)
-            .map_or(b'[', |t| b.get(t.start).copied().unwrap_or(b'['));
+        }
         let mut accept_comma = !opened;
         loop {
             i = skip_ws(b, i);
@@ -386,7 +386,8 @@ fn scan(b: &[u8], toks: &mut Vec<Tok>, stack: &mut Vec<usize>) -> Result<(), Jso
                     };
                     frame = toks
                         .get(top)
-                        .map_or(b'[', |t| b.get(t.start).copied().unwrap_or(b'['));
+                        .and_then(|t| b.get(t.start).copied())
+                        .unwrap_or(b'[');
                     accept_comma = true;
                 }
                 Some(_) if accept_comma => {
@@ -735,6 +736,11 @@ fn unescape_into(s: &str, out: &mut String) -> bool {
     true
 }
 
+/// `a == b`, without a call for the short keys of JSON objects.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// The four hex digits of `b` at `i`.
 fn hex4(b: &[u8], i: usize) -> Option<u32> {
     let digits = b.get(i..i + 4)?;
@@ -774,23 +780,36 @@ impl<'a> Obj<'a> {
 
     /// The member `key` (the last one when a key repeats, like `serde_json::Value`).
     pub(crate) fn get(&self, key: &str) -> Option<Json<'a>> {
-        let j = self.0?;
+        let [found] = self.pick([key]);
+        found
+    }
+
+    /// The members `keys`, in one pass over the object (each the last one when a key
+    /// repeats): `pick(["a", "b"])` is `[get("a"), get("b")]`.
+    pub(crate) fn pick<const N: usize>(&self, keys: [&str; N]) -> [Option<Json<'a>>; N] {
+        let mut found = [None; N];
+        let Some(j) = self.0 else {
+            return found;
+        };
         let end = j.tok().aux;
         let text = j.text.as_bytes();
-        let mut found = None;
         let mut at = j.at + 1;
         while at < end {
             let Some(k) = j.toks.get(at) else { break };
-            let matches = if k.aux == 0 {
-                // No escape: the bytes between the quotes are the key.
-                k.end.saturating_sub(k.start) == key.len() + 2
-                    && text.get(k.start + 1..k.end - 1) == Some(key.as_bytes())
-            } else {
-                j.with(at).as_str().is_some_and(|s| s == key)
-            };
             let value = j.with(at + 1);
-            if matches {
-                found = Some(value);
+            // No escape: the bytes between the quotes are the key.
+            let raw = text
+                .get(k.start + 1..k.end.saturating_sub(1))
+                .unwrap_or_default();
+            for (key, slot) in keys.iter().zip(found.iter_mut()) {
+                let matches = if k.aux == 0 {
+                    same_bytes(raw, key.as_bytes())
+                } else {
+                    j.with(at).as_str().is_some_and(|s| s == *key)
+                };
+                if matches {
+                    *slot = Some(value);
+                }
             }
             at = value.next().max(at + 2);
         }

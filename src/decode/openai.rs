@@ -46,7 +46,9 @@ impl ProviderDecoder for OpenAi {
     /// One chunk.
     fn on_json(&mut self, event_type: &str, v: Json<'_>, index: u64, sink: &mut EventSink) {
         let o = v.obj();
-        if let Some(err) = o.get("error").filter(|e| e.is_object() || e.is_string()) {
+        // One pass over the chunk's members for the three read here.
+        let [error, choices, usage] = o.pick(["error", "choices", "usage"]);
+        if let Some(err) = error.filter(|e| e.is_object() || e.is_string()) {
             sink.fail(error_from(err, index));
             return;
         }
@@ -54,23 +56,31 @@ impl ProviderDecoder for OpenAi {
             sink.fail(error_from(v, index));
             return;
         }
-        let choices = o.get("choices").and_then(Json::items);
+        let choices = choices.and_then(Json::items);
         for (pos, choice) in choices.into_iter().flatten().enumerate() {
-            let choice = choice.obj();
-            let choice_index = choice.u64("index").unwrap_or(pos as u64);
+            let [choice_index, delta, finish_reason] =
+                choice.obj().pick(["index", "delta", "finish_reason"]);
+            let choice_index = choice_index.and_then(Json::as_u64).unwrap_or(pos as u64);
             if choice_index != 0 {
                 continue;
             }
-            if let Some(delta) = choice.get("delta") {
-                let delta = delta.obj();
+            if let Some(delta) = delta {
+                let [reasoning_content, reasoning, content, tool_calls, function_call] =
+                    delta.obj().pick([
+                        "reasoning_content",
+                        "reasoning",
+                        "content",
+                        "tool_calls",
+                        "function_call",
+                    ]);
                 sink.thinking(
-                    delta
-                        .str("reasoning_content")
-                        .or(delta.str("reasoning"))
+                    reasoning_content
+                        .and_then(Json::as_str)
+                        .or(reasoning.and_then(Json::as_str))
                         .as_deref(),
                 );
-                sink.text_of(delta.get("content"));
-                let calls = delta.get("tool_calls").and_then(Json::items);
+                sink.text_of(content);
+                let calls = tool_calls.and_then(Json::items);
                 for (p, call) in calls.into_iter().flatten().enumerate() {
                     let call = call.obj();
                     let i = call
@@ -84,7 +94,7 @@ impl ProviderDecoder for OpenAi {
                         function.str("arguments").as_deref().unwrap_or(""),
                     );
                 }
-                if let Some(f) = delta.get("function_call").filter(|f| f.is_object()) {
+                if let Some(f) = function_call.filter(|f| f.is_object()) {
                     let f = f.obj();
                     sink.tool(
                         0,
@@ -94,11 +104,11 @@ impl ProviderDecoder for OpenAi {
                     );
                 }
             }
-            if let Some(reason) = choice.str("finish_reason") {
+            if let Some(reason) = finish_reason.and_then(Json::as_str) {
                 sink.finish(map_finish(&reason));
             }
         }
-        if let Some(usage) = o.get("usage").filter(|u| u.is_object()) {
+        if let Some(usage) = usage.filter(|u| u.is_object()) {
             let usage = usage.obj();
             sink.usage(usage.u64("prompt_tokens"), usage.u64("completion_tokens"));
         }
