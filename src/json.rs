@@ -26,7 +26,7 @@
 use std::borrow::Cow;
 
 use crate::lines::{eq_bytes, word};
-use crate::text::push_usize;
+use crate::text::{grow, push_usize};
 
 /// One value on the tape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -568,6 +568,7 @@ impl<'a> Json<'a> {
             return false;
         };
         if !escaped {
+            grow(out, inner.len());
             out.push_str(inner);
             return true;
         }
@@ -685,6 +686,8 @@ impl<'a> Iterator for Items<'a> {
 /// `out`; `false` for an invalid surrogate escape (a lone surrogate, which serde_json's check
 /// lets through). Copies runs between escapes whole.
 fn unescape_into(s: &str, out: &mut String) -> bool {
+    // Unescaping never lengthens: one reservation for the whole string.
+    grow(out, s.len());
     let b = s.as_bytes();
     let mut run = 0; // the start of the bytes not copied yet
     while let Some(pos) = find_backslash(b, run) {
@@ -741,18 +744,25 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
+/// The value of a hex digit.
+#[inline]
+fn hex(d: u8) -> Option<u32> {
+    let v = match d {
+        b'0'..=b'9' => d - b'0',
+        b'a'..=b'f' => d - b'a' + 10,
+        b'A'..=b'F' => d - b'A' + 10,
+        _ => return None,
+    };
+    Some(u32::from(v))
+}
+
 /// The four hex digits of `b` at `i`.
+#[inline]
 fn hex4(b: &[u8], i: usize) -> Option<u32> {
-    let digits = b.get(i..i + 4)?;
-    digits.iter().try_fold(0u32, |v, &d| {
-        let d = match d {
-            b'0'..=b'9' => d - b'0',
-            b'a'..=b'f' => d - b'a' + 10,
-            b'A'..=b'F' => d - b'A' + 10,
-            _ => return None,
-        };
-        Some(v * 16 + u32::from(d))
-    })
+    match b.get(i..i + 4)? {
+        &[a, b, c, d] => Some(hex(a)? << 12 | hex(b)? << 8 | hex(c)? << 4 | hex(d)?),
+        _ => None,
+    }
 }
 
 /// An object's members in order (a non-object reads as no members).

@@ -9,6 +9,8 @@
 //! end, so it is never rescanned). [`LineSplitter::bytes_examined`] counts the bytes searched so
 //! a test can prove it without a timer.
 
+use crate::text::grow_bytes;
+
 /// Which bytes end a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LineEnding {
@@ -139,6 +141,7 @@ impl LineSplitter {
                         self.discarding = true;
                         on_line(Line::TooLong);
                     } else {
+                        grow_bytes(&mut self.partial, input.len());
                         self.partial.extend_from_slice(input);
                     }
                     return;
@@ -156,6 +159,7 @@ impl LineSplitter {
                         }
                     } else {
                         let mut joined = core::mem::take(&mut self.partial);
+                        grow_bytes(&mut joined, head.len());
                         joined.extend_from_slice(head);
                         let line = self.strip_cr(&joined);
                         if line.len() > self.max {

@@ -31,9 +31,15 @@ pub struct NdjsonSplitter {
     lines: LineSplitter,
     max: usize,
     /// Lines split but not yet taken by `next_line`: ranges of `store`, where they sit back to
-    /// back (no allocation per line; the buffer is reused from chunk to chunk).
-    queue: VecDeque<Result<Range<usize>, FrameError>>,
+    /// back (no allocation per line; the buffer is reused from chunk to chunk), or (`None`)
+    /// the one line in `large`.
+    queue: VecDeque<Result<Option<Range<usize>>, FrameError>>,
     store: String,
+    /// One queued line longer than [`STORE_KEEP`], in a buffer of its own (so no buffer holding
+    /// a huge line grows to take the next one).
+    large: String,
+    /// `large` holds a queued line.
+    large_used: bool,
     /// `finish` was called; a late `feed` is ignored.
     finished: bool,
 }
@@ -65,6 +71,8 @@ impl NdjsonSplitter {
             max,
             queue: VecDeque::new(),
             store: String::new(),
+            large: String::new(),
+            large_used: false,
             finished: false,
         }
     }
@@ -74,23 +82,23 @@ impl NdjsonSplitter {
         if self.finished {
             return;
         }
-        if self.queue.is_empty() {
-            // Every line was taken: forget them (keeping a small buffer).
-            if self.store.capacity() > STORE_KEEP {
-                self.store = String::new();
-            } else {
-                self.store.clear();
-            }
-        }
+        self.recycle();
         let queue = &mut self.queue;
         let store = &mut self.store;
+        let large = &mut self.large;
+        let large_used = &mut self.large_used;
         let limit = self.max;
         self.lines.feed(bytes, |line| match line {
             Line::Complete(raw) => {
-                if !is_blank(raw) {
+                if is_blank(raw) {
+                } else if raw.len() > STORE_KEEP && !*large_used {
+                    *large_used = true;
+                    large.push_str(&lossy(raw));
+                    queue.push_back(Ok(None));
+                } else {
                     let start = store.len();
                     store.push_str(&lossy(raw));
-                    queue.push_back(Ok(start..store.len()));
+                    queue.push_back(Ok(Some(start..store.len())));
                 }
             }
             Line::TooLong => queue.push_back(Err(FrameError::EventTooLarge { limit })),
@@ -102,10 +110,24 @@ impl NdjsonSplitter {
         self.next_line_ref().map(|r| r.map(str::to_owned))
     }
 
+    /// Once every line was taken, forgets them (keeping a small buffer).
+    pub(crate) fn recycle(&mut self) {
+        if self.queue.is_empty() {
+            if self.store.capacity() > STORE_KEEP {
+                self.store = String::new();
+            } else {
+                self.store.clear();
+            }
+            self.large = String::new();
+            self.large_used = false;
+        }
+    }
+
     /// The next complete line, borrowed from the splitter (no allocation).
     pub(crate) fn next_line_ref(&mut self) -> Option<Result<&str, FrameError>> {
         Some(match self.queue.pop_front()? {
-            Ok(range) => Ok(self.store.get(range).unwrap_or_default()),
+            Ok(Some(range)) => Ok(self.store.get(range).unwrap_or_default()),
+            Ok(None) => Ok(self.large.as_str()),
             Err(e) => Err(e),
         })
     }

@@ -14,6 +14,27 @@ pub(crate) fn lossy(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// Makes room for `additional` more bytes in `s`, growing by half (not doubling) when it
+/// must grow: a buffer that holds one huge event ends at most 1.5x its size, and while it
+/// grows the old and the new block together are at most 2.5x (3x when doubling). Appends stay
+/// amortised O(1) (each byte is copied at most 3 times on average).
+pub(crate) fn grow(s: &mut String, additional: usize) {
+    let need = s.len().saturating_add(additional);
+    if need > s.capacity() {
+        let target = need.max(s.capacity().saturating_add(s.capacity() / 2));
+        s.reserve_exact(target.saturating_sub(s.len()));
+    }
+}
+
+/// [`grow`] for bytes.
+pub(crate) fn grow_bytes(v: &mut Vec<u8>, additional: usize) {
+    let need = v.len().saturating_add(additional);
+    if need > v.capacity() {
+        let target = need.max(v.capacity().saturating_add(v.capacity() / 2));
+        v.reserve_exact(target.saturating_sub(v.len()));
+    }
+}
+
 /// Appends `v` in decimal.
 pub(crate) fn push_u64(out: &mut String, mut v: u64) {
     let mut digits = [0u8; 20];

@@ -203,6 +203,7 @@ impl StreamDecoder {
             }
             FrameRef::Error(e) => self.st.on_too_large(e),
         }
+        self.framer.recycle();
         true
     }
 

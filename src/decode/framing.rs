@@ -126,6 +126,15 @@ impl Framer {
         }
     }
 
+    /// After a frame was decoded: once every queued frame was taken, frees what held them.
+    pub(crate) fn recycle(&mut self) {
+        match self {
+            Framer::Sse(p) => p.recycle(),
+            Framer::Ndjson(s) => s.recycle(),
+            Framer::Sniff(_) => {}
+        }
+    }
+
     /// The end of the body.
     pub(crate) fn finish(&mut self) -> FramerEnd {
         match self {

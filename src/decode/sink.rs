@@ -16,6 +16,7 @@ use super::reply::ReplyBuilder;
 use crate::error::StreamError;
 use crate::json::Json;
 use crate::outcome::{FinishReason, Reply, Usage};
+use crate::text::grow;
 
 /// A queued event. Text and thinking are already in the reply: the queue holds their place.
 #[derive(Debug)]
@@ -81,8 +82,10 @@ impl EventSink {
     /// Answer text; empty deltas are dropped.
     pub(crate) fn text(&mut self, text: Option<&str>) {
         if let Some(t) = text.filter(|t| !t.is_empty() && self.end.is_none()) {
-            let start = self.reply.text_mut().len();
-            self.reply.text_mut().push_str(t);
+            let out = self.reply.text_mut();
+            let start = out.len();
+            grow(out, t.len());
+            out.push_str(t);
             self.queue.push_back(Queued::Text(start..start + t.len()));
         }
     }
@@ -98,8 +101,10 @@ impl EventSink {
     /// Thinking text; empty deltas are dropped.
     pub(crate) fn thinking(&mut self, text: Option<&str>) {
         if let Some(t) = text.filter(|t| !t.is_empty() && self.end.is_none()) {
-            let start = self.reply.thinking_mut().len();
-            self.reply.thinking_mut().push_str(t);
+            let out = self.reply.thinking_mut();
+            let start = out.len();
+            grow(out, t.len());
+            out.push_str(t);
             self.queue
                 .push_back(Queued::Thinking(start..start + t.len()));
         }

@@ -2,7 +2,7 @@
 //! <https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation>
 
 use super::{Queue, Queued};
-use crate::text::lossy;
+use crate::text::{grow, lossy};
 
 /// The per-event buffers of the spec, plus the persistent last event ID buffer.
 #[derive(Debug)]
@@ -154,6 +154,7 @@ impl EventBuilder {
                     self.too_long(out);
                     return;
                 }
+                grow(&mut self.data, value.len() + 1);
                 self.data.push_str(&value);
                 self.data.push('\n');
             }

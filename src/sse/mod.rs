@@ -207,6 +207,12 @@ impl SseParser {
         })
     }
 
+    /// Once every queued item was taken, frees the buffer that held them (a large one is not
+    /// kept until the next chunk).
+    pub(crate) fn recycle(&mut self) {
+        self.queue.recycle();
+    }
+
     /// The next item, borrowed from the parser (no allocation), or `None` when more bytes are
     /// needed.
     pub(crate) fn next_item(&mut self) -> Option<ItemRef<'_>> {
@@ -277,7 +283,8 @@ enum Queued {
     Event {
         /// `None`: `message`.
         event_type: Option<Range<usize>>,
-        data: Range<usize>,
+        /// `None`: the data is the queue's `moved` buffer.
+        data: Option<Range<usize>>,
         last_event_id: Range<usize>,
     },
     Retry(u64),
@@ -286,11 +293,17 @@ enum Queued {
 }
 
 /// The items parsed and not taken yet, their strings back to back in one buffer: an event
-/// costs no allocation of its own, and the buffers are reused from chunk to chunk.
+/// costs no allocation of its own, and the buffers are reused from chunk to chunk. One
+/// event's data is moved in whole instead of copied (a large event is never copied, and no
+/// buffer holding one grows to take the next).
 #[derive(Debug, Default)]
 pub(crate) struct Queue {
     items: VecDeque<Queued>,
     store: String,
+    /// The data of one queued event, moved in whole.
+    moved: String,
+    /// `moved` holds a queued event's data.
+    moved_used: bool,
     /// The last event ID of the item taken last (for [`SseParser::next_event`]).
     last_id: Range<usize>,
 }
@@ -303,10 +316,13 @@ impl Queue {
     fn recycle(&mut self) {
         if self.items.is_empty() {
             self.last_id = 0..0;
-            if self.store.capacity() > Self::KEEP {
-                self.store = String::new();
-            } else {
-                self.store.clear();
+            self.moved_used = false;
+            for buf in [&mut self.store, &mut self.moved] {
+                if buf.capacity() > Self::KEEP {
+                    *buf = String::new();
+                } else {
+                    buf.clear();
+                }
             }
         }
     }
@@ -315,19 +331,20 @@ impl Queue {
         self.items.push_back(item);
     }
 
-    /// Queues an event: `data` is moved in whole when nothing else is queued (it keeps the
-    /// store's old buffer for the next event), else appended.
+    /// Queues an event: `data` is moved in whole when the `moved` buffer is free (`data` gets
+    /// its old allocation for the next event), else appended to the store.
     fn push_event(&mut self, event_type: &str, data: &mut String, last_event_id: &str) {
         self.recycle();
-        let data_range = if self.store.is_empty() {
-            core::mem::swap(&mut self.store, data);
+        let data_range = if !self.moved_used {
+            self.moved_used = true;
+            core::mem::swap(&mut self.moved, data);
             data.clear();
-            0..self.store.len()
+            None
         } else {
             let start = self.store.len();
             self.store.push_str(data);
             data.clear();
-            start..self.store.len()
+            Some(start..self.store.len())
         };
         let event_type = (!event_type.is_empty()).then(|| self.append(event_type));
         let last_event_id = self.append(last_event_id);
@@ -361,7 +378,10 @@ impl Queue {
                 self.last_id = last_event_id;
                 ItemRef::Event {
                     event_type: event_type.as_ref().map_or("message", |r| self.get(r)),
-                    data: self.get(&data),
+                    data: match &data {
+                        Some(r) => self.get(r),
+                        None => &self.moved,
+                    },
                 }
             }
             Queued::Retry(ms) => ItemRef::Retry(ms),
@@ -419,6 +439,20 @@ mod tests {
         // "\u{FFFD}data: x" is an unknown field.
         assert_eq!(out, vec![]);
         assert!(!eof.unterminated);
+    }
+
+    #[test]
+    fn queued_events_keep_their_own_data() {
+        // An empty event, then others, all queued by one feed before any is taken.
+        let (out, _) = run(&[b"data:\n\ndata: x\n\nevent: e\ndata: y\nid: 1\n\n"]);
+        assert_eq!(
+            out,
+            vec![
+                ev("message", "", ""),
+                ev("message", "x", ""),
+                ev("e", "y", "1")
+            ]
+        );
     }
 
     #[test]
