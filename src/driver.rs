@@ -28,7 +28,7 @@
 //!
 //! The host supplies `seed` for the backoff jitter (tests pass a constant), so a run replays.
 
-use std::collections::VecDeque;
+use crate::fifo::Fifo;
 
 use crate::outcome::{Stats, StreamResult};
 use crate::retry::RetryPolicy;
@@ -64,7 +64,7 @@ pub struct Driver {
     phase: Phase,
     /// xorshift64 state for the backoff jitter.
     rng: u64,
-    outputs: VecDeque<Output>,
+    outputs: Fifo<Output>,
     /// The result of the attempt that ended before the current wait (what an abort during the
     /// wait reports, with the text so far).
     last: Option<StreamResult>,
@@ -76,7 +76,7 @@ impl Driver {
     pub fn new(config: Config, policy: RetryPolicy, get: bool, seed: u64, now: Millis) -> Self {
         let resumable = policy.resume && get && config.protocol == crate::Protocol::Sse;
         let session = Session::new(config.clone(), now);
-        let mut outputs = VecDeque::new();
+        let mut outputs = Fifo::default();
         outputs.push_back(Output::Connect {
             last_event_id: None,
         });

@@ -209,7 +209,9 @@ impl StreamError {
 
 impl fmt::Display for StreamError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code.code(), self.message)
+        f.write_str(self.code.code())?;
+        f.write_str(": ")?;
+        f.write_str(&self.message)
     }
 }
 

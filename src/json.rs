@@ -798,8 +798,14 @@ impl<'a> Obj<'a> {
     /// repeats): `pick(["a", "b"])` is `[get("a"), get("b")]`.
     pub(crate) fn pick<const N: usize>(&self, keys: [&str; N]) -> [Option<Json<'a>>; N] {
         let mut found = [None; N];
+        self.pick_into(&keys, &mut found);
+        found
+    }
+
+    /// [`Obj::pick`] without a copy of the loop per number of keys.
+    fn pick_into(&self, keys: &[&str], found: &mut [Option<Json<'a>>]) {
         let Some(j) = self.0 else {
-            return found;
+            return;
         };
         let end = j.tok().aux;
         let text = j.text.as_bytes();
@@ -823,7 +829,6 @@ impl<'a> Obj<'a> {
             }
             at = value.next().max(at + 2);
         }
-        found
     }
 
     /// The member `key` as a string.

@@ -26,6 +26,7 @@ pub mod batch;
 pub mod decode;
 pub mod driver;
 pub mod error;
+mod fifo;
 pub mod head;
 pub mod http;
 #[doc(hidden)]
@@ -42,7 +43,9 @@ mod text;
 pub mod time;
 pub mod watchdog;
 
-#[cfg(target_arch = "wasm32")]
+// `--cfg streamguard_core_only` leaves the browser layer out: scripts/wasm-size.sh measures
+// the core's size in the wasm that way.
+#[cfg(all(target_arch = "wasm32", not(streamguard_core_only)))]
 pub mod web;
 
 pub use decode::{Protocol, StreamDecoder, StreamEvent};

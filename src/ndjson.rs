@@ -18,7 +18,7 @@
 //!   `None`.
 //! - `feed` after `finish` is ignored.
 
-use std::collections::VecDeque;
+use crate::fifo::Fifo;
 use std::ops::Range;
 
 use crate::error::FrameError;
@@ -33,7 +33,7 @@ pub struct NdjsonSplitter {
     /// Lines split but not yet taken by `next_line`: ranges of `store`, where they sit back to
     /// back (no allocation per line; the buffer is reused from chunk to chunk), or (`None`)
     /// the one line in `large`.
-    queue: VecDeque<Result<Option<Range<usize>>, FrameError>>,
+    queue: Fifo<Result<Option<Range<usize>>, FrameError>>,
     store: String,
     /// One queued line longer than [`STORE_KEEP`], in a buffer of its own (so no buffer holding
     /// a huge line grows to take the next one).
@@ -69,7 +69,7 @@ impl NdjsonSplitter {
         NdjsonSplitter {
             lines: LineSplitter::new(LineEnding::Lf, max),
             max,
-            queue: VecDeque::new(),
+            queue: Fifo::default(),
             store: String::new(),
             large: String::new(),
             large_used: false,

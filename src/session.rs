@@ -82,8 +82,8 @@
 //! | text over `max_text_bytes` | `protocol_error` `text_too_large` (the delta that crossed the cap is kept) |
 //! | a line/event over `max_event_bytes` | `protocol_error` `event_too_large` (from the framer) |
 
+use crate::fifo::Fifo;
 use core::ops::Range;
-use std::collections::VecDeque;
 
 use crate::batch::Batcher;
 pub use crate::batch::{FlushMode, SmoothUnit};
@@ -93,7 +93,7 @@ use crate::head::{self, BodyKind};
 use crate::metrics::Metrics;
 use crate::outcome::{Reply, Stats, StreamResult};
 use crate::retry::{nothing_delivered, RetryPolicy};
-use crate::text::push_usize;
+use crate::text::{cat, push_usize};
 use crate::time::Millis;
 use crate::watchdog::{stall_message, Deadlines, Timeouts, Watchdog};
 
@@ -213,7 +213,7 @@ pub struct Session {
     watchdog: Watchdog,
     batcher: Batcher,
     metrics: Metrics,
-    outputs: VecDeque<Output>,
+    outputs: Fifo<Output>,
     body: Body,
     /// A response head was handled (or bytes came first: then it is too late for one).
     head_seen: bool,
@@ -255,7 +255,7 @@ impl Session {
             watchdog,
             batcher,
             metrics: Metrics::new(now),
-            outputs: VecDeque::new(),
+            outputs: Fifo::default(),
             body: Body::Stream,
             head_seen: false,
             body_buf: Vec::new(),
@@ -427,9 +427,9 @@ impl Session {
             NetworkErrorKind::Other => "network error",
         };
         let message = if error.message.is_empty() {
-            kind.to_string()
+            kind.to_owned()
         } else {
-            format!("{kind}: {}", error.message)
+            cat(&[kind, ": ", &error.message])
         };
         self.finish(
             now,

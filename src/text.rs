@@ -35,6 +35,22 @@ pub(crate) fn grow_bytes(v: &mut Vec<u8>, additional: usize) {
     }
 }
 
+/// The parts, joined (`format!` without `core::fmt`).
+pub(crate) fn cat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
+/// `v` in decimal.
+pub(crate) fn decimal(v: u64) -> String {
+    let mut s = String::new();
+    push_u64(&mut s, v);
+    s
+}
+
 /// Appends `v` in decimal.
 pub(crate) fn push_u64(out: &mut String, mut v: u64) {
     let mut digits = [0u8; 20];

@@ -8,7 +8,7 @@
 //! as applied (part of [`EventSink::take_reply`]) once its event was taken: a caller that stops
 //! in the middle of a frame (a cap) does not get the rest of that frame's text.
 
-use std::collections::VecDeque;
+use crate::fifo::Fifo;
 use std::ops::Range;
 
 use super::event::StreamEvent;
@@ -42,7 +42,7 @@ pub(crate) enum Decoded {
 /// The queue of decoded events and the reply they build, with the few facts the verdict needs.
 #[derive(Debug, Default)]
 pub(crate) struct EventSink {
-    queue: VecDeque<Queued>,
+    queue: Fifo<Queued>,
     reply: ReplyBuilder,
     /// `reply.text` / `reply.thinking` up to here belong to events already taken.
     taken_text: usize,
@@ -251,7 +251,7 @@ impl EventSink {
         let thinking_tail = split_tail(&mut reply.thinking, self.taken_thinking);
         self.reply.text_mut().push_str(&text_tail);
         self.reply.thinking_mut().push_str(&thinking_tail);
-        for item in &mut self.queue {
+        for item in self.queue.iter_mut() {
             let (range, by) = match item {
                 Queued::Text(r) => (r, self.taken_text),
                 Queued::Thinking(r) => (r, self.taken_thinking),

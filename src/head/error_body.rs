@@ -5,6 +5,7 @@ use crate::decode::Protocol;
 use crate::error::{ErrorCode, StreamError};
 use crate::json::{Json, Tape};
 use crate::retryable::{is_retryable_provider_error, is_retryable_status};
+use crate::text::{cat, decimal};
 
 /// The most bytes of a non-stream body the session keeps (error bodies, JSON bodies).
 pub const ERROR_BODY_PREFIX: usize = 64 * 1024;
@@ -109,10 +110,11 @@ pub fn http_error(
 ) -> StreamError {
     let info = parse_error_body(body);
     let reason = reason_phrase(status);
+    let status_text = decimal(u64::from(status));
     let head = if reason.is_empty() {
-        format!("HTTP {status}")
+        cat(&["HTTP ", &status_text])
     } else {
-        format!("HTTP {status} {reason}")
+        cat(&["HTTP ", &status_text, " ", reason])
     };
     let detail = match info.as_ref().and_then(|i| i.message.clone()) {
         Some(m) => m,
@@ -121,7 +123,7 @@ pub fn http_error(
     let message = if detail.is_empty() {
         head
     } else {
-        format!("{head}: {detail}")
+        cat(&[&head, ": ", &detail])
     };
     let mut e = StreamError::new(ErrorCode::HttpError, message);
     e.status = Some(status);
@@ -162,10 +164,10 @@ pub fn json_body_error(
         }
         None => StreamError::new(
             ErrorCode::UnexpectedContentType,
-            format!(
-                "expected text/event-stream, got application/json: {}",
-                body_preview(body, BODY_PREVIEW_BYTES)
-            ),
+            cat(&[
+                "expected text/event-stream, got application/json: ",
+                &body_preview(body, BODY_PREVIEW_BYTES),
+            ]),
         ),
     }
 }

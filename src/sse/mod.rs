@@ -48,7 +48,7 @@
 
 mod event;
 
-use std::collections::VecDeque;
+use crate::fifo::Fifo;
 use std::ops::Range;
 
 use crate::error::FrameError;
@@ -298,7 +298,7 @@ enum Queued {
 /// buffer holding one grows to take the next).
 #[derive(Debug, Default)]
 pub(crate) struct Queue {
-    items: VecDeque<Queued>,
+    items: Fifo<Queued>,
     store: String,
     /// The data of one queued event, moved in whole.
     moved: String,
