@@ -68,6 +68,9 @@ pub struct Driver {
     /// The result of the attempt that ended before the current wait (what an abort during the
     /// wait reports, with the text so far).
     last: Option<StreamResult>,
+    /// The queued `Finished` result still lacks its text: it gets it from the session when it
+    /// is taken (after the last flush, so a long text is not held three times at once).
+    text_owed: bool,
 }
 
 impl Driver {
@@ -90,6 +93,7 @@ impl Driver {
             rng: seed_state(seed),
             outputs,
             last: None,
+            text_owed: false,
         }
     }
 
@@ -187,7 +191,13 @@ impl Driver {
 
     /// The next thing to do. `Finished` is the last output, produced exactly once.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.outputs.pop_front()
+        let mut out = self.outputs.pop_front()?;
+        if let Output::Finished(result) = &mut out {
+            if core::mem::take(&mut self.text_owed) {
+                self.session.settle(result);
+            }
+        }
+        Some(out)
     }
 
     /// When the host's one timer should fire: the session's next deadline, or the end of the
@@ -260,7 +270,7 @@ impl Driver {
 
     /// Moves the session's outputs out; an attempt's `Finished` becomes a wait or the result.
     fn pump(&mut self, now: Millis) {
-        while let Some(out) = self.session.poll_output() {
+        while let Some(out) = self.session.poll_output_textless() {
             match out {
                 Output::Finished(result) => self.attempt_ended(result, now),
                 other => self.outputs.push_back(other),
@@ -268,7 +278,10 @@ impl Driver {
         }
     }
 
-    fn attempt_ended(&mut self, result: StreamResult, now: Millis) {
+    /// An attempt's result, without its text yet (the session keeps it): the decisions below
+    /// do not need it (text only comes with content deltas, and they are counted in the stats).
+    fn attempt_ended(&mut self, mut result: StreamResult, now: Millis) {
+        debug_assert!(result.stats.deltas > 0 || self.session.text().is_empty());
         let random = self.random();
         let resume = if self.resumable {
             self.session
@@ -286,10 +299,12 @@ impl Driver {
                     until: now + ms,
                     resume: resume.is_some(),
                 };
+                self.session.settle(&mut result);
                 self.last = Some(result);
             }
             _ => {
                 self.phase = Phase::Done;
+                self.text_owed = true;
                 self.outputs.push_back(Output::Finished(result));
             }
         }

@@ -229,6 +229,9 @@ pub struct Session {
     body_over: bool,
     /// The reply, kept after the outcome so `text()` still answers.
     final_reply: Option<Reply>,
+    /// The `Finished` result was built without its text (see `finish`), to be copied in when
+    /// it is taken.
+    text_owed: bool,
     /// The outcome, decided while a flush already happened in this frame: released with the
     /// last text at the next frame tick (frame pacing).
     held: Option<StreamResult>,
@@ -264,6 +267,7 @@ impl Session {
             saw_finish: false,
             body_over: false,
             final_reply: None,
+            text_owed: false,
             held: None,
         }
     }
@@ -477,7 +481,24 @@ impl Session {
 
     /// The next output.
     pub fn poll_output(&mut self) -> Option<Output> {
+        let mut out = self.poll_output_textless()?;
+        if let Output::Finished(result) = &mut out {
+            self.settle(result);
+        }
+        Some(out)
+    }
+
+    /// The next output; a `Finished` result may still lack its text (the driver hands it out
+    /// later and calls [`Session::settle`] then).
+    pub(crate) fn poll_output_textless(&mut self) -> Option<Output> {
         self.outputs.pop_front()
+    }
+
+    /// Gives this session's result its text, once (a copy of [`Session::text`]).
+    pub(crate) fn settle(&mut self, result: &mut StreamResult) {
+        if core::mem::take(&mut self.text_owed) {
+            result.text = self.text().to_owned();
+        }
     }
 
     /// When the host's one timer should fire next: the earliest armed timer deadline, and in
@@ -732,8 +753,13 @@ impl Session {
             self.metrics.on_flush();
         }
         let stats = self.stats(now);
-        let reply = self.decoder.take_reply();
+        let mut reply = self.decoder.take_reply();
+        // The result gets its text when it is taken (`poll_output`): by then the host has taken
+        // the last flush, so a long text is never held three times (reply, flush, result).
+        let text = core::mem::take(&mut reply.text);
         let result = StreamResult::new(reply.clone(), error, stats);
+        reply.text = text;
+        self.text_owed = true;
         if hold {
             self.held = Some(result);
         } else {

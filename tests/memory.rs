@@ -1,4 +1,4 @@
-//! Peak heap while one 4 MiB event streams through a session: at most 3x the event plus
+//! Peak heap while one 4 MiB event streams through the core (a `Driver`, as every host runs it): at most 3x the event plus
 //! 1 MiB, fed in 64 KiB and in 1 KiB reads, SSE and NDJSON. The host drains the outputs after
 //! every read (as the browser host does, which hands each flush to JS at once); the flushes
 //! are checked against the text as they come, so the test keeps no copy of its own.
@@ -9,7 +9,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use peak_alloc::PeakAlloc;
-use streamguard::{Config, FlushMode, Millis, Outcome, Output, Protocol, Session};
+use streamguard::{Config, Driver, FlushMode, Millis, Outcome, Output, Protocol};
 
 #[global_allocator]
 static PEAK: PeakAlloc = PeakAlloc;
@@ -91,10 +91,10 @@ fn peak(protocol: Protocol, flush: FlushMode, wire: &[u8], text: &str, chunk: us
         flush,
         ..Config::default()
     };
-    let mut session = Session::new(config, Millis(0));
+    let mut session = Driver::for_response(config, Millis(0));
     let mut seen = 0; // bytes of `text` flushed so far
     let mut finished = false;
-    let mut check = |session: &mut Session| {
+    let mut check = |session: &mut Driver| {
         while let Some(out) = session.poll_output() {
             match out {
                 Output::Text(t) => {
