@@ -24,6 +24,10 @@ rm -rf "$out"
 wasm-bindgen --target web --out-dir "$out/named" \
   "$target/wasm32-unknown-unknown/release/streamguard_wasm_size.wasm"
 mkdir -p "$out/opt"
+# A Node build of the same wasm (-Oz), for benches/wasm-size/bench.mjs.
+wasm-bindgen --target nodejs --out-dir "$out/node" \
+  "$target/wasm32-unknown-unknown/release/streamguard_wasm_size.wasm"
+wasm-opt -Oz "$out/node/streamguard_wasm_size_bg.wasm" -o "$out/node/streamguard_wasm_size_bg.wasm"
 cp "$out/named/streamguard_wasm_size.js" "$out/opt/"
 wasm-opt -Oz "$out/named/streamguard_wasm_size_bg.wasm" -o "$out/opt/streamguard_wasm_size_bg.wasm"
 

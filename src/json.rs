@@ -160,11 +160,13 @@ impl JsonError {
 }
 
 /// JSON whitespace.
+#[inline(always)]
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 /// The index of the first byte at or after `i` that is not whitespace (or `b.len()`).
+#[inline(always)]
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
     while let Some(&c) = b.get(i) {
         if !is_ws(c) {
@@ -178,6 +180,7 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 /// The index of the first byte at or after `i` that ends a run of plain string bytes: `"`,
 /// `\` or a control character (serde_json's `skip_to_escape`), or `b.len()`. Eight bytes at a
 /// time.
+#[inline(always)]
 fn skip_plain(b: &[u8], mut i: usize) -> usize {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
@@ -198,6 +201,7 @@ fn skip_plain(b: &[u8], mut i: usize) -> usize {
 }
 
 /// The index of the first `\` at or after `i`, eight bytes at a time.
+#[inline(always)]
 fn find_backslash(b: &[u8], mut i: usize) -> Option<usize> {
     while let Some(v) = word(b, i) {
         let hits = eq_bytes(v, b'\\');
@@ -211,6 +215,7 @@ fn find_backslash(b: &[u8], mut i: usize) -> Option<usize> {
 }
 
 /// Whether `c` is an ASCII hex digit.
+#[inline(always)]
 fn is_hex(c: u8) -> bool {
     c.is_ascii_hexdigit()
 }
@@ -323,8 +328,54 @@ fn scan_number(b: &[u8], mut i: usize) -> Result<usize, JsonError> {
 /// The one pass: validates `b` as serde_json's `IgnoredAny` does (same control flow, same
 /// error positions) and records the tape.
 fn scan(b: &[u8], toks: &mut Vec<Tok>, stack: &mut Vec<usize>) -> Result<(), JsonError> {
-    toks.clear();
     stack.clear();
+    // Tokens are written over the previous frame's (`n` of them so far), then the tape is cut
+    // to `n`: no `Vec::push` call per token.
+    let mut tape = Writer { toks, n: 0 };
+    let result = scan_into(b, &mut tape, stack);
+    let n = tape.n;
+    toks.truncate(n);
+    result
+}
+
+/// The tape being written.
+struct Writer<'t> {
+    toks: &'t mut Vec<Tok>,
+    n: usize,
+}
+
+impl Writer<'_> {
+    #[inline(always)]
+    fn put(&mut self, tok: Tok) {
+        match self.toks.get_mut(self.n) {
+            Some(t) => *t = tok,
+            None => self.toks.push(tok),
+        }
+        self.n += 1;
+    }
+
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.n
+    }
+
+    #[inline(always)]
+    fn get(&self, at: usize) -> Option<&Tok> {
+        self.toks.get(at).filter(|_| at < self.n)
+    }
+
+    #[inline(always)]
+    fn get_mut(&mut self, at: usize) -> Option<&mut Tok> {
+        if at < self.n {
+            self.toks.get_mut(at)
+        } else {
+            None
+        }
+    }
+}
+
+/// [`scan`] into a [`Writer`].
+fn scan_into(b: &[u8], toks: &mut Writer<'_>, stack: &mut Vec<usize>) -> Result<(), JsonError> {
     let n = b.len();
     let peek_error = |i: usize, code| JsonError::at(b, n.min(i + 1), code);
     let mut i = 0;
@@ -358,7 +409,7 @@ fn scan(b: &[u8], toks: &mut Vec<Tok>, stack: &mut Vec<usize>) -> Result<(), Jso
             }
             _ => return Err(peek_error(i, Code::ExpectedSomeValue)),
         };
-        toks.push(Tok { start, end: i, aux });
+        toks.put(Tok { start, end: i, aux });
         // After it: a comma, closing brackets, or (in an object) the next key.
         if stack.is_empty() {
             break; // a scalar at the root
@@ -423,7 +474,7 @@ fn scan(b: &[u8], toks: &mut Vec<Tok>, stack: &mut Vec<usize>) -> Result<(), Jso
             }
             let start = i;
             let (end, escaped) = scan_str(b, i + 1)?;
-            toks.push(Tok {
+            toks.put(Tok {
                 start,
                 end,
                 aux: usize::from(escaped),
@@ -487,6 +538,7 @@ impl<'a> Json<'a> {
         tape.parse(text)
     }
 
+    #[inline(always)]
     fn tok(self) -> Tok {
         self.toks.get(self.at).copied().unwrap_or(Tok {
             start: 0,
@@ -501,6 +553,7 @@ impl<'a> Json<'a> {
         self.text.get(t.start..t.end).unwrap_or_default()
     }
 
+    #[inline(always)]
     fn first(self) -> u8 {
         self.text
             .as_bytes()
@@ -510,6 +563,7 @@ impl<'a> Json<'a> {
     }
 
     /// The index of the token after this value.
+    #[inline(always)]
     fn next(self) -> usize {
         match self.first() {
             b'{' | b'[' => self.tok().aux,
@@ -518,6 +572,7 @@ impl<'a> Json<'a> {
     }
 
     /// The value at token `at` of the same tape.
+    #[inline(always)]
     fn with(self, at: usize) -> Json<'a> {
         Json { at, ..self }
     }
@@ -739,13 +794,24 @@ fn unescape_into(s: &str, out: &mut String) -> bool {
     true
 }
 
-/// `a == b`, without a call for the short keys of JSON objects.
+/// `a == b`, inline (short keys: a call to `memcmp` costs more than the loop).
+#[inline(always)]
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while let (Some(x), Some(y)) = (a.get(i), b.get(i)) {
+        if x != y {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// The value of a hex digit.
-#[inline]
+#[inline(always)]
 fn hex(d: u8) -> Option<u32> {
     let v = match d {
         b'0'..=b'9' => d - b'0',
@@ -757,7 +823,7 @@ fn hex(d: u8) -> Option<u32> {
 }
 
 /// The four hex digits of `b` at `i`.
-#[inline]
+#[inline(always)]
 fn hex4(b: &[u8], i: usize) -> Option<u32> {
     match b.get(i..i + 4)? {
         &[a, b, c, d] => Some(hex(a)? << 12 | hex(b)? << 8 | hex(c)? << 4 | hex(d)?),
@@ -807,12 +873,13 @@ impl<'a> Obj<'a> {
         let Some(j) = self.0 else {
             return;
         };
-        let end = j.tok().aux;
         let text = j.text.as_bytes();
+        let end = j.tok().aux;
         let mut at = j.at + 1;
         while at < end {
-            let Some(k) = j.toks.get(at) else { break };
-            let value = j.with(at + 1);
+            let (Some(k), Some(v)) = (j.toks.get(at), j.toks.get(at + 1)) else {
+                break;
+            };
             // No escape: the bytes between the quotes are the key.
             let raw = text
                 .get(k.start + 1..k.end.saturating_sub(1))
@@ -824,10 +891,14 @@ impl<'a> Obj<'a> {
                     j.with(at).as_str().is_some_and(|s| s == *key)
                 };
                 if matches {
-                    *slot = Some(value);
+                    *slot = Some(j.with(at + 1));
                 }
             }
-            at = value.next().max(at + 2);
+            // The next key follows the value's subtree.
+            at = match text.get(v.start) {
+                Some(b'{' | b'[') => v.aux.max(at + 2),
+                _ => at + 2,
+            };
         }
     }
 

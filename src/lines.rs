@@ -209,12 +209,14 @@ const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
 /// Bytes of `v` equal to `b`, as their high bit (exact for the lowest one).
+#[inline(always)]
 pub(crate) fn eq_bytes(v: u64, b: u8) -> u64 {
     let x = v ^ (LO * u64::from(b));
     x.wrapping_sub(LO) & !x & HI
 }
 
 /// The eight bytes of `b` at `i` as a little-endian word, if there are eight.
+#[inline(always)]
 pub(crate) fn word(b: &[u8], i: usize) -> Option<u64> {
     let w = b.get(i..i.checked_add(8)?)?;
     <[u8; 8]>::try_from(w).ok().map(u64::from_le_bytes)

@@ -51,6 +51,16 @@ pub(crate) fn decimal(v: u64) -> String {
     s
 }
 
+/// `s.trim()`, at once when `s` starts and ends with a visible ASCII character (a JSON frame
+/// does; `trim` would decode chars from both ends to check for Unicode white space).
+#[inline(always)]
+pub(crate) fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 /// Appends `v` in decimal.
 pub(crate) fn push_u64(out: &mut String, mut v: u64) {
     let mut digits = [0u8; 20];

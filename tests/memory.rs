@@ -6,6 +6,13 @@
 //! The counting allocator counts every `realloc` as a new block plus the old one until the
 //! copy is done (as a `malloc` + `memcpy` + `free` allocator such as wasm's dlmalloc may do),
 //! so a buffer that grows is counted at its worst.
+//!
+//! In the browser the same bound applies to the wasm memory, which never shrinks: a browser
+//! test reads its size before and after streaming such an event
+//! (`wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>().buffer()` then
+//! `.unchecked_into::<js_sys::ArrayBuffer>().byte_length()`, or `wasm.memory.buffer.byteLength`
+//! from JS) and asserts the growth is at most 3x the event plus 1 MiB (allocator slack is
+//! counted there, not here).
 #![cfg(not(target_arch = "wasm32"))]
 
 use peak_alloc::PeakAlloc;

@@ -12,6 +12,7 @@ use crate::error::{ErrorCode, FrameError, StreamError};
 use crate::json::Tape;
 use crate::outcome::Reply;
 use crate::sse::{Item, ItemRef, DEFAULT_MAX_EVENT_BYTES};
+use crate::text::trim;
 
 /// Framing + provider decoder + reply accumulator. See the [module docs](super) for the
 /// calling sequence and the verdicts.
@@ -340,7 +341,7 @@ impl State {
             }
             Decoder::Undecided => return,
         };
-        let data = data.trim();
+        let data = trim(data);
         if data.is_empty() || (event_type == "ping" && !decoder.decodes_pings()) {
             // Meta-only or a ping: never JSON-decoded.
             if event_type == "ping" {
@@ -362,7 +363,7 @@ impl State {
     fn on_line(&mut self, line: &str, at_eof: bool) -> bool {
         let index = self.frames;
         self.frames += 1;
-        let mut line = line.trim();
+        let mut line = trim(line);
         if index == 0 {
             // A BOM before the first line (the splitter keeps it; the sniffer skipped it).
             line = line.trim_start_matches('\u{feff}');

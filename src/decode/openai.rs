@@ -56,8 +56,10 @@ impl ProviderDecoder for OpenAi {
             sink.fail(error_from(v, index));
             return;
         }
-        let choices = choices.and_then(Json::items);
-        for (pos, choice) in choices.into_iter().flatten().enumerate() {
+        let Some(choices) = choices.and_then(Json::items) else {
+            return self.usage(usage, sink);
+        };
+        for (pos, choice) in choices.enumerate() {
             let [choice_index, delta, finish_reason] =
                 choice.obj().pick(["index", "delta", "finish_reason"]);
             let choice_index = choice_index.and_then(Json::as_u64).unwrap_or(pos as u64);
@@ -108,6 +110,13 @@ impl ProviderDecoder for OpenAi {
                 sink.finish(map_finish(&reason));
             }
         }
+        self.usage(usage, sink);
+    }
+}
+
+impl OpenAi {
+    /// The `usage` member, when it is an object.
+    fn usage(&self, usage: Option<Json<'_>>, sink: &mut EventSink) {
         if let Some(usage) = usage.filter(|u| u.is_object()) {
             let usage = usage.obj();
             sink.usage(usage.u64("prompt_tokens"), usage.u64("completion_tokens"));
