@@ -28,11 +28,17 @@ impl<T> Fifo<T> {
     }
 
     /// Takes the item at the front.
+    #[inline]
     pub(crate) fn pop_front(&mut self) -> Option<T> {
-        if self.front.is_empty() {
-            self.back.reverse();
-            core::mem::swap(&mut self.front, &mut self.back);
+        if let Some(item) = self.front.pop() {
+            return Some(item);
         }
+        if self.back.len() <= 1 {
+            // Nothing to reverse (the usual case: one item queued at a time).
+            return self.back.pop();
+        }
+        self.back.reverse();
+        core::mem::swap(&mut self.front, &mut self.back);
         self.front.pop()
     }
 

@@ -31,9 +31,8 @@ function wasmArm(bytes, size, protocol) {
   let text = "";
   let calls = 0;
   for (let i = 0; i < bytes.length; i += size) {
-    const t = g.read(bytes.subarray(i, i + size), 0);
-    if (t !== "") {
-      text += t;
+    if (g.read(bytes.subarray(i, i + size), 0)) {
+      text += g.text();
       calls++;
     }
   }

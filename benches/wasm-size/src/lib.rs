@@ -8,6 +8,8 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 pub struct Guard {
     driver: Driver,
+    /// Text drained and not taken yet.
+    text: String,
     result: Option<String>,
     events: String,
     aborted: bool,
@@ -30,6 +32,7 @@ impl Guard {
         };
         Guard {
             driver: Driver::for_response(config, Millis(now as u64)),
+            text: String::new(),
             result: None,
             events: String::new(),
             aborted: false,
@@ -42,10 +45,16 @@ impl Guard {
             .handle_response_head(Millis(now as u64), status, &[("content-type", content_type)]);
     }
 
-    /// One read; the text to render (empty when none).
-    pub fn read(&mut self, bytes: &[u8], now: f64) -> String {
+    /// One read; whether there is text to take (`text()`): no string crosses for a read
+    /// that carried none.
+    pub fn read(&mut self, bytes: &[u8], now: f64) -> bool {
         self.driver.handle_bytes(Millis(now as u64), bytes);
-        self.drain()
+        self.drain_text()
+    }
+
+    /// The text drained since the last call.
+    pub fn text(&mut self) -> String {
+        core::mem::take(&mut self.text)
     }
 
     /// The body ended.
@@ -105,10 +114,15 @@ impl Guard {
     }
 
     fn drain(&mut self) -> String {
-        let mut text = String::new();
+        self.drain_text();
+        self.text()
+    }
+
+    fn drain_text(&mut self) -> bool {
         while let Some(out) = self.driver.poll_output() {
             match out {
-                Output::Text(t) => text.push_str(&t),
+                Output::Text(t) if self.text.is_empty() => self.text = t,
+                Output::Text(t) => self.text.push_str(&t),
                 Output::Event(e) => {
                     e.write_json(&mut self.events);
                     self.events.push('\n');
@@ -118,6 +132,6 @@ impl Guard {
                 Output::Connect { .. } => {}
             }
         }
-        text
+        !self.text.is_empty()
     }
 }
