@@ -392,7 +392,7 @@ impl Session {
         };
         let room = cap.saturating_sub(self.body_buf.len());
         self.body_buf
-            .extend_from_slice(&bytes[..bytes.len().min(room)]);
+            .extend_from_slice(bytes.get(..room).unwrap_or(bytes));
         if self.body_buf.len() >= cap {
             // Enough to decide: stop reading and close the connection.
             self.finish_body(now, true);

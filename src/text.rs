@@ -10,7 +10,31 @@ use std::borrow::Cow;
 pub(crate) fn lossy(bytes: &[u8]) -> Cow<'_, str> {
     match core::str::from_utf8(bytes) {
         Ok(s) => Cow::Borrowed(s),
-        Err(_) => String::from_utf8_lossy(bytes),
+        Err(_) => Cow::Owned(replace_invalid(bytes)),
+    }
+}
+
+/// `String::from_utf8_lossy(bytes).into_owned()`, built on `str::from_utf8`'s error (the
+/// valid prefix, then one U+FFFD per maximal invalid subpart, as `Utf8Error::error_len`
+/// delimits it) instead of core's `Utf8Chunks` (about 1 KB less wasm).
+fn replace_invalid(mut bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 2);
+    loop {
+        match core::str::from_utf8(bytes) {
+            Ok(s) => {
+                out.push_str(s);
+                return out;
+            }
+            Err(e) => {
+                let (valid, rest) = bytes.split_at(e.valid_up_to());
+                out.push_str(core::str::from_utf8(valid).unwrap_or_default());
+                out.push('\u{FFFD}');
+                match e.error_len() {
+                    Some(n) => bytes = rest.get(n..).unwrap_or_default(),
+                    None => return out, // an incomplete sequence at the end
+                }
+            }
+        }
     }
 }
 
@@ -196,6 +220,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn lossy_is_from_utf8_lossy() {
+        let cases: [&[u8]; 8] = [
+            b"plain",
+            b"\xff",
+            b"a\xc3",
+            b"\xe2\x82",
+            b"x\xe2\x82y\xf0\x9f\x98\x80z",
+            b"\xed\xa0\x80",
+            b"\xc0\xaf\xf5\x80",
+            "é漢🎉".as_bytes(),
+        ];
+        for b in cases {
+            assert_eq!(lossy(b), String::from_utf8_lossy(b), "{b:?}");
+        }
+    }
+
+    #[test]
     fn integers() {
         for v in [0, 1, 9, 10, 42, 1_000_000, u64::from(u32::MAX), u64::MAX] {
             let mut s = String::from("x");
@@ -227,6 +268,11 @@ mod props {
     use proptest::prelude::*;
 
     proptest! {
+        #[test]
+        fn lossy_matches_from_utf8_lossy(b in prop::collection::vec(any::<u8>(), 0..40)) {
+            prop_assert_eq!(lossy(&b), String::from_utf8_lossy(&b));
+        }
+
         #[test]
         fn json_strings_match_serde_json(s in any::<String>(), v in any::<u64>()) {
             let mut out = String::new();

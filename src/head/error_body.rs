@@ -5,7 +5,7 @@ use crate::decode::Protocol;
 use crate::error::{ErrorCode, StreamError};
 use crate::json::{Json, Tape};
 use crate::retryable::{is_retryable_provider_error, is_retryable_status};
-use crate::text::{cat, decimal};
+use crate::text::{cat, decimal, lossy};
 
 /// The most bytes of a non-stream body the session keeps (error bodies, JSON bodies).
 pub const ERROR_BODY_PREFIX: usize = 64 * 1024;
@@ -68,8 +68,8 @@ pub fn parse_error_body(body: &[u8]) -> Option<ErrorInfo> {
 
 /// The first bytes of a body, lossily decoded, control characters folded to spaces.
 pub fn body_preview(body: &[u8], max: usize) -> String {
-    let cut = &body[..body.len().min(max)];
-    let s = String::from_utf8_lossy(cut);
+    let cut = body.get(..max).unwrap_or(body);
+    let s = lossy(cut);
     let s: String = s
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
