@@ -29,8 +29,7 @@ pub mod error;
 mod fifo;
 pub mod head;
 pub mod http;
-#[doc(hidden)]
-pub mod json;
+mod json;
 mod lines;
 pub mod metrics;
 pub mod ndjson;
@@ -55,6 +54,10 @@ pub use outcome::{FinishReason, Outcome, Reply, Stats, StreamResult, ToolCall, U
 pub use retry::RetryPolicy;
 pub use session::{Config, FlushMode, NetworkError, NetworkErrorKind, Output, Session, SmoothUnit};
 pub use time::Millis;
+
+/// Not API: what the JSON scanner reads, for the `json_scan` fuzz target.
+#[doc(hidden)]
+pub use json::Shape as JsonShape;
 
 /// The README's examples, compiled and run as doctests so they stay true.
 #[doc = include_str!("../README.md")]

@@ -319,7 +319,7 @@ impl Session {
 
     /// After `outcome` (this session's), the delay before resuming, or `None`: the policy's
     /// [`RetryPolicy::resume_delay`] with this stream's `retry:` value, for [`Protocol::Sse`]
-    /// only, and only when [`Session::last_event_id`] is set or nothing was delivered (without
+    /// only, and only when [`Session::resume_id`] is set or nothing was delivered (without
     /// an ID the server starts over, which would repeat the text). `attempt` is 1-based and
     /// counts every attempt so far. The host also checks that the request is a GET.
     pub fn resume_delay(

@@ -7,7 +7,7 @@
 use libfuzzer_sys::fuzz_target;
 use serde::de::IgnoredAny;
 use serde_json::Value;
-use streamguard::json::Shape;
+use streamguard::JsonShape as Shape;
 
 /// Objects compared as sets of `(key, value)` (Value keeps neither order nor repeats).
 fn norm(s: Shape) -> Shape {
