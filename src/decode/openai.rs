@@ -82,19 +82,20 @@ impl ProviderDecoder for OpenAi {
                         .as_deref(),
                 );
                 sink.text_of(content);
-                let calls = tool_calls.and_then(Json::items);
-                for (p, call) in calls.into_iter().flatten().enumerate() {
-                    let call = call.obj();
-                    let i = call
-                        .index("index")
-                        .unwrap_or_else(|| u32::try_from(p).unwrap_or(u32::MAX));
-                    let function = call.obj("function");
-                    sink.tool(
-                        i,
-                        call.str("id").as_deref(),
-                        function.str("name").as_deref(),
-                        function.str("arguments").as_deref().unwrap_or(""),
-                    );
+                if let Some(calls) = tool_calls.and_then(Json::items) {
+                    for (p, call) in calls.enumerate() {
+                        let call = call.obj();
+                        let i = call
+                            .index("index")
+                            .unwrap_or_else(|| u32::try_from(p).unwrap_or(u32::MAX));
+                        let function = call.obj("function");
+                        sink.tool(
+                            i,
+                            call.str("id").as_deref(),
+                            function.str("name").as_deref(),
+                            function.str("arguments").as_deref().unwrap_or(""),
+                        );
+                    }
                 }
                 if let Some(f) = function_call.filter(|f| f.is_object()) {
                     let f = f.obj();

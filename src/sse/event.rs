@@ -8,8 +8,13 @@ use crate::text::{grow, lossy};
 #[derive(Debug)]
 pub(crate) struct EventBuilder {
     max: usize,
-    /// "data buffer". Spans lines, so it carries state across `feed` calls.
+    /// "data buffer", without its last LF: the spec appends an LF after every value and
+    /// removes the last one at dispatch; we put one before every value but the first
+    /// (`has_data` says whether there was one). Spans lines, so it carries state across
+    /// `feed` calls.
     data: String,
+    /// A `data` field was processed in this block (the spec's data buffer is not empty).
+    has_data: bool,
     /// "event type buffer". Spans lines, so it carries state across `feed` calls.
     event_type: String,
     /// "last event ID buffer". Persists across events (also when set in a block that
@@ -32,6 +37,7 @@ impl EventBuilder {
         EventBuilder {
             max,
             data: String::new(),
+            has_data: false,
             event_type: String::new(),
             id_buffer: String::new(),
             id_string: String::new(),
@@ -70,6 +76,7 @@ impl EventBuilder {
 
     fn reset_block(&mut self) {
         self.data = String::new();
+        self.has_data = false;
         self.event_type.clear();
     }
 
@@ -144,19 +151,23 @@ impl EventBuilder {
             // append a single U+000A LINE FEED (LF) character to the data buffer."
             b"data" => {
                 let value = lossy(value);
+                let sep = if self.has_data { "\n" } else { "" };
+                // The event's data once this value is in (the last LF is removed at dispatch).
                 let grown = self
                     .data
                     .len()
-                    .saturating_add(value.len())
-                    .saturating_add(1);
-                // The trailing LF is removed at dispatch, so the event's data is `grown - 1`.
-                if grown.saturating_sub(1) > self.max {
+                    .saturating_add(sep.len())
+                    .saturating_add(value.len());
+                if grown > self.max {
                     self.too_long(out);
                     return;
                 }
-                grow(&mut self.data, value.len() + 1);
+                grow(&mut self.data, sep.len() + value.len());
+                if self.has_data {
+                    self.data.push_str(sep);
+                }
                 self.data.push_str(&value);
-                self.data.push('\n');
+                self.has_data = true;
             }
             // "If the field name is "id": If the field value does not contain U+0000 NULL, then
             // set the last event ID buffer to the field value. Otherwise, ignore the field."
@@ -191,15 +202,14 @@ impl EventBuilder {
         }
         // "2. If the data buffer is an empty string, set the data buffer and the event type
         // buffer to the empty string and return."
-        if self.data.is_empty() {
+        if !self.has_data {
             self.event_type.clear();
             return;
         }
         // "3. If the data buffer's last character is a U+000A LINE FEED (LF) character, then
         // remove the last character from the data buffer."
-        if self.data.ends_with('\n') {
-            self.data.pop();
-        }
+        // (Our buffer never has that last LF.)
+        self.has_data = false;
         // "4. Let event be the result of creating an event using MessageEvent ... Initialize
         // event's type attribute to "message", its data attribute to data, ... its
         // lastEventId attribute to the last event ID string of the event source.

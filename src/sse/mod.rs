@@ -209,6 +209,7 @@ impl SseParser {
 
     /// Once every queued item was taken, frees the buffer that held them (a large one is not
     /// kept until the next chunk).
+    #[inline]
     pub(crate) fn recycle(&mut self) {
         self.queue.recycle();
     }
@@ -313,8 +314,9 @@ impl Queue {
     const KEEP: usize = 64 * 1024;
 
     /// Once every item was taken, forgets their strings (keeping a small buffer).
+    #[inline]
     fn recycle(&mut self) {
-        if self.items.is_empty() {
+        if self.items.is_empty() && (self.moved_used || !self.store.is_empty()) {
             self.last_id = 0..0;
             self.moved_used = false;
             for buf in [&mut self.store, &mut self.moved] {
