@@ -175,6 +175,7 @@ impl Batcher {
     }
 
     /// Interval mode: flush if due at `now`. Other modes: nothing (frames and pushes drive them).
+    #[inline]
     pub fn poll(&mut self, now: Millis) -> Option<Range<usize>> {
         match self.mode {
             FlushMode::Interval { .. } => match self.deadline() {

@@ -28,18 +28,22 @@ impl<T> Fifo<T> {
     }
 
     /// Takes the item at the front.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn pop_front(&mut self) -> Option<T> {
-        if let Some(item) = self.front.pop() {
-            return Some(item);
+        if self.front.is_empty() {
+            if self.back.is_empty() {
+                // The usual answer (every queue is drained until empty): no call at all.
+                return None;
+            }
+            self.refill();
         }
-        if self.back.len() <= 1 {
-            // Nothing to reverse (the usual case: one item queued at a time).
-            return self.back.pop();
-        }
+        self.front.pop()
+    }
+
+    /// Moves the back items to the front, oldest last.
+    fn refill(&mut self) {
         self.back.reverse();
         core::mem::swap(&mut self.front, &mut self.back);
-        self.front.pop()
     }
 
     /// Whether the queue is empty.

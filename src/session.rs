@@ -683,11 +683,15 @@ impl Session {
         self.emit_text(flush);
     }
 
-    /// Emits a flush: the range of the text the batcher released.
+    /// Emits a flush, if any: the range of the text the batcher released.
+    #[inline(always)]
     fn emit_text(&mut self, flush: Option<Range<usize>>) {
-        let Some(range) = flush else {
-            return;
-        };
+        if let Some(range) = flush {
+            self.emit_range(range);
+        }
+    }
+
+    fn emit_range(&mut self, range: Range<usize>) {
         let text = self.text().get(range).unwrap_or_default().to_owned();
         self.metrics.on_flush();
         self.outputs.push_back(Output::Text(text));
