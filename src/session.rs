@@ -240,7 +240,10 @@ pub struct Session {
 impl Session {
     /// A session whose request was sent at `now`.
     pub fn new(config: Config, now: Millis) -> Self {
-        let decoder = StreamDecoder::new(config.protocol, config.max_event_bytes);
+        let mut decoder = StreamDecoder::new(config.protocol, config.max_event_bytes);
+        if !config.emit_events {
+            decoder = decoder.quiet();
+        }
         let watchdog = Watchdog::new(
             Timeouts {
                 first_byte_ms: config.first_byte_timeout_ms,
@@ -294,13 +297,16 @@ impl Session {
             );
         let batcher = Batcher::starting_at(self.config.flush, reply.text.len());
         let saw_finish = reply.finish_reason.is_some();
-        let decoder = StreamDecoder::resumed(
+        let mut decoder = StreamDecoder::resumed(
             self.config.protocol,
             self.config.max_event_bytes,
             reply,
             self.resume_id(),
             self.retry_ms(),
         );
+        if !self.config.emit_events {
+            decoder = decoder.quiet();
+        }
         let metrics = self.metrics.resume(
             now,
             self.decoder.frames(),

@@ -187,6 +187,13 @@ impl StreamDecoder {
         }
     }
 
+    /// No `Meta` or `KeepAlive` events from now on (the session when nobody takes events:
+    /// they change nothing else; keep-alives are still counted).
+    pub(crate) fn quiet(mut self) -> Self {
+        self.st.sink.set_quiet();
+        self
+    }
+
     /// `reply().text[range]` (or the thinking's), for a [`Decoded`] delta.
     pub(crate) fn slice(&self, range: core::ops::Range<usize>, thinking: bool) -> &str {
         self.st.sink.slice(range, thinking)

@@ -52,6 +52,9 @@ pub(crate) struct EventSink {
     /// `Some` once `End` was produced (the inner value is its error).
     end: Option<Option<StreamError>>,
     keep_alives: u64,
+    /// Nobody takes `Meta` and `KeepAlive` events (the session without `emit_events`): they
+    /// are not queued at all (keep-alives are still counted).
+    quiet: bool,
 }
 
 impl EventSink {
@@ -167,8 +170,16 @@ impl EventSink {
         self.push(StreamEvent::Finish { reason });
     }
 
+    /// Stops queuing `Meta` and `KeepAlive` events (nobody takes them).
+    pub(crate) fn set_quiet(&mut self) {
+        self.quiet = true;
+    }
+
     /// A non-content event.
     pub(crate) fn meta(&mut self, name: &str) {
+        if self.quiet {
+            return;
+        }
         self.push(StreamEvent::Meta {
             name: name.to_owned(),
         });
@@ -178,7 +189,9 @@ impl EventSink {
     pub(crate) fn keep_alive(&mut self) {
         if self.end.is_none() {
             self.keep_alives += 1;
-            self.push(StreamEvent::KeepAlive);
+            if !self.quiet {
+                self.push(StreamEvent::KeepAlive);
+            }
         }
     }
 
