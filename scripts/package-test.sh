@@ -6,8 +6,9 @@
 #  2. production builds of a Vite 8 app, a webpack 5 app, a Next.js app (App Router, a client
 #     component; next build, then next start) and a Vite React app for streamguard/react
 #     (production and React's development build, for StrictMode);
-#  3. tests/package/run.mjs: every app in one headless Chromium session against the harness,
-#     which also serves the static builds.
+#  3. tests/package/node.test.mjs: the loading rules in Node (no init, init(input) idempotent,
+#     a failed load retried), then tests/package/run.mjs: every app in one headless Chromium
+#     session against the harness, which also serves the static builds.
 # The apps are copied to build/package-test/ (one npm workspace; versions pinned by
 # tests/package/package-lock.json): `npm ci` runs only when the lock file changed, with npm's
 # cache in build/npm-cache, and the tarball is installed with `npm install --no-save`.
@@ -109,7 +110,7 @@ timed "vite build (react, development)" env NODE_ENV=development bash -c "cd '$w
   echo "vite build (react, development): ok"
 
 # ---- Chromium against the harness ----------------------------------------------------------
-step "the apps in headless Chromium against the harness"
+step "Node, then the apps in headless Chromium, against the harness"
 HARNESS="${CARGO_TARGET_DIR:-$STREAMGUARD_ROOT/target}/debug/streamguard-harness"
 cargo build -q -p streamguard-harness --locked || { failures+=("harness build"); finish "harness build failed"; }
 # Each server in its own process group, so cleanup stops it with its children.
@@ -135,6 +136,13 @@ if [ -z "$harness_url" ] || [ -z "$next_url" ]; then
   finish "the harness or next start did not come up"
 fi
 echo "harness $harness_url, next start $next_url"
+start=$SECONDS
+if node "$work/node.test.mjs" "$harness_url"; then
+  timing+=("node $((SECONDS - start))s")
+else
+  timing+=("node $((SECONDS - start))s (failed)")
+  failures+=("node")
+fi
 start=$SECONDS
 if node "$work/run.mjs" "$harness_url" "$next_url"; then
   timing+=("chromium $((SECONDS - start))s")
