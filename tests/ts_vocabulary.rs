@@ -6,9 +6,9 @@
 //! produces for every code carry exactly the fields the `.d.ts` declares for that code (the
 //! required ones present, nothing undeclared, no `null` where the type has none).
 //!
-//! The declarations are written by hand (a union discriminated on `outcome` and `code` says
-//! more than generated types; tsify would also add to the wasm), so this test is what keeps
-//! them true. The lists of Rust variants below end in an exhaustive `match`: a new variant
+//! The declarations are written by hand: types generated from the Rust structs (tsify, ts-rs)
+//! would mirror the flat `StreamResult` and `StreamError` (every field optional), with no union
+//! on `outcome` or `code` to narrow. So this test is what keeps them true. The lists of Rust variants below end in an exhaustive `match`: a new variant
 //! does not compile until it is listed, and then the `.d.ts` must follow.
 
 use std::collections::{BTreeMap, BTreeSet};
