@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Browser tests and wasm size. Builds pkg/ (wasm-pack --target web --release), prints the .wasm
-# and JS glue sizes raw and gzipped and FAILS when wasm + glue exceed the 35 KB (35840 B) gzip
-# budget; prints twiggy's top items by retained size; compile-checks tests/ts/api.ts against
-# pkg/streamguard.d.ts (tsc --noEmit --strict); runs the browser tests (tests/web_*.rs) with
-# `wasm-pack test --headless --chrome` and `--firefox`, exactly as a developer types them: the
-# browser wrappers named in webdriver.json start the harness (scripts/web-harness.sh) on its
-# fixed port, and it is stopped at the end.
+# Browser tests and wasm size. Builds pkg/ (wasm-pack --target web --release), prints the .wasm,
+# JS glue and npm browser entry (npm/entry.js + npm/index.js) sizes raw and gzipped and FAILS
+# when together they exceed the 35 KB (35840 B) gzip budget; prints twiggy's top items by
+# retained size; compile-checks tests/ts/api.ts against pkg/streamguard.d.ts (tsc --noEmit
+# --strict); runs the browser tests (tests/web_*.rs) with `wasm-pack test --headless --chrome`
+# and `--firefox`, exactly as a developer types them: the browser wrappers named in
+# webdriver.json start the harness (scripts/web-harness.sh) on its fixed port, and it is
+# stopped at the end.
 # Exits non-zero on any failure. Idempotent; assumes scripts/setup.sh installed the tools.
 #
 #   scripts/web-test.sh                  everything
@@ -70,6 +71,8 @@ glue=(pkg/streamguard.js)
 while IFS= read -r -d '' f; do glue+=("$f"); done < <(find pkg/snippets -name '*.js' -print0 2>/dev/null | sort -z)
 size_line "pkg/streamguard_bg.wasm" pkg/streamguard_bg.wasm
 size_line "JS glue (streamguard.js + snippets)" "${glue[@]}"
+# What the npm package's browser entry adds (scripts/package.sh ships these next to the glue).
+size_line "npm entry (npm/entry.js + npm/index.js)" npm/entry.js npm/index.js
 if [ "$gz_total" -le "$budget" ]; then
   verdict="within"
 else
@@ -77,7 +80,7 @@ else
   status=1
   failures+=("size")
 fi
-printf '%-38s %8s        %7d B gzip (budget %d B: %s)\n' "wasm + JS glue" "" "$gz_total" "$budget" "$verdict"
+printf '%-38s %8s        %7d B gzip (budget %d B: %s)\n' "wasm + JS glue + npm entry" "" "$gz_total" "$budget" "$verdict"
 
 # The shipped wasm has no names; profile the same build with its names kept (wasm-bindgen
 # --keep-debug, then the release wasm-opt pass with -g).
@@ -136,7 +139,7 @@ for b in $browsers; do
 done
 
 echo
-printf 'size: wasm + JS glue %d B gzip (budget %d B: %s)\n' "$gz_total" "$budget" "$verdict"
+printf 'size: wasm + JS glue + npm entry %d B gzip (budget %d B: %s)\n' "$gz_total" "$budget" "$verdict"
 for s in "${summaries[@]}"; do echo "$s"; done
 [ ${#failures[@]} -gt 0 ] && echo "web-test: FAILED: ${failures[*]}"
 exit "$status"

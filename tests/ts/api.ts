@@ -61,8 +61,7 @@ async function main(): Promise<void> {
           void args, id;
           break;
         }
-        case "thinking":
-        case "text": {
+        case "thinking": {
           const t: string = event.text;
           void t;
           break;
@@ -109,13 +108,68 @@ async function main(): Promise<void> {
   if (error !== null) {
     const code: ErrorCode = error.code;
     const message: string = error.message;
-    const phase: StallPhase | undefined = error.phase;
-    const status: number | undefined = error.status;
-    const retryAfterMs: number | undefined = error.retryAfterMs;
     const provider: string | null = error.provider;
     const type: string | null = error.type;
     const retryable: boolean | null = error.retryable;
-    void code, message, phase, status, retryAfterMs, provider, type, retryable;
+    void code, message, provider, type, retryable;
+    // `code` narrows the error to its fields.
+    switch (error.code) {
+      case "stalled": {
+        const phase: StallPhase = error.phase;
+        const elapsed: number = error.elapsedMs;
+        void phase, elapsed;
+        break;
+      }
+      case "http_error": {
+        const status: number = error.status;
+        const retryAfterMs: number | undefined = error.retryAfterMs;
+        const again: boolean = error.retryable;
+        void status, retryAfterMs, again;
+        break;
+      }
+      case "provider_error": {
+        const again: boolean = error.retryable;
+        const providerCode: string | undefined = error.providerCode;
+        const index: number | undefined = error.eventIndex;
+        void again, providerCode, index;
+        break;
+      }
+      case "invalid_json":
+      case "invalid_event":
+      case "unexpected_content_type":
+      case "event_too_large":
+      case "text_too_large": {
+        const index: number | undefined = error.eventIndex;
+        void index;
+        break;
+      }
+      case "truncated":
+      case "aborted":
+      case "network_error":
+        break;
+      default: {
+        const never: never = error;
+        void never;
+      }
+    }
+    // @ts-expect-error: only a stalled error has a phase.
+    void error.phase;
+  }
+  // `outcome` narrows the result: complete has no error, every other outcome has one.
+  if (result.outcome === "complete") {
+    const none: null = result.error;
+    void none;
+  } else {
+    const message: string = result.error.message;
+    void message;
+  }
+  if (result.outcome === "stalled") {
+    const phase: StallPhase = result.error.phase;
+    void phase;
+  }
+  if (result.outcome === "http_error") {
+    const status: number = result.error.status;
+    void status;
   }
   switch (result.outcome) {
     case "complete":
@@ -128,7 +182,7 @@ async function main(): Promise<void> {
     case "network_error":
       break;
     default: {
-      const never: never = result.outcome;
+      const never: never = result;
       void never;
     }
   }
