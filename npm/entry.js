@@ -1,36 +1,34 @@
-// The JS API of the npm package, shared by every entry (index.js, node.js, deno.js,
-// workerd.js): options.js validates without the wasm, host.js runs the loop, and the wasm
-// Guard is built once the wasm is loaded: on first use, or by init(). Each entry only says
-// where its runtime finds the wasm. @SNIPPETS@ is the wasm-bindgen snippet folder
-// (scripts/package.sh fills it in).
+// The npm package's JS API, shared by its entries: options.js validates without the wasm,
+// host.js runs the loop, and the wasm Guard is built once the wasm is loaded (on first use, or
+// by init()). `wasm`: a function returning the wasm at once (a WebAssembly.Module or bytes), or
+// undefined: the glue fetches new URL("./streamguard_bg.wasm", import.meta.url).
+// scripts/package.sh fills in @SNIPPETS@, wasm-bindgen's snippet folder.
 import initWasm, { Guard, initSync } from "./streamguard.js";
 import { validate } from "./snippets/@SNIPPETS@/src/web/options.js";
 import { now, open as start, run } from "./snippets/@SNIPPETS@/src/web/host.js";
 
-/**
- * `wasm`: a function returning the wasm at once (a WebAssembly.Module or its bytes), or
- * undefined: the glue fetches `new URL("./streamguard_bg.wasm", import.meta.url)`.
- */
 export function entry(wasm) {
   let ready = false;
-  let loading; // init()'s promise while the wasm loads asynchronously
-  const loaded = () => {
-    ready = true;
-  };
-  // Idempotent: the first call loads, later calls (whatever their input) share its promise.
+  let loading; // the load in progress
+  // Idempotent: later calls, whatever their input, share the first load; a failed one is retried.
   const init = (input) => {
     if (ready) return Promise.resolve();
     if (!loading) {
       let p;
       try {
-        p = initWasm(input !== undefined ? { module_or_path: input } : wasm ? { module_or_path: wasm() } : undefined);
+        p = initWasm(input !== undefined ? { module_or_path: input } : wasm && { module_or_path: wasm() });
       } catch (e) {
         p = Promise.reject(e);
       }
-      loading = p.then(loaded, (e) => {
-        loading = undefined; // a failed load may be retried
-        throw e;
-      });
+      loading = p.then(
+        () => {
+          ready = true;
+        },
+        (e) => {
+          loading = undefined;
+          throw e;
+        },
+      );
     }
     return loading;
   };

@@ -1,6 +1,5 @@
-// streamguard for browsers and bundlers (Vite, webpack, Next.js, Rollup, esbuild): the wasm is
-// fetched from `new URL("./streamguard_bg.wasm", import.meta.url)` on first use, which every
-// bundler rewrites to the emitted asset. init(input) loads it from elsewhere first.
+// streamguard for browsers and bundlers: the wasm is fetched on first use from
+// new URL("./streamguard_bg.wasm", import.meta.url), which bundlers emit as an asset.
 import { entry } from "./entry.js";
 
 export const { init, stream, open } = entry();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The browser benchmark: streamguard against fetch + TextDecoder + eventsource-parser +
 # JSON.parse in one headless Chromium page (benches/browser/). Needs what scripts/setup.sh
-# installs; builds the product into build/bench-pkg (wasm-pack --release, as shipped) and
+# installs; builds the product into build/bench-pkg (scripts/build-wasm.sh, as shipped) and
 # build/bench-pkg-profiling (the same wasm with its function names, for --profile), builds the
 # harness that serves the page and the fixtures, then runs benches/browser/bench.mjs.
 # Not part of scripts/test.sh. Arguments go to bench.mjs:
@@ -34,25 +34,15 @@ if [ ! -d benches/browser/node_modules/playwright-core ] ||
   (cd benches/browser && npm ci --silent --no-audit --no-fund >/dev/null)
 fi
 
-# --mode no-install: fail fast when the wasm-bindgen CLI does not match the crate (TOOLCHAIN.md).
-say "building build/bench-pkg (wasm-pack build --target web --release)"
-nice wasm-pack --quiet build --target web --release --mode no-install --out-dir build/bench-pkg . >&2
+say "building build/bench-pkg (scripts/build-wasm.sh: the release wasm as it ships)"
+scripts/build-wasm.sh build/bench-pkg >&2
 
-# The profiling variant: the cargo artifact wasm-pack just built, through wasm-bindgen and the
-# wasm-opt arguments of Cargo.toml's [package.metadata.wasm-pack.profile.release] (wasm-pack's
-# default -O when none are set), plus -g to keep the name section so profiles show Rust names.
-wasm_opt_args=$(node -e '
-  const lines = require("fs").readFileSync("Cargo.toml", "utf8").split("\n");
-  let inSection = false, value = "[\"-O\"]";
-  for (const l of lines) {
-    if (/^\s*\[/.test(l)) inSection = l.trim() === "[package.metadata.wasm-pack.profile.release]";
-    else if (inSection && /^\s*wasm-opt\s*=/.test(l)) value = l.split("=").slice(1).join("=").trim();
-  }
-  const args = JSON.parse(value);
-  console.log(args === false ? "" : (args === true ? ["-O"] : args).join(" "));
-')
+# The profiling variant: the cargo artifact scripts/build-wasm.sh just built, through
+# wasm-bindgen and the same wasm-opt arguments, plus -g to keep the name section so profiles
+# show Rust names.
+wasm_opt_args=$(scripts/build-wasm.sh --wasm-opt-args)
 say "building build/bench-pkg-profiling (the same wasm with its names; wasm-opt ${wasm_opt_args:-skipped} -g)"
-wasm=${CARGO_TARGET_DIR:-$STREAMGUARD_ROOT/target}/wasm32-unknown-unknown/release/streamguard.wasm
+wasm=${STREAMGUARD_WASM_TARGET_DIR:-$STREAMGUARD_ROOT/target/wasm-release}/wasm32-unknown-unknown/release/streamguard.wasm
 rm -rf build/bench-pkg-profiling
 wasm-bindgen --target web --out-dir build/bench-pkg-profiling "$wasm"
 if [ -n "$wasm_opt_args" ]; then

@@ -25,11 +25,10 @@ if [ "$setup" = 1 ] && [ -x scripts/setup.sh ]; then
   scripts/setup.sh
 fi
 
-# pkg/: wasm-pack picks the first wasm-opt on PATH; env.sh puts npm's binaryen (>= 110) before
-# Debian's 108, which corrupts wasm-bindgen output (TOOLCHAIN.md). --mode no-install fails fast
-# instead of silently building its own wasm-bindgen when the CLI does not match the crate.
-say "building pkg/ (wasm-pack build --target web --release)"
-wasm-pack --quiet build --target web --release --mode no-install --out-dir pkg . >&2
+# pkg/: the release wasm as it ships (scripts/build-wasm.sh: wasm-pack build --target web
+# --release with the panic runtime left out, npm's binaryen first on PATH).
+say "building pkg/ (scripts/build-wasm.sh)"
+scripts/build-wasm.sh pkg >&2
 
 say "building the harness"
 cargo build -q -p streamguard-harness --locked >&2

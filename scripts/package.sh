@@ -6,8 +6,8 @@
 #
 # Steps: `wasm-pack build --target web --release` into build/package/wasm; the package folder
 # build/package/streamguard/ from the wasm, its JS glue and snippets (options.js, host.js), the
-# entries in npm/ (entry.js, index.js, node.js, deno.js, workerd.js), index.d.ts
-# (src/web/api.d.ts + npm/init.d.ts), npm/README.md, LICENSE-MIT, LICENSE-APACHE
+# entries in npm/ (entry.js, index.js, node.js, deno.js, workerd.js, react.js), index.d.ts
+# (src/web/api.d.ts + npm/init.d.ts), react.d.ts, npm/README.md, LICENSE-MIT, LICENSE-APACHE
 # and npm/package.json with the crate's version; then `npm pack`. Prints the size a browser
 # downloads (wasm + glue + snippets + the browser entry, gzip -9 each). Assumes the tools of
 # scripts/setup.sh (wasm-pack, wasm-bindgen, wasm-opt on PATH via scripts/env.sh).
@@ -54,7 +54,7 @@ sed "s#new URL('streamguard_bg.wasm', import.meta.url)#new URL('./streamguard_bg
   "$wasm_dir/streamguard.js" >"$stage/streamguard.js"
 grep -q "new URL('./streamguard_bg.wasm', import.meta.url)" "$stage/streamguard.js" ||
   fail "the glue's default wasm URL was not found (wasm-bindgen changed its output?)"
-for f in index.js node.js deno.js workerd.js README.md; do
+for f in index.js node.js deno.js workerd.js react.js react.d.ts README.md; do
   cp "npm/$f" "$stage/$f"
 done
 sed "s#@SNIPPETS@#$snippets#g" npm/entry.js >"$stage/entry.js"

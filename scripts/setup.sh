@@ -15,6 +15,7 @@ GECKODRIVER_VERSION=0.37.1
 TWIGGY_VERSION=0.8.0
 BINARYEN_VERSION=132.0.0
 TYPESCRIPT_VERSION=5.9.3
+ESBUILD_VERSION=0.28.2
 CARGO_FUZZ_VERSION=0.13.2
 
 # The wasm-bindgen CLI must be exactly the wasm-bindgen crate version in Cargo.lock.
@@ -29,7 +30,8 @@ for target in wasm32-unknown-unknown wasm32-wasip1; do
     rustup target add "$target"
   fi
 done
-for component in rustfmt clippy; do
+# rust-src: scripts/build-wasm.sh rebuilds the standard library for the release wasm.
+for component in rustfmt clippy rust-src; do
   if ! rustup component list --installed | grep -q "^$component"; then
     step "rustup component add $component"
     rustup component add "$component"
@@ -77,16 +79,18 @@ if [ "$(twiggy --version 2>/dev/null | awk '{print $2}')" != "$TWIGGY_VERSION" ]
   cargo install -q --locked twiggy --version "$TWIGGY_VERSION" --force
 fi
 
-# npm tools, pinned, in build/tools: wasm-opt (binaryen >= 110) and tsc.
+# npm tools, pinned, in build/tools: wasm-opt (binaryen >= 110), tsc, and esbuild (the
+# shipped JS is minified by scripts/minify-glue.sh).
 tools_ok() {
   [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" = "${BINARYEN_VERSION%%.*}" ] &&
-    [ "$(tsc --version 2>/dev/null | awk '{print $2}')" = "$TYPESCRIPT_VERSION" ]
+    [ "$(tsc --version 2>/dev/null | awk '{print $2}')" = "$TYPESCRIPT_VERSION" ] &&
+    [ "$(esbuild --version 2>/dev/null)" = "$ESBUILD_VERSION" ]
 }
 if ! tools_ok; then
-  step "npm install binaryen@$BINARYEN_VERSION typescript@$TYPESCRIPT_VERSION into build/tools"
+  step "npm install binaryen@$BINARYEN_VERSION typescript@$TYPESCRIPT_VERSION esbuild@$ESBUILD_VERSION into build/tools"
   mkdir -p "$STREAMGUARD_TOOLS"
   npm install --silent --no-audit --no-fund --prefix "$STREAMGUARD_TOOLS" \
-    "binaryen@$BINARYEN_VERSION" "typescript@$TYPESCRIPT_VERSION" >/dev/null
+    "binaryen@$BINARYEN_VERSION" "typescript@$TYPESCRIPT_VERSION" "esbuild@$ESBUILD_VERSION" >/dev/null
   hash -r
 fi
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Browser tests and wasm size. Builds pkg/ (wasm-pack --target web --release), prints the .wasm
-# and JS glue sizes raw and gzipped and FAILS when wasm + glue exceed the 35 KB (35840 B) gzip
-# budget; prints twiggy's top items by retained size; compile-checks tests/ts/api.ts against
-# pkg/streamguard.d.ts (tsc --noEmit --strict); runs the browser tests (tests/web_*.rs) with
-# `wasm-pack test --headless --chrome` and `--firefox`, exactly as a developer types them: the
-# browser wrappers named in webdriver.json start the harness (scripts/web-harness.sh) on its
-# fixed port, and it is stopped at the end.
+# Browser tests and wasm size. Builds pkg/ as it ships (scripts/build-wasm.sh), prints the
+# .wasm, JS glue and npm browser entry (npm/entry.js + npm/index.js) sizes raw and gzipped, the
+# JS minified as shipped (scripts/minify-glue.sh, on a copy), and FAILS when together they
+# exceed the 35 KB (35840 B) gzip budget; prints twiggy's top items by retained size; compile-checks tests/ts/api.ts against pkg/streamguard.d.ts (tsc --noEmit
+# --strict); runs the browser tests (tests/web_*.rs) with `wasm-pack test --headless --chrome`
+# and `--firefox`, exactly as a developer types them: the browser wrappers named in
+# webdriver.json start the harness (scripts/web-harness.sh) on its fixed port, and it is
+# stopped at the end.
 # Exits non-zero on any failure. Idempotent; assumes scripts/setup.sh installed the tools.
 #
 #   scripts/web-test.sh                  everything
@@ -44,13 +45,13 @@ for b in $browsers; do
 done
 
 # ---- build and size ------------------------------------------------------------------------
-step "wasm-pack build --target web --release (wasm-opt $(wasm-opt --version | awk '{print $3}'))"
+step "scripts/build-wasm.sh pkg (wasm-pack build --target web --release, wasm-opt $(wasm-opt --version | awk '{print $3}'))"
 rm -rf pkg
 build_log=$(mktemp)
-if ! wasm-pack build --target web --release --mode no-install >"$build_log" 2>&1; then
+if ! scripts/build-wasm.sh pkg >"$build_log" 2>&1; then
   cat "$build_log"
   rm -f "$build_log"
-  echo "web-test: wasm-pack build failed"
+  echo "web-test: scripts/build-wasm.sh failed"
   exit 1
 fi
 rm -f "$build_log"
@@ -66,10 +67,18 @@ size_line() {
   printf '%-38s %8d B raw  %7d B gzip\n' "$label" "$raw" "$gz"
   gz_total=$((gz_total + gz))
 }
-glue=(pkg/streamguard.js)
-while IFS= read -r -d '' f; do glue+=("$f"); done < <(find pkg/snippets -name '*.js' -print0 2>/dev/null | sort -z)
+# The JS as it ships: minified (scripts/minify-glue.sh, which scripts/package.sh runs too).
+shipped=$(mktemp -d)
+cp -r pkg/streamguard.js pkg/snippets "$shipped/"
+cp npm/entry.js npm/index.js "$shipped/"
+scripts/minify-glue.sh "$shipped" || { echo "web-test: scripts/minify-glue.sh failed"; exit 1; }
+glue=("$shipped/streamguard.js")
+while IFS= read -r -d '' f; do glue+=("$f"); done < <(find "$shipped/snippets" -name '*.js' -print0 2>/dev/null | sort -z)
 size_line "pkg/streamguard_bg.wasm" pkg/streamguard_bg.wasm
 size_line "JS glue (streamguard.js + snippets)" "${glue[@]}"
+# What the npm package's browser entry adds (scripts/package.sh ships these next to the glue).
+size_line "npm entry (npm/entry.js + npm/index.js)" "$shipped/entry.js" "$shipped/index.js"
+rm -rf "$shipped"
 if [ "$gz_total" -le "$budget" ]; then
   verdict="within"
 else
@@ -77,15 +86,15 @@ else
   status=1
   failures+=("size")
 fi
-printf '%-38s %8s        %7d B gzip (budget %d B: %s)\n' "wasm + JS glue" "" "$gz_total" "$budget" "$verdict"
+printf '%-38s %8s        %7d B gzip (budget %d B: %s)\n' "wasm + JS glue + npm entry" "" "$gz_total" "$budget" "$verdict"
 
 # The shipped wasm has no names; profile the same build with its names kept (wasm-bindgen
 # --keep-debug, then the release wasm-opt pass with -g).
 step "twiggy top (retained bytes, the release wasm with names)"
 named=$(mktemp -d)
-if wasm-bindgen target/wasm32-unknown-unknown/release/streamguard.wasm --out-dir "$named" \
-  --target web --keep-debug &&
-  wasm-opt -Os --converge -g "$named/streamguard_bg.wasm" -o "$named/named.wasm"; then
+if wasm-bindgen "${STREAMGUARD_WASM_TARGET_DIR:-target/wasm-release}/wasm32-unknown-unknown/release/streamguard.wasm" \
+  --out-dir "$named" --target web --keep-debug &&
+  wasm-opt $(scripts/build-wasm.sh --wasm-opt-args) -g "$named/streamguard_bg.wasm" -o "$named/named.wasm"; then
   twiggy top --retained -n 40 "$named/named.wasm" |
     grep -vE "table\[|elem\[|function names|custom section|export \"" | head -n 18
 else
@@ -136,7 +145,7 @@ for b in $browsers; do
 done
 
 echo
-printf 'size: wasm + JS glue %d B gzip (budget %d B: %s)\n' "$gz_total" "$budget" "$verdict"
+printf 'size: wasm + JS glue + npm entry %d B gzip (budget %d B: %s)\n' "$gz_total" "$budget" "$verdict"
 for s in "${summaries[@]}"; do echo "$s"; done
 [ ${#failures[@]} -gt 0 ] && echo "web-test: FAILED: ${failures[*]}"
 exit "$status"

@@ -1,6 +1,9 @@
 //! The text batcher: coalesces text deltas between flushes so the UI re-renders once per frame
 //! (or per interval), not once per token.
 //!
+//! The batcher holds no text of its own: it tracks a range of the reply's text (which only
+//! grows), and a flush is a range of it, so a delta is never copied into a pending buffer.
+//!
 //! Guarantees, in every mode: a flush is never empty, [`Batcher::drain_all`] (called before the
 //! final outcome) returns everything still pending in one piece, and the flushes concatenate to
 //! exactly the text pushed.
@@ -32,6 +35,8 @@
 //! is revealed at a steady pace over about [`SMOOTH_CATCHUP_FRAMES`] frames and a reveal that
 //! falls behind a fast stream speeds up to catch up. When the backlog is empty the quota resets
 //! to 1. The final outcome is never delayed: `drain_all` releases everything left in one flush.
+
+use core::ops::Range;
 
 use crate::time::Millis;
 
@@ -68,16 +73,20 @@ pub enum SmoothUnit {
 /// Frames over which the smooth reveal drains a backlog (8 frames ≈ 133 ms at 60 Hz).
 pub const SMOOTH_CATCHUP_FRAMES: usize = 8;
 
-/// The batcher.
+/// The batcher. It holds no text: it tracks a range of the text it is handed (the reply's
+/// text, which only grows): `flushed..end` is pending. A flush is a range of that text.
 #[derive(Debug, Clone)]
 pub struct Batcher {
     mode: FlushMode,
-    pending: String,
+    /// The text before this offset was flushed.
+    flushed: usize,
+    /// The text before this offset was pushed (`flushed..end` is pending).
+    end: usize,
     /// When the last flush happened (interval mode's rate limit).
     last_flush: Option<Millis>,
     /// Smooth: units released per frame; raised on arrival, reset when the backlog is empty.
     quota: usize,
-    /// Smooth: units in `pending`, kept incrementally so a push costs O(its own length), not
+    /// Smooth: units pending, kept incrementally so a push costs O(its own length), not
     /// O(backlog) (a hidden tab gets no frames while text keeps arriving).
     units: usize,
     /// Frame and smooth modes: a flush happened since the last frame tick, so another one
@@ -88,9 +97,15 @@ pub struct Batcher {
 impl Batcher {
     /// A batcher in `mode`.
     pub fn new(mode: FlushMode) -> Self {
+        Batcher::starting_at(mode, 0)
+    }
+
+    /// A batcher whose text before `offset` is already flushed (a resumed stream).
+    pub fn starting_at(mode: FlushMode, offset: usize) -> Self {
         Batcher {
             mode,
-            pending: String::new(),
+            flushed: offset,
+            end: offset,
             last_flush: None,
             quota: 1,
             units: 0,
@@ -103,25 +118,34 @@ impl Batcher {
         self.mode
     }
 
-    /// Text not yet flushed.
-    pub fn pending(&self) -> &str {
-        &self.pending
+    /// Where the pushed text ends.
+    pub fn end(&self) -> usize {
+        self.end
     }
 
-    /// A text delta arrived at `now`. Returns a flush when the mode flushes at once.
-    pub fn push(&mut self, now: Millis, text: &str) -> Option<String> {
-        if text.is_empty() {
-            return None;
-        }
-        let prev = self.pending.chars().next_back();
-        self.pending.push_str(text);
+    /// Whether text is pending.
+    pub fn has_pending(&self) -> bool {
+        self.end > self.flushed
+    }
+
+    /// The pending part of `text`.
+    pub fn pending<'t>(&self, text: &'t str) -> &'t str {
+        text.get(self.flushed..self.end).unwrap_or_default()
+    }
+
+    /// `text` (everything so far) now ends at `end` (a char boundary past the last push):
+    /// the new part arrived at `now`. Returns a flush when the mode flushes at once.
+    pub fn push(&mut self, now: Millis, text: &str, end: usize) -> Option<Range<usize>> {
+        let new = text.get(self.end..end).filter(|t| !t.is_empty())?;
+        let prev = self.pending(text).chars().next_back();
+        self.end = end;
         match self.mode {
             FlushMode::Immediate => None,
             FlushMode::Interval { .. } => self.poll(now),
             FlushMode::Smooth { unit } => {
                 self.units += match prev {
-                    None => count_units(text, unit),
-                    Some(_) => count_starts(text, unit, prev),
+                    None => count_units(new, unit),
+                    Some(_) => count_starts(new, unit, prev),
                 };
                 self.quota = self.quota.max(self.units.div_ceil(SMOOTH_CATCHUP_FRAMES));
                 None
@@ -132,7 +156,7 @@ impl Batcher {
 
     /// The session processed one input (a read, a timeout, a frame): immediate mode flushes
     /// everything that input produced, in one piece. Other modes: nothing.
-    pub fn end_of_input(&mut self, now: Millis) -> Option<String> {
+    pub fn end_of_input(&mut self, now: Millis) -> Option<Range<usize>> {
         match self.mode {
             FlushMode::Immediate => self.take(now),
             _ => None,
@@ -151,7 +175,8 @@ impl Batcher {
     }
 
     /// Interval mode: flush if due at `now`. Other modes: nothing (frames and pushes drive them).
-    pub fn poll(&mut self, now: Millis) -> Option<String> {
+    #[inline]
+    pub fn poll(&mut self, now: Millis) -> Option<Range<usize>> {
         match self.mode {
             FlushMode::Interval { .. } => match self.deadline() {
                 Some(d) if d <= now => self.take(now),
@@ -165,49 +190,50 @@ impl Batcher {
     /// modes (frames are not timers: the host's hidden-page fallback is its own business).
     pub fn deadline(&self) -> Option<Millis> {
         match self.mode {
-            FlushMode::Interval { ms } if !self.pending.is_empty() => {
+            FlushMode::Interval { ms } if self.has_pending() => {
                 Some(self.last_flush.map_or(Millis(0), |t| t + ms))
             }
             _ => None,
         }
     }
 
-    /// Whether a frame would release something.
-    pub fn wants_frame(&self) -> bool {
+    /// Whether a frame would release something of `text`.
+    pub fn wants_frame(&self, text: &str) -> bool {
         // After a flush, the next tick clears `flushed_this_frame` (so a final flush can go
         // out in it); without a tick the final flush would wait for one anyway.
         if self.flushed_this_frame {
             return true;
         }
         match self.mode {
-            FlushMode::Frame => !self.pending.is_empty(),
+            FlushMode::Frame => self.has_pending(),
             // O(1): a unit is complete when another starts after it, or (words) when the
             // text already ends in whitespace.
             FlushMode::Smooth { unit } => {
                 self.units >= 2
                     || (unit == SmoothUnit::Word
                         && self.units == 1
-                        && self.pending.ends_with(char::is_whitespace))
+                        && self.pending(text).ends_with(char::is_whitespace))
             }
             _ => false,
         }
     }
 
     /// An animation frame at `now`. Frame mode flushes everything pending; smooth mode
-    /// releases its quota of whole units; other modes also flush what is due (harmless).
-    pub fn on_frame(&mut self, now: Millis) -> Option<String> {
+    /// releases its quota of whole units of `text`; other modes also flush what is due
+    /// (harmless).
+    pub fn on_frame(&mut self, now: Millis, text: &str) -> Option<Range<usize>> {
         self.flushed_this_frame = false;
         match self.mode {
             FlushMode::Frame => self.take(now),
             FlushMode::Smooth { unit } => {
-                let (end, released) = releasable(&self.pending, unit, self.quota);
-                if end == 0 {
+                let (len, released) = releasable(self.pending(text), unit, self.quota);
+                if len == 0 {
                     return None;
                 }
-                let rest = self.pending.split_off(end);
-                let out = core::mem::replace(&mut self.pending, rest);
+                let out = self.flushed..self.flushed + len;
+                self.flushed += len;
                 self.units = self.units.saturating_sub(released);
-                if self.pending.is_empty() {
+                if !self.has_pending() {
                     self.quota = 1;
                     self.units = 0;
                 }
@@ -221,19 +247,21 @@ impl Batcher {
     }
 
     /// Everything pending, in one flush (before the final outcome).
-    pub fn drain_all(&mut self, now: Millis) -> Option<String> {
+    pub fn drain_all(&mut self, now: Millis) -> Option<Range<usize>> {
         self.quota = 1;
         self.take(now)
     }
 
-    fn take(&mut self, now: Millis) -> Option<String> {
-        if self.pending.is_empty() {
+    fn take(&mut self, now: Millis) -> Option<Range<usize>> {
+        if !self.has_pending() {
             return None;
         }
         self.last_flush = Some(now);
         self.units = 0;
         self.flushed_this_frame = self.frame_paced();
-        Some(core::mem::take(&mut self.pending))
+        let out = self.flushed..self.end;
+        self.flushed = self.end;
+        Some(out)
     }
 }
 
@@ -338,9 +366,60 @@ fn releasable(s: &str, unit: SmoothUnit, n: usize) -> (usize, usize) {
 mod tests {
     use super::*;
 
+    /// A batcher with the text it tracks, speaking in strings.
+    struct B {
+        b: Batcher,
+        text: String,
+    }
+
+    impl B {
+        fn new(mode: FlushMode) -> Self {
+            B {
+                b: Batcher::new(mode),
+                text: String::new(),
+            }
+        }
+        fn out(&mut self, r: Option<Range<usize>>) -> Option<String> {
+            r.map(|r| self.text[r].to_owned())
+        }
+        fn push(&mut self, now: Millis, s: &str) -> Option<String> {
+            self.text.push_str(s);
+            let r = self.b.push(now, &self.text, self.text.len());
+            self.out(r)
+        }
+        fn end_of_input(&mut self, now: Millis) -> Option<String> {
+            let r = self.b.end_of_input(now);
+            self.out(r)
+        }
+        fn poll(&mut self, now: Millis) -> Option<String> {
+            let r = self.b.poll(now);
+            self.out(r)
+        }
+        fn on_frame(&mut self, now: Millis) -> Option<String> {
+            let r = self.b.on_frame(now, &self.text);
+            self.out(r)
+        }
+        fn drain_all(&mut self, now: Millis) -> Option<String> {
+            let r = self.b.drain_all(now);
+            self.out(r)
+        }
+        fn wants_frame(&self) -> bool {
+            self.b.wants_frame(&self.text)
+        }
+        fn deadline(&self) -> Option<Millis> {
+            self.b.deadline()
+        }
+        fn flushed_this_frame(&self) -> bool {
+            self.b.flushed_this_frame()
+        }
+        fn pending(&self) -> &str {
+            self.b.pending(&self.text)
+        }
+    }
+
     #[test]
     fn frame_mode_one_flush_per_frame() {
-        let mut b = Batcher::new(FlushMode::Frame);
+        let mut b = B::new(FlushMode::Frame);
         assert!(!b.wants_frame());
         assert_eq!(b.push(Millis(1), "Hel"), None);
         assert_eq!(b.push(Millis(2), "lo"), None);
@@ -352,7 +431,7 @@ mod tests {
 
     #[test]
     fn interval_leading_edge_then_rate_limited() {
-        let mut b = Batcher::new(FlushMode::Interval { ms: 100 });
+        let mut b = B::new(FlushMode::Interval { ms: 100 });
         assert_eq!(b.push(Millis(10), "a").as_deref(), Some("a"));
         assert_eq!(b.push(Millis(20), "b"), None);
         assert_eq!(b.push(Millis(50), "c"), None);
@@ -366,7 +445,7 @@ mod tests {
 
     #[test]
     fn immediate_one_flush_per_input() {
-        let mut b = Batcher::new(FlushMode::Immediate);
+        let mut b = B::new(FlushMode::Immediate);
         assert_eq!(b.push(Millis(0), "x"), None);
         assert_eq!(b.push(Millis(0), "y"), None);
         assert_eq!(b.end_of_input(Millis(0)).as_deref(), Some("xy"));
@@ -382,7 +461,7 @@ mod tests {
 
     #[test]
     fn frame_mode_knows_a_flush_happened_in_this_frame() {
-        let mut b = Batcher::new(FlushMode::Frame);
+        let mut b = B::new(FlushMode::Frame);
         b.push(Millis(1), "a");
         assert_eq!(b.on_frame(Millis(16)).as_deref(), Some("a"));
         assert!(b.flushed_this_frame());
@@ -401,7 +480,7 @@ mod tests {
 
     #[test]
     fn smooth_words_whole_and_steady() {
-        let mut b = Batcher::new(FlushMode::Smooth {
+        let mut b = B::new(FlushMode::Smooth {
             unit: SmoothUnit::Word,
         });
         let text = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen end";
@@ -428,7 +507,7 @@ mod tests {
 
     #[test]
     fn smooth_catches_up() {
-        let mut b = Batcher::new(FlushMode::Smooth {
+        let mut b = B::new(FlushMode::Smooth {
             unit: SmoothUnit::Word,
         });
         b.push(Millis(0), "a b ");
@@ -442,7 +521,7 @@ mod tests {
 
     #[test]
     fn smooth_graphemes_keep_combining_marks() {
-        let mut b = Batcher::new(FlushMode::Smooth {
+        let mut b = B::new(FlushMode::Smooth {
             unit: SmoothUnit::Grapheme,
         });
         // e + combining acute, family emoji (ZWJ sequence), thumbs up + skin tone, then "x".
@@ -471,17 +550,17 @@ mod tests {
     fn smooth_push_is_linear_without_frames() {
         // A hidden tab: no frames while 20 000 deltas arrive. Incremental counting keeps each
         // push proportional to the delta; a rescan of the backlog would take seconds here.
-        let mut b = Batcher::new(FlushMode::Smooth {
+        let mut b = B::new(FlushMode::Smooth {
             unit: SmoothUnit::Grapheme,
         });
         for i in 0..20_000u64 {
             b.push(Millis(i), "abcdefghij ");
             assert!(b.wants_frame());
         }
-        assert_eq!(b.units, 220_000);
+        assert_eq!(b.b.units, 220_000);
         let first = b.on_frame(Millis(20_000)).unwrap_or_default();
         assert_eq!(first.chars().count(), 220_000 / SMOOTH_CATCHUP_FRAMES);
-        assert_eq!(b.units, 220_000 - 220_000 / SMOOTH_CATCHUP_FRAMES);
+        assert_eq!(b.b.units, 220_000 - 220_000 / SMOOTH_CATCHUP_FRAMES);
     }
 
     #[test]
@@ -498,7 +577,7 @@ mod tests {
             "\n",
         ];
         for unit in [SmoothUnit::Word, SmoothUnit::Grapheme] {
-            let mut b = Batcher::new(FlushMode::Smooth { unit });
+            let mut b = B::new(FlushMode::Smooth { unit });
             let mut seed = 0x2545_F491_4F6C_DD1Du64;
             for t in 0..3000u64 {
                 seed ^= seed << 13;
@@ -509,7 +588,12 @@ mod tests {
                 } else {
                     b.push(Millis(t), pieces[(seed >> 8) as usize % pieces.len()]);
                 }
-                assert_eq!(b.units, count_units(&b.pending, unit), "{:?}", b.pending);
+                assert_eq!(
+                    b.b.units,
+                    count_units(b.pending(), unit),
+                    "{:?}",
+                    b.pending()
+                );
             }
         }
     }

@@ -28,9 +28,8 @@
 //!
 //! The host supplies `seed` for the backoff jitter (tests pass a constant), so a run replays.
 
-use std::collections::VecDeque;
+use crate::fifo::Fifo;
 
-use crate::decode::StreamEvent;
 use crate::outcome::{Stats, StreamResult};
 use crate::retry::RetryPolicy;
 use crate::session::{Config, NetworkError, Output, Session};
@@ -65,10 +64,13 @@ pub struct Driver {
     phase: Phase,
     /// xorshift64 state for the backoff jitter.
     rng: u64,
-    outputs: VecDeque<Output>,
+    outputs: Fifo<Output>,
     /// The result of the attempt that ended before the current wait (what an abort during the
     /// wait reports, with the text so far).
     last: Option<StreamResult>,
+    /// The queued `Finished` result still lacks its text: it gets it from the session when it
+    /// is taken (after the last flush, so a long text is not held three times at once).
+    text_owed: bool,
 }
 
 impl Driver {
@@ -77,7 +79,7 @@ impl Driver {
     pub fn new(config: Config, policy: RetryPolicy, get: bool, seed: u64, now: Millis) -> Self {
         let resumable = policy.resume && get && config.protocol == crate::Protocol::Sse;
         let session = Session::new(config.clone(), now);
-        let mut outputs = VecDeque::new();
+        let mut outputs = Fifo::default();
         outputs.push_back(Output::Connect {
             last_event_id: None,
         });
@@ -91,6 +93,7 @@ impl Driver {
             rng: seed_state(seed),
             outputs,
             last: None,
+            text_owed: false,
         }
     }
 
@@ -188,7 +191,13 @@ impl Driver {
 
     /// The next thing to do. `Finished` is the last output, produced exactly once.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.outputs.pop_front()
+        let mut out = self.outputs.pop_front()?;
+        if let Output::Finished(result) = &mut out {
+            if core::mem::take(&mut self.text_owed) {
+                self.session.settle(result);
+            }
+        }
+        Some(out)
     }
 
     /// When the host's one timer should fire: the session's next deadline, or the end of the
@@ -261,7 +270,7 @@ impl Driver {
 
     /// Moves the session's outputs out; an attempt's `Finished` becomes a wait or the result.
     fn pump(&mut self, now: Millis) {
-        while let Some(out) = self.session.poll_output() {
+        while let Some(out) = self.session.poll_output_textless() {
             match out {
                 Output::Finished(result) => self.attempt_ended(result, now),
                 other => self.outputs.push_back(other),
@@ -269,7 +278,10 @@ impl Driver {
         }
     }
 
-    fn attempt_ended(&mut self, result: StreamResult, now: Millis) {
+    /// An attempt's result, without its text yet (the session keeps it): the decisions below
+    /// do not need it (text only comes with content deltas, and they are counted in the stats).
+    fn attempt_ended(&mut self, mut result: StreamResult, now: Millis) {
+        debug_assert!(result.stats.deltas > 0 || self.session.text().is_empty());
         let random = self.random();
         let resume = if self.resumable {
             self.session
@@ -287,10 +299,12 @@ impl Driver {
                     until: now + ms,
                     resume: resume.is_some(),
                 };
+                self.session.settle(&mut result);
                 self.last = Some(result);
             }
             _ => {
                 self.phase = Phase::Done;
+                self.text_owed = true;
                 self.outputs.push_back(Output::Finished(result));
             }
         }
@@ -300,13 +314,6 @@ impl Driver {
     pub fn last_attempt(&self) -> Option<&StreamResult> {
         self.last.as_ref()
     }
-}
-
-/// One decoded event as the JSON object hosts hand to their callers (the JS `onEvent` argument:
-/// `{"type":"tool_call","index":0,...}`). `None` only if serialisation failed, which plain
-/// strings and numbers cannot.
-pub fn event_json(event: &StreamEvent) -> Option<String> {
-    serde_json::to_string(event).ok()
 }
 
 /// A non-zero xorshift state from any seed (splitmix64's finaliser: nearby seeds diverge).

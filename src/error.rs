@@ -6,6 +6,8 @@ use core::fmt;
 
 use serde::Serialize;
 
+use crate::text::{push_usize, JsonObject};
+
 /// Errors from the framing layer (SSE parser, NDJSON splitter). `Copy`, no allocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FrameError {
@@ -16,13 +18,23 @@ pub enum FrameError {
     },
 }
 
-impl fmt::Display for FrameError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl FrameError {
+    /// The message (what `Display` writes), built without `core::fmt`.
+    pub fn message(&self) -> String {
         match self {
             FrameError::EventTooLarge { limit } => {
-                write!(f, "a line or event exceeded the {limit}-byte cap")
+                let mut s = String::from("a line or event exceeded the ");
+                push_usize(&mut s, *limit);
+                s.push_str("-byte cap");
+                s
             }
         }
+    }
+}
+
+impl fmt::Display for FrameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }
 
@@ -160,9 +172,46 @@ impl StreamError {
     }
 }
 
+impl StreamError {
+    /// The error object, as serde_json writes it (absent optional fields omitted; `provider`,
+    /// `type` and `retryable` always present).
+    pub(crate) fn write_json(&self, out: &mut String) {
+        let mut o = JsonObject::new(out);
+        o.str("code", self.code.code());
+        o.str("message", &self.message);
+        if let Some(phase) = self.phase {
+            o.str("phase", phase.code());
+        }
+        if let Some(status) = self.status {
+            o.u64("status", u64::from(status));
+        }
+        if let Some(ms) = self.retry_after_ms {
+            o.u64("retryAfterMs", ms);
+        }
+        o.opt_str("provider", self.provider.as_deref());
+        o.opt_str("type", self.error_type.as_deref());
+        if let Some(code) = &self.provider_code {
+            o.str("providerCode", code);
+        }
+        match self.retryable {
+            Some(r) => o.bool("retryable", r),
+            None => o.raw("retryable", "null"),
+        }
+        if let Some(i) = self.event_index {
+            o.u64("eventIndex", i);
+        }
+        if let Some(ms) = self.elapsed_ms {
+            o.u64("elapsedMs", ms);
+        }
+        o.end();
+    }
+}
+
 impl fmt::Display for StreamError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code.code(), self.message)
+        f.write_str(self.code.code())?;
+        f.write_str(": ")?;
+        f.write_str(&self.message)
     }
 }
 

@@ -1,76 +1,660 @@
-//! A lazy view of JSON text that serde_json has already checked.
+//! JSON frames: one validating pass that records a token tape, and a view that reads the tape.
 //!
-//! [`Json::parse`] runs serde_json over the whole frame once (`IgnoredAny`: the text must be
-//! exactly one valid JSON value, with serde_json's error messages); after that, only what a
-//! decoder reads is looked at: an object's members are split into `(key, value text)` pairs
-//! when asked for, a string is unescaped when read (borrowed when it has no escapes), a count
-//! is read from its digits. Nothing builds a `serde_json::Value` or a map, numbers are never
-//! converted to floats, and no typed serde visitor is involved (their `invalid_type` errors
-//! pull core's float formatting into the wasm). The scanner below only ever walks text that
-//! serde_json accepted, so it only has to find where tokens end; it still never panics or
-//! loops on any input.
+//! [`Tape::parse`] checks that a frame is exactly one JSON value (whitespace around it
+//! allowed) in ONE linear pass over its bytes, and records every value it passes as a token:
+//! its extent in the text, for an object or array the index of the token after its subtree,
+//! for a string whether it holds an escape. It accepts and rejects exactly what
+//! `serde_json::from_str::<serde::de::IgnoredAny>` does, with the same error messages
+//! (`expected value at line 1 column 7`): serde_json is its oracle in the tests (a proptest
+//! below, and the `json_scan` fuzz target).
 //!
-//! Reading a nested member scans its parent's text again, so a frame costs O(size × depth of
-//! the deepest member read), at most 5 levels in the decoders.
+//! The view ([`Json`], [`Obj`]) then only walks the tape: finding a member costs the number of
+//! members before it, never a scan of their text. A string is borrowed when it has no escape
+//! and unescaped when read ([`Json::as_str`]) or appended straight to where it goes
+//! ([`Json::write_str`]): the unescaping pass is the copy the text needs anyway, and a 4 MiB
+//! string costs one scan and one copy. Numbers are never converted to floats, and nothing
+//! builds a map or a `serde_json::Value`.
 //!
-//! The same answers as `serde_json::Value`'s accessors, with these deliberate differences: a
-//! string with an invalid `\u` surrogate escape reads as absent (`Value` rejected the whole
-//! frame); nesting deeper than serde_json's recursion limit (128) is accepted.
+//! The answers are those of `serde_json::Value`'s accessors, with these deliberate
+//! differences: a string with an invalid `\u` surrogate escape reads as absent (`Value`
+//! rejects the whole frame); nesting deeper than serde_json's recursion limit (128) and
+//! numbers out of `f64` range are accepted (as `IgnoredAny` does).
+//!
+//! Memory: the tape is one token (3 words) per value. A [`Tape`] keeps its allocation from
+//! one frame to the next, up to [`Tape::KEEP`] tokens.
 
 use std::borrow::Cow;
 
-use serde::de::IgnoredAny;
+use crate::lines::{eq_bytes, word};
+use crate::text::{grow, push_usize};
 
-/// One syntactically valid JSON value, as its text (borrowed from the frame).
+/// One value on the tape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Json<'a>(&'a str);
+struct Tok {
+    /// The offset of the value's first byte.
+    start: usize,
+    /// The offset after its last byte.
+    end: usize,
+    /// Objects and arrays: the index of the first token after the subtree. Strings: 1 when
+    /// the string holds an escape, else 0. Other values: 0.
+    aux: usize,
+}
+
+/// The tape of one frame. Reused from frame to frame (it keeps its allocations).
+#[derive(Debug, Default)]
+pub(crate) struct Tape {
+    toks: Vec<Tok>,
+    /// The open containers (token indexes) while scanning.
+    stack: Vec<usize>,
+}
+
+impl Tape {
+    /// Tokens kept allocated between frames; a larger tape is freed after use.
+    pub(crate) const KEEP: usize = 4096;
+
+    /// Checks that `text` is exactly one JSON value (whitespace around it allowed) and returns
+    /// a view of it.
+    pub(crate) fn parse<'a>(&'a mut self, text: &'a str) -> Result<Json<'a>, JsonError> {
+        if self.toks.capacity() > Self::KEEP {
+            self.toks = Vec::new();
+        }
+        if self.stack.capacity() > Self::KEEP {
+            self.stack = Vec::new();
+        }
+        scan(text.as_bytes(), &mut self.toks, &mut self.stack)?;
+        Ok(Json {
+            text,
+            toks: &self.toks,
+            at: 0,
+        })
+    }
+}
+
+/// Why a frame is not JSON: serde_json's error codes that its `IgnoredAny` check can return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Code {
+    EofWhileParsingList,
+    EofWhileParsingObject,
+    EofWhileParsingString,
+    EofWhileParsingValue,
+    ExpectedColon,
+    ExpectedListCommaOrEnd,
+    ExpectedObjectCommaOrEnd,
+    ExpectedSomeIdent,
+    ExpectedSomeValue,
+    InvalidEscape,
+    InvalidNumber,
+    ControlCharacterWhileParsingString,
+    KeyMustBeAString,
+    TrailingCharacters,
+}
+
+impl Code {
+    /// serde_json's wording.
+    fn text(self) -> &'static str {
+        match self {
+            Code::EofWhileParsingList => "EOF while parsing a list",
+            Code::EofWhileParsingObject => "EOF while parsing an object",
+            Code::EofWhileParsingString => "EOF while parsing a string",
+            Code::EofWhileParsingValue => "EOF while parsing a value",
+            Code::ExpectedColon => "expected `:`",
+            Code::ExpectedListCommaOrEnd => "expected `,` or `]`",
+            Code::ExpectedObjectCommaOrEnd => "expected `,` or `}`",
+            Code::ExpectedSomeIdent => "expected ident",
+            Code::ExpectedSomeValue => "expected value",
+            Code::InvalidEscape => "invalid escape",
+            Code::InvalidNumber => "invalid number",
+            Code::ControlCharacterWhileParsingString => {
+                "control character (\\u0000-\\u001F) found while parsing a string"
+            }
+            Code::KeyMustBeAString => "key must be a string",
+            Code::TrailingCharacters => "trailing characters",
+        }
+    }
+}
+
+/// A frame that is not one JSON value: what serde_json would say, and where (1-based line,
+/// 0-based byte column, as serde_json counts them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct JsonError {
+    code: Code,
+    line: usize,
+    column: usize,
+}
+
+impl JsonError {
+    /// The error at byte `i` of `b` (serde_json's `position_of_index`).
+    #[cold]
+    fn at(b: &[u8], i: usize, code: Code) -> JsonError {
+        let head = b.get(..i).unwrap_or(b);
+        let start_of_line = head
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |p| p.saturating_add(1));
+        let lines = head
+            .get(..start_of_line)
+            .map_or(0, |h| h.iter().filter(|&&c| c == b'\n').count());
+        JsonError {
+            code,
+            line: lines.saturating_add(1),
+            column: i.saturating_sub(start_of_line),
+        }
+    }
+
+    /// Appends serde_json's message (`expected value at line 1 column 7`).
+    pub(crate) fn write_message(&self, out: &mut String) {
+        out.push_str(self.code.text());
+        out.push_str(" at line ");
+        push_usize(out, self.line);
+        out.push_str(" column ");
+        push_usize(out, self.column);
+    }
+
+    /// serde_json's message.
+    #[cfg(test)]
+    pub(crate) fn message(&self) -> String {
+        let mut s = String::new();
+        self.write_message(&mut s);
+        s
+    }
+}
+
+/// JSON whitespace.
+#[inline(always)]
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// The index of the first byte at or after `i` that is not whitespace (or `b.len()`).
+#[inline(always)]
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while let Some(&c) = b.get(i) {
+        if !is_ws(c) {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// The index of the first byte at or after `i` that ends a run of plain string bytes: `"`,
+/// `\` or a control character (serde_json's `skip_to_escape`), or `b.len()`. Eight bytes at a
+/// time.
+#[inline(always)]
+fn skip_plain(b: &[u8], mut i: usize) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    while let Some(v) = word(b, i) {
+        let hits = eq_bytes(v, b'"') | eq_bytes(v, b'\\') | (v.wrapping_sub(LO * 0x20) & !v & HI);
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// The index of the first `\` at or after `i`, eight bytes at a time.
+#[inline(always)]
+fn find_backslash(b: &[u8], mut i: usize) -> Option<usize> {
+    while let Some(v) = word(b, i) {
+        let hits = eq_bytes(v, b'\\');
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let rest = b.get(i..)?;
+    rest.iter().position(|&c| c == b'\\').map(|p| i + p)
+}
+
+/// Whether `c` is an ASCII hex digit.
+#[inline(always)]
+fn is_hex(c: u8) -> bool {
+    c.is_ascii_hexdigit()
+}
+
+/// Scans a string whose opening quote is at `i - 1`; returns the index after the closing quote
+/// and whether the string holds an escape (serde_json's `ignore_str`).
+fn scan_str(b: &[u8], mut i: usize) -> Result<(usize, bool), JsonError> {
+    let n = b.len();
+    let mut escaped = false;
+    loop {
+        i = skip_plain(b, i);
+        match b.get(i) {
+            None => return Err(JsonError::at(b, n, Code::EofWhileParsingString)),
+            Some(b'"') => return Ok((i + 1, escaped)),
+            Some(b'\\') => {
+                escaped = true;
+                i += 1;
+                let Some(&c) = b.get(i) else {
+                    return Err(JsonError::at(b, n, Code::EofWhileParsingString));
+                };
+                i += 1;
+                match c {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                    b'u' => match b.get(i..i + 4) {
+                        Some(hex) => {
+                            i += 4;
+                            if !hex.iter().all(|&h| is_hex(h)) {
+                                return Err(JsonError::at(b, i, Code::InvalidEscape));
+                            }
+                        }
+                        None => return Err(JsonError::at(b, n, Code::EofWhileParsingString)),
+                    },
+                    _ => return Err(JsonError::at(b, i, Code::InvalidEscape)),
+                }
+            }
+            Some(_) => {
+                return Err(JsonError::at(
+                    b,
+                    i,
+                    Code::ControlCharacterWhileParsingString,
+                ))
+            }
+        }
+    }
+}
+
+/// Scans a literal's remaining bytes (`ull`, `rue`, `alse`) from `i` (serde_json's
+/// `parse_ident`).
+fn scan_ident(b: &[u8], mut i: usize, rest: &[u8]) -> Result<usize, JsonError> {
+    for &want in rest {
+        let Some(&c) = b.get(i) else {
+            return Err(JsonError::at(b, i, Code::EofWhileParsingValue));
+        };
+        i += 1;
+        if c != want {
+            return Err(JsonError::at(b, i, Code::ExpectedSomeIdent));
+        }
+    }
+    Ok(i)
+}
+
+/// Scans a number whose first digit is at `i` (after any `-`); returns the index after it
+/// (serde_json's `ignore_integer`, `ignore_decimal`, `ignore_exponent`).
+fn scan_number(b: &[u8], mut i: usize) -> Result<usize, JsonError> {
+    let n = b.len();
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    let peek_error = |i: usize| JsonError::at(b, n.min(i + 1), Code::InvalidNumber);
+    match b.get(i) {
+        Some(b'0') => {
+            i += 1;
+            if digit(i) {
+                return Err(peek_error(i));
+            }
+        }
+        Some(b'1'..=b'9') => {
+            i += 1;
+            while digit(i) {
+                i += 1;
+            }
+        }
+        Some(_) => return Err(JsonError::at(b, i + 1, Code::InvalidNumber)),
+        None => return Err(JsonError::at(b, i, Code::InvalidNumber)),
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if !digit(i) {
+            return Err(peek_error(i));
+        }
+        while digit(i) {
+            i += 1;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        match b.get(i) {
+            Some(c) if c.is_ascii_digit() => i += 1,
+            Some(_) => return Err(JsonError::at(b, i + 1, Code::InvalidNumber)),
+            None => return Err(JsonError::at(b, i, Code::InvalidNumber)),
+        }
+        while digit(i) {
+            i += 1;
+        }
+    }
+    Ok(i)
+}
+
+/// The one pass: validates `b` as serde_json's `IgnoredAny` does (same control flow, same
+/// error positions) and records the tape.
+fn scan(b: &[u8], toks: &mut Vec<Tok>, stack: &mut Vec<usize>) -> Result<(), JsonError> {
+    stack.clear();
+    // Tokens are written over the previous frame's (`n` of them so far), then the tape is cut
+    // to `n`: no `Vec::push` call per token.
+    let mut tape = Writer { toks, n: 0 };
+    let result = scan_into(b, &mut tape, stack);
+    let n = tape.n;
+    toks.truncate(n);
+    result
+}
+
+/// The tape being written.
+struct Writer<'t> {
+    toks: &'t mut Vec<Tok>,
+    n: usize,
+}
+
+impl Writer<'_> {
+    #[inline(always)]
+    fn put(&mut self, tok: Tok) {
+        match self.toks.get_mut(self.n) {
+            Some(t) => *t = tok,
+            None => self.toks.push(tok),
+        }
+        self.n += 1;
+    }
+
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.n
+    }
+
+    #[inline(always)]
+    fn get(&self, at: usize) -> Option<&Tok> {
+        self.toks.get(at).filter(|_| at < self.n)
+    }
+
+    #[inline(always)]
+    fn get_mut(&mut self, at: usize) -> Option<&mut Tok> {
+        if at < self.n {
+            self.toks.get_mut(at)
+        } else {
+            None
+        }
+    }
+}
+
+/// [`scan`] into a [`Writer`].
+fn scan_into(b: &[u8], toks: &mut Writer<'_>, stack: &mut Vec<usize>) -> Result<(), JsonError> {
+    let n = b.len();
+    let peek_error = |i: usize, code| JsonError::at(b, n.min(i + 1), code);
+    let mut i = 0;
+    // The innermost open container's bracket (`[` or `{`).
+    let mut frame = 0u8;
+    loop {
+        // A value.
+        i = skip_ws(b, i);
+        let Some(&c) = b.get(i) else {
+            return Err(peek_error(i, Code::EofWhileParsingValue));
+        };
+        let start = i;
+        let mut aux = 0;
+        let mut opened = false;
+        i = match c {
+            b'"' => {
+                let (end, escaped) = scan_str(b, i + 1)?;
+                aux = usize::from(escaped);
+                end
+            }
+            b'n' => scan_ident(b, i + 1, b"ull")?,
+            b't' => scan_ident(b, i + 1, b"rue")?,
+            b'f' => scan_ident(b, i + 1, b"alse")?,
+            b'-' => scan_number(b, i + 1)?,
+            b'0'..=b'9' => scan_number(b, i)?,
+            b'[' | b'{' => {
+                opened = true;
+                frame = c;
+                stack.push(toks.len());
+                i + 1
+            }
+            _ => return Err(peek_error(i, Code::ExpectedSomeValue)),
+        };
+        toks.put(Tok { start, end: i, aux });
+        // After it: a comma, closing brackets, or (in an object) the next key.
+        if stack.is_empty() {
+            break; // a scalar at the root
+        }
+        let mut accept_comma = !opened;
+        loop {
+            i = skip_ws(b, i);
+            match b.get(i) {
+                Some(b',') if accept_comma => {
+                    i += 1;
+                    break;
+                }
+                Some(&close) if close == frame + 2 => {
+                    // `]` is `[` + 2 and `}` is `{` + 2.
+                    i += 1;
+                    let Some(open) = stack.pop() else { break };
+                    let next = toks.len();
+                    if let Some(t) = toks.get_mut(open) {
+                        t.end = i;
+                        t.aux = next;
+                    }
+                    let Some(&top) = stack.last() else {
+                        // The root container closed.
+                        return end(b, i);
+                    };
+                    frame = toks
+                        .get(top)
+                        .and_then(|t| b.get(t.start).copied())
+                        .unwrap_or(b'[');
+                    accept_comma = true;
+                }
+                Some(_) if accept_comma => {
+                    return Err(peek_error(
+                        i,
+                        if frame == b'[' {
+                            Code::ExpectedListCommaOrEnd
+                        } else {
+                            Code::ExpectedObjectCommaOrEnd
+                        },
+                    ))
+                }
+                Some(_) => break,
+                None => {
+                    return Err(peek_error(
+                        i,
+                        if frame == b'[' {
+                            Code::EofWhileParsingList
+                        } else {
+                            Code::EofWhileParsingObject
+                        },
+                    ))
+                }
+            }
+        }
+        if frame == b'{' {
+            // A key, then `:`.
+            i = skip_ws(b, i);
+            match b.get(i) {
+                Some(b'"') => {}
+                Some(_) => return Err(peek_error(i, Code::KeyMustBeAString)),
+                None => return Err(peek_error(i, Code::EofWhileParsingObject)),
+            }
+            let start = i;
+            let (end, escaped) = scan_str(b, i + 1)?;
+            toks.put(Tok {
+                start,
+                end,
+                aux: usize::from(escaped),
+            });
+            i = skip_ws(b, end);
+            match b.get(i) {
+                Some(b':') => i += 1,
+                Some(_) => return Err(peek_error(i, Code::ExpectedColon)),
+                None => return Err(peek_error(i, Code::EofWhileParsingObject)),
+            }
+        }
+    }
+    end(b, i)
+}
+
+/// After the root value: only whitespace may follow (serde_json's `Deserializer::end`).
+fn end(b: &[u8], i: usize) -> Result<(), JsonError> {
+    let i = skip_ws(b, i);
+    if i < b.len() {
+        return Err(JsonError::at(
+            b,
+            b.len().min(i + 1),
+            Code::TrailingCharacters,
+        ));
+    }
+    Ok(())
+}
+
+/// One JSON value of a parsed frame: a position on its tape.
+#[derive(Clone, Copy)]
+pub(crate) struct Json<'a> {
+    text: &'a str,
+    toks: &'a [Tok],
+    at: usize,
+}
+
+impl core::fmt::Debug for Json<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.raw())
+    }
+}
 
 impl<'a> Json<'a> {
     /// `null` (what tests decode a malformed line to).
     #[cfg(test)]
-    pub(crate) const NULL: Json<'static> = Json("null");
+    pub(crate) const NULL: Json<'static> = Json {
+        text: "null",
+        toks: &[Tok {
+            start: 0,
+            end: 4,
+            aux: 0,
+        }],
+        at: 0,
+    };
 
-    /// Checks that `text` is exactly one JSON value (whitespace around it allowed).
-    pub(crate) fn parse(text: &'a str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str::<IgnoredAny>(text)?;
-        Ok(Json(text.trim_matches(is_ws)))
+    /// Parses `text` with a tape of its own that lives as long as the text (tests only: the
+    /// tape is leaked).
+    #[cfg(test)]
+    pub(crate) fn parse(text: &'a str) -> Result<Json<'a>, JsonError> {
+        let tape: &'a mut Tape = Box::leak(Box::default());
+        tape.parse(text)
+    }
+
+    #[inline(always)]
+    fn tok(self) -> Tok {
+        self.toks.get(self.at).copied().unwrap_or(Tok {
+            start: 0,
+            end: 0,
+            aux: 0,
+        })
+    }
+
+    /// The value's text as sent.
+    fn raw(self) -> &'a str {
+        let t = self.tok();
+        self.text.get(t.start..t.end).unwrap_or_default()
+    }
+
+    #[inline(always)]
+    fn first(self) -> u8 {
+        self.text
+            .as_bytes()
+            .get(self.tok().start)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The index of the token after this value.
+    #[inline(always)]
+    fn next(self) -> usize {
+        match self.first() {
+            b'{' | b'[' => self.tok().aux,
+            _ => self.at + 1,
+        }
+    }
+
+    /// The value at token `at` of the same tape.
+    #[inline(always)]
+    fn with(self, at: usize) -> Json<'a> {
+        Json { at, ..self }
     }
 
     /// Whether this is an object.
     pub(crate) fn is_object(self) -> bool {
-        self.0.starts_with('{')
+        self.first() == b'{'
     }
 
     /// Whether this is a string.
     pub(crate) fn is_string(self) -> bool {
-        self.0.starts_with('"')
+        self.first() == b'"'
     }
 
     /// Whether this is `null`.
     pub(crate) fn is_null(self) -> bool {
-        self.0 == "null"
+        self.raw() == "null"
     }
 
-    /// The string, unescaped (borrowed when it has no escapes).
-    pub(crate) fn as_str(self) -> Option<Cow<'a, str>> {
-        let inner = self.0.strip_prefix('"')?.strip_suffix('"')?;
-        if inner.contains('\\') {
-            unescape(inner).map(Cow::Owned)
-        } else {
-            Some(Cow::Borrowed(inner))
+    /// The text between a string's quotes, as sent, and whether it holds an escape.
+    fn inner(self) -> Option<(&'a str, bool)> {
+        if !self.is_string() {
+            return None;
         }
+        let t = self.tok();
+        let inner = self
+            .text
+            .get(t.start + 1..t.end.saturating_sub(1))
+            .unwrap_or_default();
+        Some((inner, t.aux != 0))
+    }
+
+    /// The string, unescaped (borrowed when it has no escapes). `None` for anything else and
+    /// for a string with an invalid surrogate escape.
+    pub(crate) fn as_str(self) -> Option<Cow<'a, str>> {
+        let (inner, escaped) = self.inner()?;
+        if !escaped {
+            return Some(Cow::Borrowed(inner));
+        }
+        let mut out = String::with_capacity(inner.len());
+        unescape_into(inner, &mut out).then_some(Cow::Owned(out))
+    }
+
+    /// Appends the string, unescaped, to `out` without an intermediate copy. `false` (and
+    /// `out` unchanged) for anything else and for a string with an invalid surrogate escape.
+    pub(crate) fn write_str(self, out: &mut String) -> bool {
+        let Some((inner, escaped)) = self.inner() else {
+            return false;
+        };
+        if !escaped {
+            grow(out, inner.len());
+            out.push_str(inner);
+            return true;
+        }
+        let len = out.len();
+        if unescape_into(inner, out) {
+            return true;
+        }
+        out.truncate(len);
+        false
     }
 
     /// A non-negative integer that fits a `u64` (like `Value::as_u64`: `1.0`, `1e3`, `-1`
     /// and anything larger than `u64::MAX` are not).
     pub(crate) fn as_u64(self) -> Option<u64> {
-        // A valid JSON number never starts with `+`, so `parse` sees digits or fails.
-        self.0.parse().ok()
+        let digits = self.raw();
+        if digits.is_empty() {
+            return None;
+        }
+        let mut v: u64 = 0;
+        for d in digits.bytes() {
+            if !d.is_ascii_digit() {
+                return None;
+            }
+            v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        }
+        Some(v)
     }
 
     /// `true` or `false`.
     pub(crate) fn as_bool(self) -> Option<bool> {
-        match self.0 {
+        match self.raw() {
             "true" => Some(true),
             "false" => Some(false),
             _ => None,
@@ -79,8 +663,8 @@ impl<'a> Json<'a> {
 
     /// A non-empty string, or a number's text (a provider's error code may be either).
     pub(crate) fn as_text(self) -> Option<String> {
-        if self.0.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
-            return Some(self.0.to_owned());
+        if matches!(self.first(), b'-' | b'0'..=b'9') {
+            return Some(self.raw().to_owned());
         }
         self.as_str().filter(|s| !s.is_empty()).map(Cow::into_owned)
     }
@@ -88,56 +672,31 @@ impl<'a> Json<'a> {
     /// The members of an object (none for anything else). A repeated key keeps every
     /// occurrence; [`Obj::get`] answers with the last one, like `serde_json::Value`.
     pub(crate) fn obj(self) -> Obj<'a> {
-        let mut members = Vec::new();
-        let Some(body) = self.0.strip_prefix('{') else {
-            return Obj(members);
-        };
-        let mut rest = body;
-        loop {
-            rest = rest.trim_start_matches(|c: char| is_ws(c) || c == ',');
-            if !rest.starts_with('"') {
-                break; // `}` (or nothing left)
-            }
-            let key_len = value_len(rest);
-            let (key, after) = rest.split_at(key_len);
-            let after = after.trim_start_matches(is_ws);
-            let Some(after) = after.strip_prefix(':') else {
-                break;
-            };
-            let after = after.trim_start_matches(is_ws);
-            let (value, next) = after.split_at(value_len(after));
-            if value.is_empty() {
-                break;
-            }
-            members.push((Json(key).as_str().unwrap_or_default(), Json(value)));
-            rest = next;
-        }
-        Obj(members)
+        Obj(self.is_object().then_some(self))
     }
 
     /// The elements of an array, or `None` for anything else.
     pub(crate) fn array(self) -> Option<Vec<Json<'a>>> {
-        let mut rest = self.0.strip_prefix('[')?;
-        let mut items = Vec::new();
-        loop {
-            rest = rest.trim_start_matches(|c: char| is_ws(c) || c == ',');
-            let (item, next) = rest.split_at(value_len(rest));
-            if item.is_empty() {
-                break; // `]` (or nothing left)
-            }
-            items.push(Json(item));
-            rest = next;
-        }
-        Some(items)
+        self.items().map(Iterator::collect)
+    }
+
+    /// The elements of an array, without collecting them; `None` for anything else.
+    pub(crate) fn items(self) -> Option<Items<'a>> {
+        (self.first() == b'[').then(|| Items {
+            json: self,
+            at: self.at + 1,
+            end: self.tok().aux,
+        })
     }
 
     /// The text without the whitespace between tokens (compact; strings, numbers and key
     /// order are kept as sent).
     pub(crate) fn compact(self) -> String {
-        let mut out = String::with_capacity(self.0.len());
+        let raw = self.raw();
+        let mut out = String::with_capacity(raw.len());
         let mut in_string = false;
         let mut escaped = false;
-        for c in self.0.chars() {
+        for c in raw.chars() {
             if in_string {
                 if escaped {
                     escaped = false;
@@ -148,7 +707,7 @@ impl<'a> Json<'a> {
                 }
             } else if c == '"' {
                 in_string = true;
-            } else if is_ws(c) {
+            } else if matches!(c, ' ' | '\t' | '\n' | '\r') {
                 continue;
             }
             out.push(c);
@@ -157,110 +716,190 @@ impl<'a> Json<'a> {
     }
 }
 
-/// JSON whitespace.
-fn is_ws(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\r')
+/// The elements of an array, in order.
+#[derive(Debug, Clone)]
+pub(crate) struct Items<'a> {
+    json: Json<'a>,
+    at: usize,
+    end: usize,
 }
 
-/// The byte length of the value at the start of `s` (0 at `,`, `]`, `}`, whitespace or the
-/// end). Always a char boundary: every byte it stops after is ASCII.
-fn value_len(s: &str) -> usize {
-    let bytes = s.as_bytes();
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for (i, &b) in bytes.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-                if depth == 0 {
-                    return i + 1;
-                }
-            }
-            continue;
+impl<'a> Iterator for Items<'a> {
+    type Item = Json<'a>;
+
+    fn next(&mut self) -> Option<Json<'a>> {
+        if self.at >= self.end {
+            return None;
         }
-        match b {
-            b'"' => in_string = true,
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' if depth == 0 => return i,
-            b'}' | b']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return i + 1;
-                }
-            }
-            b',' | b' ' | b'\t' | b'\n' | b'\r' if depth == 0 => return i,
-            _ => {}
-        }
-    }
-    if in_string || depth > 0 {
-        0 // unterminated: not a value (cannot happen after serde_json's check)
-    } else {
-        s.len()
+        let item = self.json.with(self.at);
+        self.at = item.next().max(self.at + 1);
+        Some(item)
     }
 }
 
-/// The unescaped text between a string's quotes; `None` for an escape that is not valid
-/// (a lone surrogate, which serde_json's check lets through).
-fn unescape(s: &str) -> Option<String> {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        out.push(match chars.next()? {
-            '"' => '"',
-            '\\' => '\\',
-            '/' => '/',
-            'b' => '\u{8}',
-            'f' => '\u{c}',
-            'n' => '\n',
-            'r' => '\r',
-            't' => '\t',
-            'u' => {
-                let hi = hex4(&mut chars)?;
-                if (0xD800..0xDC00).contains(&hi) {
-                    if chars.next()? != '\\' || chars.next()? != 'u' {
-                        return None;
+/// Appends the unescaped text of `s` (a string's inner text that the scanner accepted) to
+/// `out`; `false` for an invalid surrogate escape (a lone surrogate, which serde_json's check
+/// lets through). Copies runs between escapes whole.
+fn unescape_into(s: &str, out: &mut String) -> bool {
+    // Unescaping never lengthens: one reservation for the whole string.
+    grow(out, s.len());
+    let b = s.as_bytes();
+    let mut run = 0; // the start of the bytes not copied yet
+    while let Some(pos) = find_backslash(b, run) {
+        out.push_str(s.get(run..pos).unwrap_or_default());
+        let Some(&c) = b.get(pos + 1) else {
+            return false;
+        };
+        let mut used = 2;
+        let ch = match c {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let Some(hi) = hex4(b, pos + 2) else {
+                    return false;
+                };
+                used = 6;
+                let code = if (0xD800..0xDC00).contains(&hi) {
+                    if b.get(pos + 6..pos + 8) != Some(b"\\u") {
+                        return false;
                     }
-                    let lo = hex4(&mut chars)?;
+                    let Some(lo) = hex4(b, pos + 8) else {
+                        return false;
+                    };
                     if !(0xDC00..0xE000).contains(&lo) {
-                        return None;
+                        return false;
                     }
-                    char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))?
+                    used = 12;
+                    0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
                 } else {
-                    char::from_u32(hi)?
+                    hi
+                };
+                match char::from_u32(code) {
+                    Some(ch) => ch,
+                    None => return false,
                 }
             }
-            _ => return None,
-        });
+            _ => return false,
+        };
+        out.push(ch);
+        run = pos + used;
     }
-    Some(out)
+    out.push_str(s.get(run..).unwrap_or_default());
+    true
 }
 
-/// Four hex digits.
-fn hex4(chars: &mut std::str::Chars<'_>) -> Option<u32> {
-    let mut v = 0;
-    for _ in 0..4 {
-        v = v * 16 + chars.next()?.to_digit(16)?;
+/// `a == b`, inline (short keys: a call to `memcmp` costs more than the loop).
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
     }
-    Some(v)
+    let mut i = 0;
+    while let (Some(x), Some(y)) = (a.get(i), b.get(i)) {
+        if x != y {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The value of a hex digit.
+#[inline(always)]
+fn hex(d: u8) -> Option<u32> {
+    let v = match d {
+        b'0'..=b'9' => d - b'0',
+        b'a'..=b'f' => d - b'a' + 10,
+        b'A'..=b'F' => d - b'A' + 10,
+        _ => return None,
+    };
+    Some(u32::from(v))
+}
+
+/// The four hex digits of `b` at `i`.
+#[inline(always)]
+fn hex4(b: &[u8], i: usize) -> Option<u32> {
+    match b.get(i..i + 4)? {
+        &[a, b, c, d] => Some(hex(a)? << 12 | hex(b)? << 8 | hex(c)? << 4 | hex(d)?),
+        _ => None,
+    }
 }
 
 /// An object's members in order (a non-object reads as no members).
-#[derive(Debug, Default)]
-pub(crate) struct Obj<'a>(Vec<(Cow<'a, str>, Json<'a>)>);
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Obj<'a>(Option<Json<'a>>);
 
 impl<'a> Obj<'a> {
+    /// The members, in order: `(key, value)`.
+    fn members(&self) -> impl Iterator<Item = (Json<'a>, Json<'a>)> + 'a {
+        let (mut at, end, json) = match self.0 {
+            Some(j) => (j.at + 1, j.tok().aux, Some(j)),
+            None => (0, 0, None),
+        };
+        core::iter::from_fn(move || {
+            let j = json?;
+            if at >= end {
+                return None;
+            }
+            let key = j.with(at);
+            let value = j.with(at + 1);
+            at = value.next().max(at + 2);
+            Some((key, value))
+        })
+    }
+
     /// The member `key` (the last one when a key repeats, like `serde_json::Value`).
     pub(crate) fn get(&self, key: &str) -> Option<Json<'a>> {
-        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
+        let [found] = self.pick([key]);
+        found
+    }
+
+    /// The members `keys`, in one pass over the object (each the last one when a key
+    /// repeats): `pick(["a", "b"])` is `[get("a"), get("b")]`.
+    pub(crate) fn pick<const N: usize>(&self, keys: [&str; N]) -> [Option<Json<'a>>; N] {
+        let mut found = [None; N];
+        self.pick_into(&keys, &mut found);
+        found
+    }
+
+    /// [`Obj::pick`] without a copy of the loop per number of keys.
+    fn pick_into(&self, keys: &[&str], found: &mut [Option<Json<'a>>]) {
+        let Some(j) = self.0 else {
+            return;
+        };
+        let text = j.text.as_bytes();
+        let end = j.tok().aux;
+        let mut at = j.at + 1;
+        while at < end {
+            let (Some(k), Some(v)) = (j.toks.get(at), j.toks.get(at + 1)) else {
+                break;
+            };
+            // No escape: the bytes between the quotes are the key.
+            let raw = text
+                .get(k.start + 1..k.end.saturating_sub(1))
+                .unwrap_or_default();
+            for (key, slot) in keys.iter().zip(found.iter_mut()) {
+                let matches = if k.aux == 0 {
+                    same_bytes(raw, key.as_bytes())
+                } else {
+                    j.with(at).as_str().is_some_and(|s| s == *key)
+                };
+                if matches {
+                    *slot = Some(j.with(at + 1));
+                }
+            }
+            // The next key follows the value's subtree.
+            at = match text.get(v.start) {
+                Some(b'{' | b'[') => v.aux.max(at + 2),
+                _ => at + 2,
+            };
+        }
     }
 
     /// The member `key` as a string.
@@ -281,6 +920,78 @@ impl<'a> Obj<'a> {
     /// The members of the object at `key` (none when absent or not an object).
     pub(crate) fn obj(&self, key: &str) -> Obj<'a> {
         self.get(key).map(Json::obj).unwrap_or_default()
+    }
+
+    /// How many members (repeats included).
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.members().count()
+    }
+}
+
+/// What the decoders can read of a value, as a tree: the scanner's answers side by side with
+/// serde_json's in the tests and the `json_scan` fuzz target. Not API.
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shape {
+    /// `null`.
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// A number: its `as_u64`, and its text when it is an integer that fits an `i64` or a
+    /// `u64` (the only numbers whose text serde_json's `Value` keeps as sent).
+    Number(Option<u64>),
+    /// A string (`None`: an invalid surrogate escape).
+    Str(Option<String>),
+    /// An array.
+    Array(Vec<Shape>),
+    /// An object: `get` of each distinct key (in first-seen order) and the member count.
+    Object(Vec<(String, Shape)>, usize),
+}
+
+impl Shape {
+    /// The scanner's reading of `text`: its shape, or serde_json's error message.
+    pub fn of(text: &str) -> Result<(Shape, String), String> {
+        let mut tape = Tape::default();
+        match tape.parse(text) {
+            Ok(v) => Ok((Shape::read(v), v.compact())),
+            Err(e) => {
+                let mut s = String::new();
+                e.write_message(&mut s);
+                Err(s)
+            }
+        }
+    }
+
+    fn read(v: Json<'_>) -> Shape {
+        match v.first() {
+            b'n' => Shape::Null,
+            b't' | b'f' => Shape::Bool(v.as_bool().unwrap_or(false)),
+            b'"' => Shape::Str(v.as_str().map(Cow::into_owned)),
+            b'[' => Shape::Array(v.items().into_iter().flatten().map(Shape::read).collect()),
+            b'{' => {
+                let o = v.obj();
+                let mut keys: Vec<String> = Vec::new();
+                let mut count = 0;
+                for (k, _) in o.members() {
+                    count += 1;
+                    if let Some(k) = k.as_str() {
+                        if !keys.iter().any(|s| *s == k) {
+                            keys.push(k.into_owned());
+                        }
+                    }
+                }
+                let members = keys
+                    .into_iter()
+                    .map(|k| {
+                        let value = o.get(&k).map_or(Shape::Null, Shape::read);
+                        (k, value)
+                    })
+                    .collect();
+                Shape::Object(members, count)
+            }
+            _ => Shape::Number(v.as_u64()),
+        }
     }
 }
 
@@ -312,9 +1023,10 @@ mod tests {
             Some(r#"[1,{"x":"y"}]"#)
         );
         assert!(o.obj("s").get("x").is_none());
+        assert_eq!(o.len(), 13);
         assert!(Json::parse(r#"{"a":}"#).is_err());
         assert!(Json::parse("{} x").is_err());
-        assert_eq!(Json::parse(" 42 ").ok(), Some(Json("42")));
+        assert_eq!(Json::parse(" 42 ").map(Json::raw), Ok("42"));
     }
 
     #[test]
@@ -336,41 +1048,60 @@ mod tests {
         );
         assert_eq!(o.str("lone"), None);
         assert_eq!(o.str("lo"), None);
+        let mut out = String::from("x");
+        assert!(!o.get("lone").is_some_and(|j| j.write_str(&mut out)));
+        assert_eq!(out, "x");
+        assert!(o.get("s").is_some_and(|j| j.write_str(&mut out)));
+        assert_eq!(out, "x\u{1F600} \u{e9}\n/\u{8}\u{c}\t\r\\");
     }
 
     #[test]
-    fn scanner_never_panics_on_unchecked_text() {
-        for s in [
-            "",
-            "{",
-            "[",
-            "\"",
-            "{\"a\"",
-            "{\"a\":",
-            "{\"a\" 1}",
-            "[1,,2",
-            "}{",
-            "\"\\",
-            "\"\\u12",
+    fn error_messages_are_serde_jsons() {
+        for (text, message) in [
+            ("", "EOF while parsing a value at line 1 column 0"),
+            ("{\"a\":}", "expected value at line 1 column 6"),
+            ("{} x", "trailing characters at line 1 column 4"),
+            ("[1,\n2", "EOF while parsing a list at line 2 column 1"),
+            ("\"\\x\"", "invalid escape at line 1 column 3"),
+            ("01", "invalid number at line 1 column 2"),
+            ("tru", "EOF while parsing a value at line 1 column 3"),
+            ("{1:2}", "key must be a string at line 1 column 2"),
         ] {
-            let j = Json(s);
-            let _ = (
-                j.obj().get("a"),
-                j.array(),
-                j.as_str(),
-                j.as_u64(),
-                j.compact(),
+            assert_eq!(
+                Json::parse(text).map(Json::raw).map_err(|e| e.message()),
+                Err(message.to_owned()),
+                "{text:?}"
             );
         }
     }
+
+    #[test]
+    fn the_tape_is_reused_and_big_tapes_are_freed() {
+        let mut tape = Tape::default();
+        let big = format!("[{}0]", "0,".repeat(Tape::KEEP * 2));
+        assert!(tape.parse(&big).is_ok());
+        assert!(tape.toks.capacity() > Tape::KEEP);
+        assert!(tape.parse("[1]").is_ok());
+        assert!(tape.toks.capacity() <= Tape::KEEP);
+    }
+
+    #[test]
+    fn a_long_string_is_scanned_once_per_eight_bytes() {
+        let s = format!("\"{}\\u00e9{}\"", "a".repeat(1000), "b".repeat(1000));
+        let v = Json::parse(&s).expect("valid");
+        assert_eq!(v.as_str().map(|s| s.len()), Some(2002));
+    }
 }
 
-/// Differential: every accessor agrees with `serde_json::Value` on generated JSON, compact and
-/// pretty; and nothing panics on arbitrary text.
+/// Differential: the scanner against serde_json, its oracle. On generated JSON (compact and
+/// pretty) every accessor agrees with `serde_json::Value`; on arbitrary and near-JSON text
+/// the scanner accepts exactly what `serde_json::from_str::<IgnoredAny>` accepts, with the
+/// same error message.
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod props {
     use super::*;
     use proptest::prelude::*;
+    use serde::de::IgnoredAny;
     use serde_json::Value;
 
     fn value() -> impl Strategy<Value = Value> {
@@ -398,6 +1129,7 @@ mod props {
         assert_eq!(j.is_null(), v.is_null(), "{j:?} {v}");
         assert_eq!(j.as_str().as_deref(), v.as_str(), "{j:?} {v}");
         assert_eq!(j.is_object(), v.is_object(), "{j:?} {v}");
+        assert_eq!(j.is_string(), v.is_string(), "{j:?} {v}");
         match v {
             Value::Array(items) => {
                 let got = j.array().expect("an array");
@@ -411,13 +1143,26 @@ mod props {
                 for (k, item) in map {
                     same(o.get(k).expect("member"), item);
                 }
-                assert_eq!(o.0.len(), map.len());
+                assert_eq!(o.len(), map.len());
             }
-            _ => assert_eq!(j.array(), None),
+            _ => assert!(j.array().is_none()),
         }
     }
 
+    /// serde_json's verdict on `text`, as the scanner reports it.
+    fn oracle(text: &str) -> Result<(), String> {
+        serde_json::from_str::<IgnoredAny>(text)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    fn ours(text: &str) -> Result<(), String> {
+        Shape::of(text).map(|_| ())
+    }
+
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
         #[test]
         fn agrees_with_serde_json_value(v in value()) {
             for text in [
@@ -433,13 +1178,28 @@ mod props {
         }
 
         #[test]
-        fn never_panics(s in any::<String>(), t in "[\\[\\]{}\",:\\\\ a-z0-9.\\-]{0,40}") {
-            for text in [s.as_str(), t.as_str()] {
-                if let Ok(j) = Json::parse(text) {
-                    let _ = (j.obj().get("a"), j.array(), j.as_str(), j.as_u64(), j.compact());
+        fn accepts_and_rejects_like_serde_json(
+            s in any::<String>(),
+            t in "[\\[\\]{}\",:\\\\ \n\ta-z0-9.eE+\\-u\u{1}\u{e9}]{0,40}",
+            v in value(),
+            cut in any::<prop::sample::Index>(),
+            flip in any::<prop::sample::Index>(),
+            byte in prop::sample::select(vec![b'"', b'\\', b',', b':', b'}', b']', b'[', b'{', b' ', b'0', b'-', b'.', b'e', b'u', b'x', b'\n', 1u8]),
+        ) {
+            let json = serde_json::to_string_pretty(&v).expect("ser");
+            // Cut at a char boundary, and one byte replaced by a JSON-significant one.
+            let at = cut.index(json.len() + 1);
+            let cut_text = json.get(..at).unwrap_or(&json).to_owned();
+            let mut flipped = json.clone().into_bytes();
+            let i = flip.index(flipped.len().max(1));
+            if let Some(b) = flipped.get_mut(i) {
+                if b.is_ascii() {
+                    *b = byte;
                 }
-                let j = Json(text);
-                let _ = (j.obj().get("a"), j.array(), j.as_str(), j.as_u64(), j.compact());
+            }
+            let flipped = String::from_utf8(flipped).unwrap_or_default();
+            for text in [s.as_str(), t.as_str(), json.as_str(), cut_text.as_str(), flipped.as_str()] {
+                prop_assert_eq!(ours(text), oracle(text), "{:?}", text);
             }
         }
     }

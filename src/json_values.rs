@@ -20,9 +20,11 @@
 //!   of a sequence is whole; anything else unfinished is a truncation).
 //! - Values are decoded as UTF-8 with U+FFFD replacement, like the NDJSON splitter's lines.
 
-use std::collections::VecDeque;
+use std::ops::Range;
 
 use crate::error::FrameError;
+use crate::fifo::Fifo;
+use crate::text::{grow_bytes, lossy, push_u64};
 
 /// What the splitter produces.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +36,24 @@ pub enum Piece {
     /// Bytes that cannot continue the array, with a message saying what was found.
     Invalid(String),
     /// A value over the cap.
+    TooLarge(FrameError),
+}
+
+/// A [`Piece`] borrowed from the splitter: a value is its bytes (not checked as UTF-8 yet).
+#[derive(Debug)]
+pub(crate) enum PieceRef<'a> {
+    Value(&'a [u8]),
+    Closed,
+    Invalid(String),
+    TooLarge(FrameError),
+}
+
+/// A queued piece: a value is a range of the splitter's store.
+#[derive(Debug)]
+enum Queued {
+    Value(Range<usize>),
+    Closed,
+    Invalid(String),
     TooLarge(FrameError),
 }
 
@@ -63,6 +83,9 @@ enum State {
     Done,
 }
 
+/// Bytes of store kept allocated once every value was taken; a larger one is freed.
+const STORE_KEEP: usize = 64 * 1024;
+
 /// The splitter.
 #[derive(Debug)]
 pub struct JsonValuesSplitter {
@@ -70,8 +93,12 @@ pub struct JsonValuesSplitter {
     state: State,
     /// The body is one array (decided by its first byte).
     array: bool,
-    /// The bytes of the value being read (empty while an over-cap value is skipped).
-    buf: Vec<u8>,
+    /// The values split but not taken yet, back to back, then the bytes of the value being
+    /// read (from `value_start`; nothing while an over-cap value is skipped). Reused from
+    /// chunk to chunk: no allocation per value.
+    store: Vec<u8>,
+    /// Where the value being read starts in `store`.
+    value_start: usize,
     /// Bytes of the current value seen so far, buffered or not (for the cap).
     value_len: usize,
     /// Nesting depth inside the current value (objects and arrays alike).
@@ -88,7 +115,7 @@ pub struct JsonValuesSplitter {
     bom_left: u8,
     /// Values returned so far (for messages).
     count: u64,
-    queue: VecDeque<Piece>,
+    queue: Fifo<Queued>,
 }
 
 impl JsonValuesSplitter {
@@ -98,7 +125,8 @@ impl JsonValuesSplitter {
             max,
             state: State::Start,
             array: false,
-            buf: Vec::new(),
+            store: Vec::new(),
+            value_start: 0,
             value_len: 0,
             depth: 0,
             in_string: false,
@@ -107,12 +135,13 @@ impl JsonValuesSplitter {
             skipping: false,
             bom_left: 3,
             count: 0,
-            queue: VecDeque::new(),
+            queue: Fifo::default(),
         }
     }
 
     /// Hands in body bytes.
     pub fn feed(&mut self, bytes: &[u8]) {
+        self.recycle();
         let mut i = 0;
         while let Some(&b) = bytes.get(i) {
             match self.state {
@@ -165,19 +194,58 @@ impl JsonValuesSplitter {
 
     /// The next piece, or `None` when the splitter needs bytes.
     pub fn next_piece(&mut self) -> Option<Piece> {
-        self.queue.pop_front()
+        Some(match self.next_piece_ref()? {
+            PieceRef::Value(v) => Piece::Value(lossy(v).into_owned()),
+            PieceRef::Closed => Piece::Closed,
+            PieceRef::Invalid(m) => Piece::Invalid(m),
+            PieceRef::TooLarge(e) => Piece::TooLarge(e),
+        })
+    }
+
+    /// The next piece, borrowed from the splitter (no allocation for a value).
+    pub(crate) fn next_piece_ref(&mut self) -> Option<PieceRef<'_>> {
+        Some(match self.queue.pop_front()? {
+            Queued::Value(range) => PieceRef::Value(self.store.get(range).unwrap_or_default()),
+            Queued::Closed => PieceRef::Closed,
+            Queued::Invalid(m) => PieceRef::Invalid(m),
+            Queued::TooLarge(e) => PieceRef::TooLarge(e),
+        })
+    }
+
+    /// Once every queued value was taken, forgets them: the store keeps only the value being
+    /// read (moved to its start: each byte moves at most once), and a large store is freed.
+    pub(crate) fn recycle(&mut self) {
+        if !self.queue.is_empty() {
+            return;
+        }
+        let keep = if self.state == State::InValue && !self.skipping {
+            self.value_start
+        } else {
+            self.store.len()
+        };
+        if keep == 0 {
+            return;
+        }
+        if keep == self.store.len() && self.store.capacity() > STORE_KEEP {
+            self.store = Vec::new();
+        } else {
+            self.store.copy_within(keep.., 0);
+            self.store.truncate(self.store.len() - keep);
+        }
+        self.value_start = 0;
     }
 
     /// The end of the body.
     pub fn finish(&mut self) -> ValuesEnd {
         let inside = self.state == State::InValue;
+        let value = self.store.get(self.value_start..).unwrap_or_default();
         let end = ValuesEnd {
             inside_value: inside && !(self.scalar && self.depth == 0 && !self.in_string),
             open_array: self.array && self.state != State::Done,
-            last: (inside && !self.skipping && !self.buf.is_empty())
-                .then(|| String::from_utf8_lossy(&self.buf).into_owned()),
+            last: (inside && !self.skipping && !value.is_empty())
+                .then(|| lossy(value).into_owned()),
         };
-        self.buf = Vec::new();
+        self.store.truncate(self.value_start);
         self.state = State::Done;
         end
     }
@@ -189,7 +257,7 @@ impl JsonValuesSplitter {
 
     fn begin_value(&mut self) {
         self.state = State::InValue;
-        self.buf.clear();
+        self.value_start = self.store.len();
         self.value_len = 0;
         self.depth = 0;
         self.in_string = false;
@@ -199,7 +267,7 @@ impl JsonValuesSplitter {
     }
 
     fn close(&mut self) {
-        self.queue.push_back(Piece::Closed);
+        self.queue.push_back(Queued::Closed);
         self.state = State::Done;
     }
 
@@ -213,7 +281,7 @@ impl JsonValuesSplitter {
             m.push_str("'['");
         } else {
             m.push_str("element ");
-            m.push_str(&(self.count - 1).to_string());
+            push_u64(&mut m, self.count - 1);
         }
         m.push_str(", got ");
         if b.is_ascii_graphic() {
@@ -225,7 +293,7 @@ impl JsonValuesSplitter {
             m.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('?'));
             m.push(char::from_digit(u32::from(b & 0xF), 16).unwrap_or('?'));
         }
-        self.queue.push_back(Piece::Invalid(m));
+        self.queue.push_back(Queued::Invalid(m));
         self.state = State::Done;
     }
 
@@ -234,10 +302,13 @@ impl JsonValuesSplitter {
     fn scan_value(&mut self, bytes: &[u8]) -> usize {
         let first_byte = self.value_len == 0;
         let mut end = None;
-        for (i, &b) in bytes.iter().enumerate() {
-            if first_byte && i == 0 {
+        let mut i = 0;
+        if first_byte {
+            if let Some(&b) = bytes.first() {
                 self.scalar = !matches!(b, b'{' | b'[' | b'"');
             }
+        }
+        while let Some(&b) = bytes.get(i) {
             if self.in_string {
                 if self.escaped {
                     self.escaped = false;
@@ -249,7 +320,12 @@ impl JsonValuesSplitter {
                         end = Some((i + 1, i + 1));
                         break;
                     }
+                } else {
+                    // A run of plain string bytes: skip to the next quote or backslash.
+                    i = next_special(bytes, i + 1);
+                    continue;
                 }
+                i += 1;
                 continue;
             }
             match b {
@@ -272,6 +348,7 @@ impl JsonValuesSplitter {
                 }
                 _ => {}
             }
+            i += 1;
         }
         let (taken, value_end) = end.unwrap_or((bytes.len(), bytes.len()));
         self.push_value_bytes(bytes.get(..value_end).unwrap_or(&[]));
@@ -288,26 +365,34 @@ impl JsonValuesSplitter {
         }
         if self.max > 0 && self.value_len > self.max {
             self.skipping = true;
-            self.buf = Vec::new();
+            self.store.truncate(self.value_start);
             self.queue
-                .push_back(Piece::TooLarge(FrameError::EventTooLarge {
+                .push_back(Queued::TooLarge(FrameError::EventTooLarge {
                     limit: self.max,
                 }));
             return;
         }
-        self.buf.extend_from_slice(part);
+        grow_bytes(&mut self.store, part.len());
+        self.store.extend_from_slice(part);
     }
 
     fn end_value(&mut self) {
         if !self.skipping {
-            let text = String::from_utf8_lossy(&self.buf).into_owned();
-            self.queue.push_back(Piece::Value(text));
+            self.queue
+                .push_back(Queued::Value(self.value_start..self.store.len()));
         }
-        self.buf.clear();
+        self.value_start = self.store.len();
         self.count += 1;
         self.skipping = false;
         self.state = State::AfterValue;
     }
+}
+
+/// The index of the first `"` or `\` at or after `i` (or `b.len()`).
+fn next_special(b: &[u8], i: usize) -> usize {
+    b.get(i..)
+        .and_then(|rest| rest.iter().position(|&c| c == b'"' || c == b'\\'))
+        .map_or(b.len(), |p| i + p)
 }
 
 /// Whether `b` can start a JSON value (a value always takes at least this byte, so the

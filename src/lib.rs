@@ -27,6 +27,7 @@ pub mod batch;
 pub mod decode;
 pub mod driver;
 pub mod error;
+mod fifo;
 pub mod head;
 pub mod http;
 mod json;
@@ -39,6 +40,7 @@ pub mod retry;
 pub mod retryable;
 pub mod session;
 pub mod sse;
+mod text;
 pub mod time;
 pub mod utf8;
 pub mod watchdog;
@@ -53,6 +55,10 @@ pub use outcome::{FinishReason, Outcome, Reply, Stats, StreamResult, ToolCall, U
 pub use retry::RetryPolicy;
 pub use session::{Config, FlushMode, NetworkError, NetworkErrorKind, Output, Session, SmoothUnit};
 pub use time::Millis;
+
+/// Not API: what the JSON scanner reads, for the `json_scan` fuzz target.
+#[doc(hidden)]
+pub use json::Shape as JsonShape;
 
 /// The README's examples, compiled and run as doctests so they stay true.
 #[doc = include_str!("../README.md")]

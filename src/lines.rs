@@ -9,6 +9,8 @@
 //! end, so it is never rescanned). [`LineSplitter::bytes_examined`] counts the bytes searched so
 //! a test can prove it without a timer.
 
+use crate::text::grow_bytes;
+
 /// Which bytes end a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LineEnding {
@@ -83,10 +85,7 @@ impl LineSplitter {
 
     /// Index of the first line-end byte in `hay`, counting the bytes examined.
     fn find_end(&mut self, hay: &[u8]) -> Option<usize> {
-        let found = match self.ending {
-            LineEnding::CrLfOrCr => hay.iter().position(|&b| b == b'\n' || b == b'\r'),
-            LineEnding::Lf => hay.iter().position(|&b| b == b'\n'),
-        };
+        let found = find_line_end(hay, self.ending == LineEnding::CrLfOrCr);
         let looked = match found {
             Some(i) => i.saturating_add(1),
             None => hay.len(),
@@ -142,6 +141,7 @@ impl LineSplitter {
                         self.discarding = true;
                         on_line(Line::TooLong);
                     } else {
+                        grow_bytes(&mut self.partial, input.len());
                         self.partial.extend_from_slice(input);
                     }
                     return;
@@ -159,6 +159,7 @@ impl LineSplitter {
                         }
                     } else {
                         let mut joined = core::mem::take(&mut self.partial);
+                        grow_bytes(&mut joined, head.len());
                         joined.extend_from_slice(head);
                         let line = self.strip_cr(&joined);
                         if line.len() > self.max {
@@ -204,6 +205,42 @@ impl LineSplitter {
     }
 }
 
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Bytes of `v` equal to `b`, as their high bit (exact for the lowest one).
+#[inline(always)]
+pub(crate) fn eq_bytes(v: u64, b: u8) -> u64 {
+    let x = v ^ (LO * u64::from(b));
+    x.wrapping_sub(LO) & !x & HI
+}
+
+/// The eight bytes of `b` at `i` as a little-endian word, if there are eight.
+#[inline(always)]
+pub(crate) fn word(b: &[u8], i: usize) -> Option<u64> {
+    let w = b.get(i..i.checked_add(8)?)?;
+    <[u8; 8]>::try_from(w).ok().map(u64::from_le_bytes)
+}
+
+/// The index of the first LF (and, with `cr`, CR) in `hay`: eight bytes at a time.
+fn find_line_end(hay: &[u8], cr: bool) -> Option<usize> {
+    let mut i = 0;
+    while let Some(v) = word(hay, i) {
+        let mut hits = eq_bytes(v, b'\n');
+        if cr {
+            hits |= eq_bytes(v, b'\r');
+        }
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let rest = hay.get(i..).unwrap_or_default();
+    rest.iter()
+        .position(|&b| b == b'\n' || (cr && b == b'\r'))
+        .map(|p| i + p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +257,27 @@ mod tests {
             });
         }
         out
+    }
+
+    #[test]
+    fn word_search_finds_the_first_line_end() {
+        for len in 0..40 {
+            for at in 0..len {
+                for (end, cr) in [(b'\n', false), (b'\n', true), (b'\r', true)] {
+                    let mut hay = vec![b'a'; len];
+                    hay[at] = end;
+                    if at + 1 < len {
+                        hay[at + 1] = b'\n';
+                    }
+                    assert_eq!(find_line_end(&hay, cr), Some(at), "{len} {at}");
+                }
+                let mut hay = vec![0xC3u8; len];
+                hay[at] = b'\r';
+                assert_eq!(find_line_end(&hay, false), None);
+                assert_eq!(find_line_end(&hay, true), Some(at));
+            }
+            assert_eq!(find_line_end(&vec![b'x'; len], true), None);
+        }
     }
 
     #[test]

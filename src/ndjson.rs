@@ -18,18 +18,28 @@
 //!   `None`.
 //! - `feed` after `finish` is ignored.
 
-use std::collections::VecDeque;
+use crate::fifo::Fifo;
+use std::ops::Range;
 
 use crate::error::FrameError;
 use crate::lines::{Line, LineEnding, LineSplitter};
+use crate::text::lossy;
 
 /// The splitter.
 #[derive(Debug)]
 pub struct NdjsonSplitter {
     lines: LineSplitter,
     max: usize,
-    /// Lines split but not yet taken by `next_line`.
-    queue: VecDeque<Result<String, FrameError>>,
+    /// Lines split but not yet taken by `next_line`: ranges of `store`, where they sit back to
+    /// back (no allocation per line; the buffer is reused from chunk to chunk), or (`None`)
+    /// the one line in `large`.
+    queue: Fifo<Result<Option<Range<usize>>, FrameError>>,
+    store: String,
+    /// One queued line longer than [`STORE_KEEP`], in a buffer of its own (so no buffer holding
+    /// a huge line grows to take the next one).
+    large: String,
+    /// `large` holds a queued line.
+    large_used: bool,
     /// `finish` was called; a late `feed` is ignored.
     finished: bool,
 }
@@ -39,6 +49,9 @@ impl Default for NdjsonSplitter {
         Self::new()
     }
 }
+
+/// Bytes of line store kept allocated once every line was taken; a larger one is freed.
+const STORE_KEEP: usize = 64 * 1024;
 
 /// JSON whitespace only (RFC 8259 `ws`, minus LF which cannot occur inside a line).
 fn is_blank(line: &[u8]) -> bool {
@@ -56,7 +69,10 @@ impl NdjsonSplitter {
         NdjsonSplitter {
             lines: LineSplitter::new(LineEnding::Lf, max),
             max,
-            queue: VecDeque::new(),
+            queue: Fifo::default(),
+            store: String::new(),
+            large: String::new(),
+            large_used: false,
             finished: false,
         }
     }
@@ -66,12 +82,23 @@ impl NdjsonSplitter {
         if self.finished {
             return;
         }
+        self.recycle();
         let queue = &mut self.queue;
+        let store = &mut self.store;
+        let large = &mut self.large;
+        let large_used = &mut self.large_used;
         let limit = self.max;
         self.lines.feed(bytes, |line| match line {
             Line::Complete(raw) => {
-                if !is_blank(raw) {
-                    queue.push_back(Ok(String::from_utf8_lossy(raw).into_owned()));
+                if is_blank(raw) {
+                } else if raw.len() > STORE_KEEP && !*large_used {
+                    *large_used = true;
+                    large.push_str(&lossy(raw));
+                    queue.push_back(Ok(None));
+                } else {
+                    let start = store.len();
+                    store.push_str(&lossy(raw));
+                    queue.push_back(Ok(Some(start..store.len())));
                 }
             }
             Line::TooLong => queue.push_back(Err(FrameError::EventTooLarge { limit })),
@@ -80,7 +107,29 @@ impl NdjsonSplitter {
 
     /// The next complete line, or `None` when more bytes are needed.
     pub fn next_line(&mut self) -> Option<Result<String, FrameError>> {
-        self.queue.pop_front()
+        self.next_line_ref().map(|r| r.map(str::to_owned))
+    }
+
+    /// Once every line was taken, forgets them (keeping a small buffer).
+    pub(crate) fn recycle(&mut self) {
+        if self.queue.is_empty() {
+            if self.store.capacity() > STORE_KEEP {
+                self.store = String::new();
+            } else {
+                self.store.clear();
+            }
+            self.large = String::new();
+            self.large_used = false;
+        }
+    }
+
+    /// The next complete line, borrowed from the splitter (no allocation).
+    pub(crate) fn next_line_ref(&mut self) -> Option<Result<&str, FrameError>> {
+        Some(match self.queue.pop_front()? {
+            Ok(Some(range)) => Ok(self.store.get(range).unwrap_or_default()),
+            Ok(None) => Ok(self.large.as_str()),
+            Err(e) => Err(e),
+        })
     }
 
     /// Ends the stream; returns the unterminated final fragment if it is not blank. Queued
@@ -110,7 +159,7 @@ impl NdjsonSplitter {
                 .push_back(Err(FrameError::EventTooLarge { limit: self.max }));
             None
         } else {
-            Some(String::from_utf8_lossy(raw).into_owned())
+            Some(lossy(raw).into_owned())
         }
     }
 

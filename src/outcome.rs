@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 use crate::error::{ErrorCode, StreamError};
+use crate::text::JsonObject;
 
 /// The stable outcome vocabulary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -217,9 +218,97 @@ impl StreamResult {
         }
     }
 
-    /// The outcome as one JSON object (the CLI's and the JS API's shape).
+    /// The outcome as one JSON object (the CLI's and the JS API's shape): byte for byte what
+    /// `serde_json::to_string` makes of it (the `Serialize` derive is the tests' oracle),
+    /// written by hand so the wasm carries no serde_json.
     pub fn to_json(&self) -> String {
-        // Serialising plain structs of strings and numbers cannot fail.
-        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+        let mut out = String::with_capacity(self.text.len() + self.thinking.len() + 400);
+        self.write_json(&mut out, true);
+        out
+    }
+
+    /// [`StreamResult::to_json`] without the `text` member, for a host that hands the text
+    /// over on its own (no second copy of a long text inside the JSON).
+    pub fn to_json_without_text(&self) -> String {
+        let mut out = String::with_capacity(self.thinking.len() + 400);
+        self.write_json(&mut out, false);
+        out
+    }
+
+    fn write_json(&self, out: &mut String, with_text: bool) {
+        let mut o = JsonObject::new(out);
+        o.str("outcome", self.outcome.code());
+        if with_text {
+            o.str("text", &self.text);
+        }
+        o.str("thinking", &self.thinking);
+        o.opt_str("finishReason", self.finish_reason.map(FinishReason::code));
+        o.opt_str("rawFinishReason", self.raw_finish_reason.as_deref());
+        let calls = o.key("toolCalls");
+        calls.push('[');
+        for (i, call) in self.tool_calls.iter().enumerate() {
+            if i > 0 {
+                calls.push(',');
+            }
+            call.write_json(calls);
+        }
+        calls.push(']');
+        match &self.usage {
+            Some(u) => u.write_json(o.key("usage")),
+            None => o.raw("usage", "null"),
+        }
+        match &self.error {
+            Some(e) => e.write_json(o.key("error")),
+            None => o.raw("error", "null"),
+        }
+        self.stats.write_json(o.key("stats"));
+        o.end();
+    }
+}
+
+impl ToolCall {
+    /// `{"index","id","name","arguments"}`, as serde_json writes it.
+    pub(crate) fn write_json(&self, out: &mut String) {
+        let mut o = JsonObject::new(out);
+        o.u64("index", u64::from(self.index));
+        o.opt_str("id", self.id.as_deref());
+        o.opt_str("name", self.name.as_deref());
+        o.str("arguments", &self.arguments);
+        o.end();
+    }
+}
+
+impl Usage {
+    /// `{"inputTokens","outputTokens"}`, as serde_json writes it.
+    pub(crate) fn write_json(&self, out: &mut String) {
+        let mut o = JsonObject::new(out);
+        self.write_members(&mut o);
+        o.end();
+    }
+
+    /// The members only (also inside an event object).
+    pub(crate) fn write_members(&self, o: &mut JsonObject<'_>) {
+        o.opt_u64("inputTokens", self.input_tokens);
+        o.opt_u64("outputTokens", self.output_tokens);
+    }
+}
+
+impl Stats {
+    /// The stats object, as serde_json writes it.
+    pub(crate) fn write_json(&self, out: &mut String) {
+        let mut o = JsonObject::new(out);
+        o.opt_u64("headersMs", self.headers_ms);
+        o.opt_u64("ttfbMs", self.ttfb_ms);
+        o.opt_u64("ttftMs", self.ttft_ms);
+        o.u64("durationMs", self.duration_ms);
+        o.u64("bytes", self.bytes);
+        o.u64("events", self.events);
+        o.u64("keepAlives", self.keep_alives);
+        o.u64("deltas", self.deltas);
+        o.u64("flushes", self.flushes);
+        o.u64("maxByteGapMs", self.max_byte_gap_ms);
+        o.u64("maxContentGapMs", self.max_content_gap_ms);
+        o.bool("buffered", self.buffered);
+        o.end();
     }
 }

@@ -44,10 +44,10 @@ pub fn is_retryable_provider_error(
     {
         labelled = true;
         let label = label.to_ascii_lowercase();
-        if RETRYABLE_LABELS.iter().any(|r| label.contains(r)) {
+        if RETRYABLE_LABELS.iter().any(|r| contains(&label, r)) {
             return true;
         }
-        if let Ok(status) = label.parse::<u16>() {
+        if let Some(status) = parse_u16(&label) {
             if status == 429 || status >= 500 {
                 return true;
             }
@@ -57,12 +57,56 @@ pub fn is_retryable_provider_error(
         return false;
     }
     let m = message.to_ascii_lowercase();
-    RETRYABLE_WORDS.iter().any(|w| m.contains(w))
+    RETRYABLE_WORDS.iter().any(|w| contains(&m, w))
+}
+
+/// `hay.contains(needle)` for the short needles here, without core's two-way searcher (about
+/// 2 KB of wasm).
+fn contains(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w == n)
+}
+
+/// `s.parse::<u16>().ok()` (an optional `+`, then ASCII digits, no overflow) without the
+/// generic integer parser.
+fn parse_u16(s: &str) -> Option<u16> {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.bytes().try_fold(0u16, |v, d| {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v.checked_mul(10)?.checked_add(u16::from(d - b'0'))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_and_parse_agree_with_core() {
+        for (hay, needle) in [
+            ("abc", "b"),
+            ("abc", "abcd"),
+            ("", ""),
+            ("rate_limit", "limit"),
+            ("x", ""),
+        ] {
+            assert_eq!(
+                contains(hay, needle),
+                hay.contains(needle),
+                "{hay:?} {needle:?}"
+            );
+        }
+        for s in [
+            "503", "+429", "", "+", "-1", "65535", "65536", "0x1", "12a", "007",
+        ] {
+            assert_eq!(parse_u16(s), s.parse::<u16>().ok(), "{s:?}");
+        }
+    }
 
     #[test]
     fn statuses() {

@@ -89,16 +89,18 @@
 //! | text over `max_text_bytes` | `protocol_error` `text_too_large` (the delta that crossed the cap is kept) |
 //! | a line/event over `max_event_bytes` | `protocol_error` `event_too_large` (from the framer) |
 
-use std::collections::VecDeque;
+use crate::fifo::Fifo;
+use core::ops::Range;
 
 use crate::batch::Batcher;
 pub use crate::batch::{FlushMode, SmoothUnit};
-use crate::decode::{Protocol, StreamDecoder, StreamEvent};
+use crate::decode::{Decoded, Protocol, StreamDecoder, StreamEvent};
 use crate::error::{ErrorCode, StreamError};
 use crate::head::{self, BodyKind};
 use crate::metrics::Metrics;
 use crate::outcome::{Reply, Stats, StreamResult};
 use crate::retry::{nothing_delivered, RetryPolicy};
+use crate::text::{cat, push_usize};
 use crate::time::Millis;
 use crate::watchdog::{stall_message, Deadlines, Timeouts, Watchdog};
 
@@ -218,7 +220,7 @@ pub struct Session {
     watchdog: Watchdog,
     batcher: Batcher,
     metrics: Metrics,
-    outputs: VecDeque<Output>,
+    outputs: Fifo<Output>,
     body: Body,
     /// A response head was handled (or bytes came first: then it is too late for one).
     head_seen: bool,
@@ -228,8 +230,6 @@ pub struct Session {
     last_now: Millis,
     /// Bytes of text, thinking and tool-call fragments so far (the `max_text_bytes` cap).
     content_bytes: usize,
-    /// How much of `reply().text` was handed to the batcher (flushes == final text).
-    pushed_text: usize,
     /// The decoder reported a finish reason (an end signal): a reset or a stall after it still
     /// leaves the text whole.
     saw_finish: bool,
@@ -237,6 +237,9 @@ pub struct Session {
     body_over: bool,
     /// The reply, kept after the outcome so `text()` still answers.
     final_reply: Option<Reply>,
+    /// The `Finished` result was built without its text (see `finish`), to be copied in when
+    /// it is taken.
+    text_owed: bool,
     /// The outcome, decided while a flush already happened in this frame: released with the
     /// last text at the next frame tick (frame pacing).
     held: Option<StreamResult>,
@@ -245,7 +248,10 @@ pub struct Session {
 impl Session {
     /// A session whose request was sent at `now`.
     pub fn new(config: Config, now: Millis) -> Self {
-        let decoder = StreamDecoder::new(config.protocol, config.max_event_bytes);
+        let mut decoder = StreamDecoder::new(config.protocol, config.max_event_bytes);
+        if !config.emit_events {
+            decoder = decoder.quiet();
+        }
         let watchdog = Watchdog::new(
             Timeouts {
                 first_byte_ms: config.first_byte_timeout_ms,
@@ -263,16 +269,16 @@ impl Session {
             watchdog,
             batcher,
             metrics: Metrics::new(now),
-            outputs: VecDeque::new(),
+            outputs: Fifo::default(),
             body: Body::Stream,
             head_seen: false,
             body_buf: Vec::new(),
             last_now: now,
             content_bytes: 0,
-            pushed_text: 0,
             saw_finish: false,
             body_over: false,
             final_reply: None,
+            text_owed: false,
             held: None,
         }
     }
@@ -297,15 +303,18 @@ impl Session {
                 reply.text.len() + reply.thinking.len(),
                 usize::saturating_add,
             );
-        let pushed_text = reply.text.len();
+        let batcher = Batcher::starting_at(self.config.flush, reply.text.len());
         let saw_finish = reply.finish_reason.is_some();
-        let decoder = StreamDecoder::resumed(
+        let mut decoder = StreamDecoder::resumed(
             self.config.protocol,
             self.config.max_event_bytes,
             reply,
             self.resume_id(),
             self.retry_ms(),
         );
+        if !self.config.emit_events {
+            decoder = decoder.quiet();
+        }
         let metrics = self.metrics.resume(
             now,
             self.decoder.frames(),
@@ -316,7 +325,7 @@ impl Session {
             decoder,
             metrics,
             content_bytes,
-            pushed_text,
+            batcher,
             saw_finish,
             ..Session::new(self.config.clone(), now)
         }
@@ -387,9 +396,8 @@ impl Session {
                 self.decoder.feed(bytes);
                 self.drain(now, true);
                 if !self.decided() {
-                    if let Some(text) = self.batcher.end_of_input(now) {
-                        self.emit_text(text);
-                    }
+                    let flush = self.batcher.end_of_input(now);
+                    self.emit_text(flush);
                 }
                 return;
             }
@@ -398,7 +406,7 @@ impl Session {
         };
         let room = cap.saturating_sub(self.body_buf.len());
         self.body_buf
-            .extend_from_slice(&bytes[..bytes.len().min(room)]);
+            .extend_from_slice(bytes.get(..room).unwrap_or(bytes));
         if self.body_buf.len() >= cap {
             // Enough to decide: stop reading and close the connection.
             self.finish_body(now, true);
@@ -437,9 +445,9 @@ impl Session {
             NetworkErrorKind::Other => "network error",
         };
         let message = if error.message.is_empty() {
-            kind.to_string()
+            kind.to_owned()
         } else {
-            format!("{kind}: {}", error.message)
+            cat(&[kind, ": ", &error.message])
         };
         self.finish(
             now,
@@ -479,14 +487,32 @@ impl Session {
         let Some(now) = self.begin(now, true) else {
             return;
         };
-        if let Some(text) = self.batcher.on_frame(now) {
-            self.emit_text(text);
-        }
+        let flush = self
+            .batcher
+            .on_frame(now, self.decoder.reply().text.as_str());
+        self.emit_text(flush);
     }
 
     /// The next output.
     pub fn poll_output(&mut self) -> Option<Output> {
+        let mut out = self.poll_output_textless()?;
+        if let Output::Finished(result) = &mut out {
+            self.settle(result);
+        }
+        Some(out)
+    }
+
+    /// The next output; a `Finished` result may still lack its text (the driver hands it out
+    /// later and calls [`Session::settle`] then).
+    pub(crate) fn poll_output_textless(&mut self) -> Option<Output> {
         self.outputs.pop_front()
+    }
+
+    /// Gives this session's result its text, once (a copy of [`Session::text`]).
+    pub(crate) fn settle(&mut self, result: &mut StreamResult) {
+        if core::mem::take(&mut self.text_owed) {
+            result.text = self.text().to_owned();
+        }
     }
 
     /// When the host's one timer should fire next: the earliest armed timer deadline, and in
@@ -512,7 +538,7 @@ impl Session {
     /// Whether the host should request an animation frame (text is pending and a frame would
     /// release some).
     pub fn wants_frame(&self) -> bool {
-        self.held.is_some() || (!self.decided() && self.batcher.wants_frame())
+        self.held.is_some() || (!self.decided() && self.batcher.wants_frame(self.text()))
     }
 
     /// Whether the final outcome was produced (`Output::Finished` is queued or was polled):
@@ -590,78 +616,103 @@ impl Session {
             self.finish(now, Some(e), open);
             return None;
         }
-        if let Some(text) = self.batcher.poll(now) {
-            self.emit_text(text);
-        }
+        let flush = self.batcher.poll(now);
+        self.emit_text(flush);
         Some(now)
     }
 
     /// Drains decoded events. `open`: the body is still open (an end asks for an abort).
+    /// Text and thinking arrive as places in the reply: nothing is copied unless an event is
+    /// emitted (thinking with `emit_events`) or text is flushed.
     fn drain(&mut self, now: Millis, open: bool) {
         while !self.decided() {
-            let Some(event) = self.decoder.next_event() else {
+            let Some(decoded) = self.decoder.next_decoded() else {
                 break;
             };
-            let size = match &event {
-                StreamEvent::End(error) => {
+            let event = match decoded {
+                Decoded::Text(range) => {
+                    self.on_content(now, range.len());
+                    self.sync_text(now, range.end);
+                    None
+                }
+                Decoded::Thinking(range) => {
+                    self.on_content(now, range.len());
+                    self.config.emit_events.then(|| StreamEvent::Thinking {
+                        text: self.decoder.slice(range, true).to_owned(),
+                    })
+                }
+                Decoded::Event(StreamEvent::End(error)) => {
                     self.body_over = true;
-                    self.finish(now, error.clone(), open);
+                    self.finish(now, error, open);
                     break;
                 }
-                StreamEvent::Text { text } | StreamEvent::Thinking { text } => text.len(),
-                StreamEvent::ToolCall {
-                    id,
-                    name,
-                    arguments,
-                    ..
-                } => {
-                    arguments.len()
-                        + id.as_ref().map_or(0, String::len)
-                        + name.as_ref().map_or(0, String::len)
+                Decoded::Event(event) => {
+                    let size = match &event {
+                        StreamEvent::ToolCall {
+                            id,
+                            name,
+                            arguments,
+                            ..
+                        } => {
+                            arguments.len()
+                                + id.as_ref().map_or(0, String::len)
+                                + name.as_ref().map_or(0, String::len)
+                        }
+                        StreamEvent::Finish { .. } => {
+                            self.saw_finish = true;
+                            0
+                        }
+                        _ => 0,
+                    };
+                    if event.is_content() {
+                        self.on_content(now, size);
+                    }
+                    self.config.emit_events.then_some(event)
                 }
-                StreamEvent::Finish { .. } => {
-                    self.saw_finish = true;
-                    0
-                }
-                _ => 0,
             };
-            if event.is_content() {
-                self.watchdog.on_content(now);
-                self.metrics.on_content(now);
-                self.content_bytes = self.content_bytes.saturating_add(size);
-            }
-            if matches!(event, StreamEvent::Text { .. }) {
-                self.sync_text(now);
-            } else if self.config.emit_events {
+            if let Some(event) = event {
                 self.outputs.push_back(Output::Event(event));
             }
             let cap = self.config.max_text_bytes;
             if cap > 0 && self.content_bytes > cap {
-                let e = StreamError::new(
-                    ErrorCode::TextTooLarge,
-                    format!("the text exceeded the {cap}-byte cap"),
-                );
+                let mut message = String::from("the text exceeded the ");
+                push_usize(&mut message, cap);
+                message.push_str("-byte cap");
+                let e = StreamError::new(ErrorCode::TextTooLarge, message);
                 self.finish(now, Some(e), open);
             }
         }
     }
 
-    /// Hands the batcher whatever of `reply().text` it has not seen, flushing if the mode
-    /// says so. Taking it from the reply (not the event) makes "flushes concatenate to the
-    /// final text" hold by construction.
-    fn sync_text(&mut self, now: Millis) {
-        let text = &self.decoder.reply().text;
-        if text.len() <= self.pushed_text || !text.is_char_boundary(self.pushed_text) {
+    /// A content delta of `size` bytes at `now`: the content timer, the stats, the cap.
+    fn on_content(&mut self, now: Millis, size: usize) {
+        self.watchdog.on_content(now);
+        self.metrics.on_content(now);
+        self.content_bytes = self.content_bytes.saturating_add(size);
+    }
+
+    /// Hands the batcher `reply().text` up to `end` (the end of a delta just taken), flushing
+    /// if the mode says so. Taking it from the reply (not the event) makes "flushes
+    /// concatenate to the final text" hold by construction.
+    fn sync_text(&mut self, now: Millis, end: usize) {
+        let text = self.decoder.reply().text.as_str();
+        if end <= self.batcher.end() || !text.is_char_boundary(end) {
             return;
         }
-        let flushed = self.batcher.push(now, &text[self.pushed_text..]);
-        self.pushed_text = text.len();
-        if let Some(t) = flushed {
-            self.emit_text(t);
+        let flush = self.batcher.push(now, text, end);
+        self.emit_text(flush);
+    }
+
+    /// Emits a flush, if any: the range of the text the batcher released.
+    #[inline(always)]
+    fn emit_text(&mut self, flush: Option<Range<usize>>) {
+        if let Some(range) = flush {
+            self.emit_range(range);
         }
     }
 
-    fn emit_text(&mut self, text: String) {
+    fn emit_range(&mut self, range: Range<usize>) {
+        let text = self.text().get(range).unwrap_or_default().to_owned();
         self.metrics.on_flush();
         self.outputs.push_back(Output::Text(text));
     }
@@ -708,17 +759,15 @@ impl Session {
         if self.decided() {
             return;
         }
-        self.sync_text(now);
         // Frame pacing: never two flushes in one frame, the final one included. When this
         // frame already had its flush, the rest of the text and the outcome wait for the next
         // frame tick (the connection is released now).
         let hold = self.batcher.frame_paced()
             && self.batcher.flushed_this_frame()
-            && !self.batcher.pending().is_empty();
+            && self.batcher.has_pending();
         if !hold {
-            if let Some(text) = self.batcher.drain_all(now) {
-                self.emit_text(text);
-            }
+            let flush = self.batcher.drain_all(now);
+            self.emit_text(flush);
         }
         if open {
             self.outputs.push_back(Output::AbortRequest);
@@ -728,8 +777,13 @@ impl Session {
             self.metrics.on_flush();
         }
         let stats = self.stats(now);
-        let reply = self.decoder.take_reply();
+        let mut reply = self.decoder.take_reply();
+        // The result gets its text when it is taken (`poll_output`): by then the host has taken
+        // the last flush, so a long text is never held three times (reply, flush, result).
+        let text = core::mem::take(&mut reply.text);
         let result = StreamResult::new(reply.clone(), error, stats);
+        reply.text = text;
+        self.text_owed = true;
         if hold {
             self.held = Some(result);
         } else {
@@ -744,7 +798,8 @@ impl Session {
         let Some(result) = self.held.take() else {
             return false;
         };
-        if let Some(text) = self.batcher.drain_all(now) {
+        if let Some(range) = self.batcher.drain_all(now) {
+            let text = self.text().get(range).unwrap_or_default().to_owned();
             self.outputs.push_back(Output::Text(text));
         }
         self.outputs.push_back(Output::Finished(result));

@@ -17,6 +17,7 @@
 //! later (given a non-decreasing `now`); see [`Deadlines`].
 
 use crate::error::StallPhase;
+use crate::text::{cat, decimal};
 use crate::time::Millis;
 
 /// The four timeouts in milliseconds (0 = off).
@@ -148,19 +149,28 @@ impl Watchdog {
 
 /// The human sentence for a stall (not stable; match on the phase).
 pub fn stall_message(phase: StallPhase, timeout_ms: u64) -> String {
+    let ms = &decimal(timeout_ms);
     match phase {
-        StallPhase::FirstByte => {
-            format!("stalled: no body byte {timeout_ms} ms after the request (first byte timeout; response headers do not count)")
-        }
-        StallPhase::Idle => {
-            format!("stalled: no body byte {timeout_ms} ms after the last one (idle timeout)")
-        }
-        StallPhase::Content => format!(
-            "stalled: no content delta for {timeout_ms} ms (content timeout; keep-alives and pings do not count)"
-        ),
-        StallPhase::Total => {
-            format!("stalled: the request ran longer than the {timeout_ms} ms total timeout")
-        }
+        StallPhase::FirstByte => cat(&[
+            "stalled: no body byte ",
+            ms,
+            " ms after the request (first byte timeout; response headers do not count)",
+        ]),
+        StallPhase::Idle => cat(&[
+            "stalled: no body byte ",
+            ms,
+            " ms after the last one (idle timeout)",
+        ]),
+        StallPhase::Content => cat(&[
+            "stalled: no content delta for ",
+            ms,
+            " ms (content timeout; keep-alives and pings do not count)",
+        ]),
+        StallPhase::Total => cat(&[
+            "stalled: the request ran longer than the ",
+            ms,
+            " ms total timeout",
+        ]),
     }
 }
 

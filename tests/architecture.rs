@@ -11,8 +11,16 @@ const LONG_FILES: &[(&str, &str)] = &[
         "the text batcher: the flush modes and the smooth reveal's unit counting (200 lines of tests)",
     ),
     (
+        "src/decode/decoder.rs",
+        "the decoder's state machine: framing, sniffing and dispatch of one stream (its tests included)",
+    ),
+    (
         "src/decode/auto.rs",
         "the `auto` rules: what the head and the first bytes decide (200 lines of tests)",
+    ),
+    (
+        "src/sse/mod.rs",
+        "the WHATWG event-stream parser: lines, fields and the event queue (its tests included)",
     ),
     (
         "src/json.rs",

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use streamguard::{StreamError, Protocol, Reply, StreamDecoder, StreamEvent};
+use streamguard::{Protocol, Reply, StreamDecoder, StreamError, StreamEvent};
 
 const PROTOCOLS: [Protocol; 9] = Protocol::ALL;
 const CONTENT_TYPES: [&str; 5] = [

@@ -35,6 +35,7 @@ use super::sink::EventSink;
 use crate::error::{ErrorCode, StreamError};
 use crate::json::{Json, Obj};
 use crate::outcome::FinishReason;
+use crate::text::push_u64;
 
 /// The UI message stream decoder.
 #[derive(Debug, Default)]
@@ -69,8 +70,8 @@ impl ProviderDecoder for AiSdk {
             }
         };
         match ty.as_ref() {
-            "text-delta" => sink.text(o.str("delta").as_deref()),
-            "reasoning-delta" => sink.thinking(o.str("delta").as_deref()),
+            "text-delta" => sink.text_of(o.get("delta")),
+            "reasoning-delta" => sink.thinking_of(o.get("delta")),
             "tool-input-start" => {
                 let i = self.tool_index(&o, false);
                 sink.tool(
@@ -182,7 +183,7 @@ pub(crate) fn map_finish(reason: &str) -> FinishReason {
 /// `invalid_event` for a frame that is JSON but not a part.
 fn not_a_part(index: u64) -> StreamError {
     let mut message = String::from("event ");
-    message.push_str(&index.to_string());
+    push_u64(&mut message, index);
     message.push_str(" is not an AI SDK stream part (a JSON object with a string \"type\")");
     let mut e = StreamError::new(ErrorCode::InvalidEvent, message);
     e.event_index = Some(index);

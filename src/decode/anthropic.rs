@@ -33,9 +33,14 @@ impl ProviderDecoder for Anthropic {
 
     fn on_json(&mut self, event_type: &str, v: Json<'_>, index: u64, sink: &mut EventSink) {
         let o = v.obj();
-        let json_type = o.str("type");
+        // One pass over the event's members for the two every event reads.
+        let [json_type, block_index] = o.pick(["type", "index"]);
+        let json_type = json_type.and_then(Json::as_str);
         let ty = json_type.as_deref().unwrap_or(event_type);
-        let block_index = o.index("index").unwrap_or(0);
+        let block_index = block_index
+            .and_then(Json::as_u64)
+            .and_then(|i| u32::try_from(i).ok())
+            .unwrap_or(0);
         match ty {
             "ping" => sink.keep_alive(),
             "message_start" => {
@@ -48,11 +53,11 @@ impl ProviderDecoder for Anthropic {
                 match block.str("type").as_deref() {
                     Some("text") => {
                         sink.meta(ty);
-                        sink.text(block.str("text").as_deref());
+                        sink.text_of(block.get("text"));
                     }
                     Some("thinking") => {
                         sink.meta(ty);
-                        sink.thinking(block.str("thinking").as_deref());
+                        sink.thinking_of(block.get("thinking"));
                     }
                     Some("tool_use" | "server_tool_use") => {
                         sink.tool(
@@ -66,15 +71,17 @@ impl ProviderDecoder for Anthropic {
                 }
             }
             "content_block_delta" => {
-                let delta = o.obj("delta");
-                match delta.str("type").as_deref() {
-                    Some("text_delta") => sink.text(delta.str("text").as_deref()),
-                    Some("thinking_delta") => sink.thinking(delta.str("thinking").as_deref()),
+                let [delta_type, text, thinking, partial_json] =
+                    o.obj("delta")
+                        .pick(["type", "text", "thinking", "partial_json"]);
+                match delta_type.and_then(Json::as_str).as_deref() {
+                    Some("text_delta") => sink.text_of(text),
+                    Some("thinking_delta") => sink.thinking_of(thinking),
                     Some("input_json_delta") => sink.tool(
                         block_index,
                         None,
                         None,
-                        delta.str("partial_json").as_deref().unwrap_or(""),
+                        partial_json.and_then(Json::as_str).as_deref().unwrap_or(""),
                     ),
                     Some(other) => sink.meta(other),
                     None => sink.meta(ty),

@@ -29,7 +29,7 @@
 use super::framing::Framing;
 use super::protocol::Protocol;
 use crate::http::{header, media_kind, MediaKind};
-use crate::json::Json;
+use crate::json::{Json, Tape};
 
 /// The protocol of a body framed as NDJSON (the only NDJSON protocol).
 pub(crate) const NDJSON_PROTOCOL: Protocol = Protocol::Ollama;
@@ -194,7 +194,7 @@ fn is_ai_sdk_type(ty: &str) -> bool {
 
 /// The provider for a first event, or `None` when the event cannot tell (its data is only
 /// whitespace and its type says nothing): the next event decides.
-pub(crate) fn detect(event_type: &str, data: &str) -> Option<Protocol> {
+pub(crate) fn detect(event_type: &str, data: &str, tape: &mut Tape) -> Option<Protocol> {
     // An event without data says nothing, whatever its name: `event: ping` with an empty
     // `data:` line is a generic keep-alive, not Anthropic's ping (which carries JSON).
     let data = data.trim();
@@ -210,7 +210,7 @@ pub(crate) fn detect(event_type: &str, data: &str) -> Option<Protocol> {
     if data == "[DONE]" {
         return Some(Protocol::OpenAi);
     }
-    let Ok(v) = Json::parse(data) else {
+    let Ok(v) = tape.parse(data) else {
         return Some(Protocol::Sse);
     };
     if !v.is_object() {
@@ -463,7 +463,7 @@ mod tests {
             ("response.created", "", None),
         ];
         for (ty, data, want) in cases {
-            assert_eq!(detect(ty, data), want, "{ty} {data}");
+            assert_eq!(detect(ty, data, &mut Tape::default()), want, "{ty} {data}");
         }
     }
 }

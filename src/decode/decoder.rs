@@ -4,36 +4,45 @@
 use super::auto;
 use super::errors::invalid_json;
 use super::event::StreamEvent;
-use super::framing::{Frame, Framer, Framing};
+use super::framing::{FrameRef, Framer, Framing};
 use super::protocol::{Decoder, Protocol, ProviderDecoder};
 use super::raw;
-use super::reply::ReplyBuilder;
-use super::sink::EventSink;
-use crate::error::{ErrorCode, StreamError};
-use crate::json::Json;
+use super::sink::{Decoded, EventSink};
+use crate::error::{ErrorCode, FrameError, StreamError};
+use crate::json::Tape;
 use crate::outcome::Reply;
-use crate::sse::{Item, DEFAULT_MAX_EVENT_BYTES};
+use crate::sse::{Item, ItemRef, DEFAULT_MAX_EVENT_BYTES};
+use crate::text::trim;
 
 /// Framing + provider decoder + reply accumulator. See the [module docs](super) for the
 /// calling sequence and the verdicts.
 #[derive(Debug)]
 pub struct StreamDecoder {
     requested: Protocol,
-    resolved: Protocol,
     max_event_bytes: usize,
     framer: Framer,
     /// What the response head said about a body it left undecided (`auto`'s body rules).
     hint: auto::Hint,
-    decoder: Decoder,
-    sink: EventSink,
-    reply: ReplyBuilder,
-    frames: u64,
-    retry_ms: Option<u64>,
+    /// Everything a frame changes (apart from the framer, which lends the frame).
+    st: State,
     /// The ID a resumed stream reconnected with (seeds every SSE parser created); empty for
     /// a new stream.
     resume_seed: String,
     /// The verdict, once `finish()` ran (later calls repeat it, later input is ignored).
     verdict: Option<Option<StreamError>>,
+}
+
+/// The decoding state: what frames are decoded with and into.
+#[derive(Debug)]
+struct State {
+    resolved: Protocol,
+    decoder: Decoder,
+    /// The decoded events and the reply they build.
+    sink: EventSink,
+    frames: u64,
+    retry_ms: Option<u64>,
+    /// The JSON tape, reused from frame to frame.
+    tape: Tape,
 }
 
 impl Default for StreamDecoder {
@@ -61,33 +70,34 @@ impl StreamDecoder {
         retry_ms: Option<u64>,
     ) -> Self {
         let mut d = StreamDecoder::seeded(protocol, max_event_bytes, resume_id.to_owned());
-        d.retry_ms = retry_ms;
-        d.sink = EventSink::resumed(reply.finish_reason.is_some());
-        d.reply = ReplyBuilder::resume(reply);
+        d.st.retry_ms = retry_ms;
+        d.st.sink = EventSink::resumed(reply);
         d
     }
 
     fn seeded(protocol: Protocol, max_event_bytes: usize, resume_seed: String) -> Self {
         let mut d = StreamDecoder {
             requested: protocol,
-            resolved: Protocol::Auto,
             max_event_bytes,
             framer: Framer::sniffer(),
             hint: auto::Hint::default(),
-            decoder: Decoder::Undecided,
-            sink: EventSink::default(),
-            reply: ReplyBuilder::default(),
-            frames: 0,
-            retry_ms: None,
+            st: State {
+                resolved: Protocol::Auto,
+                decoder: Decoder::Undecided,
+                sink: EventSink::default(),
+                frames: 0,
+                retry_ms: None,
+                tape: Tape::default(),
+            },
             resume_seed,
             verdict: None,
         };
         if let Some(framing) = protocol.framing() {
             d.framer = Framer::new(framing, max_event_bytes, &d.resume_seed);
-            d.decide(protocol);
+            d.st.decide(protocol);
         } else if protocol != Protocol::Auto {
             // A protocol with two framings (gemini): the response chooses one.
-            d.decide(protocol);
+            d.st.decide(protocol);
         }
         d
     }
@@ -117,17 +127,12 @@ impl StreamDecoder {
         self.framer
             .start(decision.framing, self.max_event_bytes, &self.resume_seed);
         if let Some(protocol) = decision.protocol {
-            self.decide(protocol);
+            self.st.decide(protocol);
         }
     }
 
-    fn decide(&mut self, protocol: Protocol) {
-        self.resolved = protocol;
-        self.decoder = protocol.decoder();
-    }
-
     fn closed(&self) -> bool {
-        self.sink.end().is_some() || self.verdict.is_some()
+        self.st.sink.end().is_some() || self.verdict.is_some()
     }
 
     /// Hands in the next chunk.
@@ -153,25 +158,31 @@ impl StreamDecoder {
     /// Hands in an item that is already framed (bypassing the byte framer).
     pub fn feed_item(&mut self, item: Item) {
         if !self.closed() {
-            self.on_item(item);
+            self.st.on_item(match &item {
+                Item::Event(ev) => ItemRef::Event {
+                    event_type: &ev.event_type,
+                    data: &ev.data,
+                },
+                Item::Retry(ms) => ItemRef::Retry(*ms),
+                Item::Comment => ItemRef::Comment,
+            });
         }
     }
 
     /// Hands in one NDJSON line that is already framed (bypassing the byte framer).
     pub fn feed_line(&mut self, line: &str) {
         if !self.closed() {
-            if matches!(self.decoder, Decoder::Undecided) {
-                self.decide(auto::NDJSON_PROTOCOL);
+            if matches!(self.st.decoder, Decoder::Undecided) {
+                self.st.decide(auto::NDJSON_PROTOCOL);
             }
-            self.on_line(line, false);
+            self.st.on_line(line, false);
         }
     }
 
     /// The next decoded event.
     pub fn next_event(&mut self) -> Option<StreamEvent> {
         loop {
-            if let Some(event) = self.sink.pop() {
-                self.reply.apply(&event);
+            if let Some(event) = self.st.sink.pop() {
                 return Some(event);
             }
             if self.closed() || !self.pull_one() {
@@ -180,131 +191,65 @@ impl StreamDecoder {
         }
     }
 
+    /// The next decoded event, text and thinking by their place in the reply (the session's
+    /// path: no `String` per delta).
+    pub(crate) fn next_decoded(&mut self) -> Option<Decoded> {
+        loop {
+            if let Some(event) = self.st.sink.pop_decoded() {
+                return Some(event);
+            }
+            if self.closed() || !self.pull_one() {
+                return None;
+            }
+        }
+    }
+
+    /// No `Meta` or `KeepAlive` events from now on (the session when nobody takes events:
+    /// they change nothing else; keep-alives are still counted).
+    pub(crate) fn quiet(mut self) -> Self {
+        self.st.sink.set_quiet();
+        self
+    }
+
+    /// `reply().text[range]` (or the thinking's), for a [`Decoded`] delta.
+    pub(crate) fn slice(&self, range: core::ops::Range<usize>, thinking: bool) -> &str {
+        self.st.sink.slice(range, thinking)
+    }
+
     /// Takes one frame from the framer and decodes it; `false` when the framer needs bytes.
     fn pull_one(&mut self) -> bool {
-        let Some(frame) = self.framer.next_frame() else {
+        let Some(frame) = self.framer.next_frame_ref() else {
             return false;
         };
+        let st = &mut self.st;
         match frame {
-            Frame::Item(item) => self.on_item(item),
-            Frame::Line(line) => {
-                self.on_line(&line, false);
+            FrameRef::Item(item) => st.on_item(item),
+            FrameRef::Line(line) => {
+                st.on_line(line, false);
             }
-            Frame::Value(value) => self.on_value(&value),
-            Frame::Closed => {
-                if self.sink.has_finish() {
-                    self.sink.complete();
+            FrameRef::Value(value) => st.on_value(&value),
+            FrameRef::Closed => {
+                if st.sink.has_finish() {
+                    st.sink.complete();
                 } else {
                     let mut message = String::from("the JSON array closed ");
-                    message.push_str(self.expected());
-                    self.sink
+                    message.push_str(st.expected());
+                    st.sink
                         .fail(StreamError::new(ErrorCode::Truncated, message));
                 }
             }
-            Frame::Invalid(what) => {
+            FrameRef::Invalid(what) => {
                 let mut message = String::from("the body is not a JSON array: ");
                 message.push_str(&what);
                 let mut err = StreamError::new(ErrorCode::InvalidJson, message);
-                err.event_index = Some(self.frames);
-                self.sink.fail(err);
+                err.event_index = Some(st.frames);
+                st.sink.fail(err);
             }
-            Frame::Text(text) => raw::on_text(&text, &mut self.sink),
-            Frame::InvalidUtf8 => self.sink.meta(raw::INVALID_UTF8),
-            Frame::Error(e) => {
-                let mut err = StreamError::new(ErrorCode::EventTooLarge, e.to_string());
-                err.event_index = Some(self.frames);
-                self.sink.fail(err);
-            }
+            FrameRef::Text(text) => raw::on_text(text, &mut st.sink),
+            FrameRef::InvalidUtf8 => st.sink.meta(raw::INVALID_UTF8),
+            FrameRef::Error(e) => st.on_too_large(e),
         }
-        true
-    }
-
-    /// One JSON value of a JSON values body (a Gemini array element).
-    fn on_value(&mut self, text: &str) {
-        let index = self.frames;
-        self.frames += 1;
-        let text = text.trim();
-        match Json::parse(text) {
-            Ok(value) => {
-                if let Decoder::Json(_, d) = &mut self.decoder {
-                    d.on_json("", value, index, &mut self.sink);
-                }
-            }
-            Err(e) => self.sink.fail(invalid_json(text, index, &e)),
-        }
-    }
-
-    fn on_item(&mut self, item: Item) {
-        match item {
-            Item::Comment => self.sink.keep_alive(),
-            Item::Retry(ms) => self.retry_ms = Some(ms),
-            Item::Event(ev) => self.on_event(&ev.event_type, &ev.data),
-        }
-    }
-
-    fn on_event(&mut self, event_type: &str, data: &str) {
-        let index = self.frames;
-        self.frames += 1;
-        if matches!(self.decoder, Decoder::Undecided) {
-            match auto::detect(event_type, data) {
-                Some(p) => self.decide(p),
-                None => return,
-            }
-        }
-        let sink = &mut self.sink;
-        let decoder = match &mut self.decoder {
-            Decoder::Json(_, d) => d,
-            Decoder::Text => {
-                raw::on_text(data, sink);
-                return;
-            }
-            Decoder::Undecided => return,
-        };
-        let data = data.trim();
-        if data.is_empty() || (event_type == "ping" && !decoder.decodes_pings()) {
-            // Meta-only or a ping: never JSON-decoded.
-            if event_type == "ping" {
-                sink.keep_alive();
-            }
-            return;
-        }
-        if decoder.on_signal(data, sink) {
-            return;
-        }
-        match Json::parse(data) {
-            Ok(value) => decoder.on_json(event_type, value, index, sink),
-            Err(e) => sink.fail(invalid_json(data, index, &e)),
-        }
-    }
-
-    /// One NDJSON line. `at_eof`: the unterminated final fragment, where invalid JSON means the
-    /// body was cut mid-line (returns `false`) rather than `invalid_json`.
-    fn on_line(&mut self, line: &str, at_eof: bool) -> bool {
-        let index = self.frames;
-        self.frames += 1;
-        let mut line = line.trim();
-        if index == 0 {
-            // A BOM before the first line (the splitter keeps it; the sniffer skipped it).
-            line = line.trim_start_matches('\u{feff}');
-        }
-        if line.is_empty() {
-            return true;
-        }
-        let value = match Json::parse(line) {
-            Ok(v) => v,
-            Err(_) if at_eof => return false,
-            Err(e) => {
-                self.sink.fail(invalid_json(line, index, &e));
-                return true;
-            }
-        };
-        if !self.decoder.reads(Framing::Ndjson) {
-            // A line handed in to a decoder of another framing: lines are NDJSON's.
-            self.decoder = auto::NDJSON_PROTOCOL.decoder();
-        }
-        if let Decoder::Json(_, d) = &mut self.decoder {
-            d.on_json("", value, index, &mut self.sink);
-        }
+        self.framer.recycle();
         true
     }
 
@@ -317,43 +262,34 @@ impl StreamDecoder {
         let mut open_array = false;
         // A body too short for the sniffer to decide is decided now.
         self.sniff(true);
-        if self.sink.end().is_none() {
+        if self.st.sink.end().is_none() {
             // Whatever the framer still holds comes first (the caller may not have drained).
-            while self.sink.end().is_none() && self.pull_one() {}
+            while self.st.sink.end().is_none() && self.pull_one() {}
         }
-        if self.sink.end().is_none() {
+        if self.st.sink.end().is_none() {
             let end = self.framer.finish();
             unterminated = end.unterminated;
             open_array = end.open_array;
             if let Some(line) = end.last_line {
-                unterminated = !self.on_line(&line, true);
+                unterminated = !self.st.on_line(&line, true);
             }
             // The framer may release a last frame (plain text's held code point).
-            while self.sink.end().is_none() && self.pull_one() {}
+            while self.st.sink.end().is_none() && self.pull_one() {}
         }
-        let verdict = match self.sink.end() {
+        let verdict = match self.st.sink.end() {
             Some(e) => e.clone(),
-            None if self.sink.has_finish() => None,
-            None if matches!(self.decoder, Decoder::Text) && !unterminated => None,
+            None if self.st.sink.has_finish() => None,
+            None if matches!(self.st.decoder, Decoder::Text) && !unterminated => None,
             None => Some(self.truncated(unterminated, open_array)),
         };
         self.verdict = Some(verdict.clone());
         verdict
     }
 
-    /// What was still expected when the body ended: "before [DONE] and ...".
-    fn expected(&self) -> &'static str {
-        match &self.decoder {
-            Decoder::Json(_, d) => d.truncated_before(),
-            Decoder::Text => raw::TRUNCATED,
-            Decoder::Undecided => "before any event",
-        }
-    }
-
     fn truncated(&self, unterminated: bool, open_array: bool) -> StreamError {
         let mut message = String::from("the body ended ");
-        message.push_str(self.expected());
-        if unterminated && !matches!(self.decoder, Decoder::Text) {
+        message.push_str(self.st.expected());
+        if unterminated && !matches!(self.st.decoder, Decoder::Text) {
             message.push_str(" (inside an unterminated ");
             message.push_str(self.framer.frame_name());
             message.push(')');
@@ -363,29 +299,32 @@ impl StreamDecoder {
         StreamError::new(ErrorCode::Truncated, message)
     }
 
-    /// Everything received so far.
+    /// Everything received so far. Text and thinking are appended as their frame is decoded:
+    /// while the events of one frame are being taken, the reply already holds all of that
+    /// frame's text.
     pub fn reply(&self) -> &Reply {
-        self.reply.reply()
+        self.st.sink.reply()
     }
 
-    /// Takes the reply out (at the end).
+    /// Takes the reply out (at the end): what the events returned so far applied. The text
+    /// of events not returned yet stays for the next reply.
     pub fn take_reply(&mut self) -> Reply {
-        self.reply.take()
+        self.st.sink.take_reply()
     }
 
     /// Frames decoded (SSE events + NDJSON lines).
     pub fn frames(&self) -> u64 {
-        self.frames
+        self.st.frames
     }
 
     /// Comments and provider pings.
     pub fn keep_alives(&self) -> u64 {
-        self.sink.keep_alives()
+        self.st.sink.keep_alives()
     }
 
     /// The resolved protocol (`Auto` until decided).
     pub fn protocol(&self) -> Protocol {
-        self.resolved
+        self.st.resolved
     }
 
     /// The SSE parser's last event ID *buffer*: set by every `id` line as it is parsed (see
@@ -406,6 +345,119 @@ impl StreamDecoder {
 
     /// The last valid `retry:` value.
     pub fn retry_ms(&self) -> Option<u64> {
-        self.retry_ms
+        self.st.retry_ms
+    }
+}
+
+impl State {
+    fn decide(&mut self, protocol: Protocol) {
+        self.resolved = protocol;
+        self.decoder = protocol.decoder();
+    }
+
+    /// What was still expected when the body ended: "before [DONE] and ...".
+    fn expected(&self) -> &'static str {
+        match &self.decoder {
+            Decoder::Json(_, d) => d.truncated_before(),
+            Decoder::Text => raw::TRUNCATED,
+            Decoder::Undecided => "before any event",
+        }
+    }
+
+    /// One JSON value of a JSON values body (a Gemini array element).
+    fn on_value(&mut self, text: &str) {
+        let index = self.frames;
+        self.frames += 1;
+        let text = trim(text);
+        match self.tape.parse(text) {
+            Ok(value) => {
+                if let Decoder::Json(_, d) = &mut self.decoder {
+                    d.on_json("", value, index, &mut self.sink);
+                }
+            }
+            Err(e) => self.sink.fail(invalid_json(text, index, &e)),
+        }
+    }
+
+    /// A line or event over the cap: the stream ends with `event_too_large`.
+    fn on_too_large(&mut self, e: FrameError) {
+        let mut err = StreamError::new(ErrorCode::EventTooLarge, e.message());
+        err.event_index = Some(self.frames);
+        self.sink.fail(err);
+    }
+
+    fn on_item(&mut self, item: ItemRef<'_>) {
+        match item {
+            ItemRef::Comment => self.sink.keep_alive(),
+            ItemRef::Retry(ms) => self.retry_ms = Some(ms),
+            ItemRef::Event { event_type, data } => self.on_event(event_type, data),
+            ItemRef::TooLarge(limit) => self.on_too_large(FrameError::EventTooLarge { limit }),
+        }
+    }
+
+    fn on_event(&mut self, event_type: &str, data: &str) {
+        let index = self.frames;
+        self.frames += 1;
+        if matches!(self.decoder, Decoder::Undecided) {
+            match auto::detect(event_type, data, &mut self.tape) {
+                Some(p) => self.decide(p),
+                None => return,
+            }
+        }
+        let sink = &mut self.sink;
+        let decoder = match &mut self.decoder {
+            Decoder::Json(_, d) => d,
+            Decoder::Text => {
+                raw::on_text(data, sink);
+                return;
+            }
+            Decoder::Undecided => return,
+        };
+        let data = trim(data);
+        if data.is_empty() || (event_type == "ping" && !decoder.decodes_pings()) {
+            // Meta-only or a ping: never JSON-decoded.
+            if event_type == "ping" {
+                sink.keep_alive();
+            }
+            return;
+        }
+        if decoder.on_signal(data, sink) {
+            return;
+        }
+        match self.tape.parse(data) {
+            Ok(value) => decoder.on_json(event_type, value, index, sink),
+            Err(e) => sink.fail(invalid_json(data, index, &e)),
+        }
+    }
+
+    /// One NDJSON line. `at_eof`: the unterminated final fragment, where invalid JSON means the
+    /// body was cut mid-line (returns `false`) rather than `invalid_json`.
+    fn on_line(&mut self, line: &str, at_eof: bool) -> bool {
+        let index = self.frames;
+        self.frames += 1;
+        let mut line = trim(line);
+        if index == 0 {
+            // A BOM before the first line (the splitter keeps it; the sniffer skipped it).
+            line = line.trim_start_matches('\u{feff}');
+        }
+        if line.is_empty() {
+            return true;
+        }
+        let value = match self.tape.parse(line) {
+            Ok(v) => v,
+            Err(_) if at_eof => return false,
+            Err(e) => {
+                self.sink.fail(invalid_json(line, index, &e));
+                return true;
+            }
+        };
+        if !self.decoder.reads(Framing::Ndjson) {
+            // A line handed in to a decoder of another framing: lines are NDJSON's.
+            self.decoder = auto::NDJSON_PROTOCOL.decoder();
+        }
+        if let Decoder::Json(_, d) = &mut self.decoder {
+            d.on_json("", value, index, &mut self.sink);
+        }
+        true
     }
 }

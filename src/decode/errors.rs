@@ -3,8 +3,9 @@
 
 use super::protocol::Protocol;
 use crate::error::{quoted, ErrorCode, StreamError};
-use crate::json::Json;
+use crate::json::{Json, JsonError};
 use crate::retryable::is_retryable_provider_error;
+use crate::text::push_u64;
 
 /// A provider's error code, which may be a string or a number.
 pub(crate) fn code_of(v: Option<Json<'_>>) -> Option<String> {
@@ -30,7 +31,11 @@ pub(crate) fn provider_error(
 ) -> StreamError {
     let message = match message.filter(|m| !m.is_empty()) {
         Some(m) => m.to_owned(),
-        None => format!("{} sent an error without a message", protocol.name()),
+        None => {
+            let mut m = String::from(protocol.name());
+            m.push_str(" sent an error without a message");
+            m
+        }
     };
     let mut e = StreamError::new(ErrorCode::ProviderError, message);
     e.retryable = Some(is_retryable_provider_error(
@@ -46,14 +51,14 @@ pub(crate) fn provider_error(
 }
 
 /// The `invalid_json` error for frame `index`, quoting a bounded prefix of its data.
-pub(crate) fn invalid_json(data: &str, index: u64, err: &serde_json::Error) -> StreamError {
-    let mut e = StreamError::new(
-        ErrorCode::InvalidJson,
-        format!(
-            "event {index} is not valid JSON ({err}): {}",
-            quoted(&prefix(data.trim(), 80))
-        ),
-    );
+pub(crate) fn invalid_json(data: &str, index: u64, err: &JsonError) -> StreamError {
+    let mut message = String::from("event ");
+    push_u64(&mut message, index);
+    message.push_str(" is not valid JSON (");
+    err.write_message(&mut message);
+    message.push_str("): ");
+    message.push_str(&quoted(&prefix(data.trim(), 80)));
+    let mut e = StreamError::new(ErrorCode::InvalidJson, message);
     e.event_index = Some(index);
     e
 }

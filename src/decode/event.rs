@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::error::StreamError;
 use crate::outcome::{FinishReason, Usage};
+use crate::text::JsonObject;
 
 /// What a decoder produces, in stream order. Serialises as `{"type": "...", ...}` (the CLI's
 /// per-event lines and the JS `onEvent` argument).
@@ -73,6 +74,63 @@ fn serialize_end<S: serde::Serializer>(
 }
 
 impl StreamEvent {
+    /// The event as one JSON object (`{"type": "...", ...}`, the CLI's per-event lines and the
+    /// JS `onEvent` argument): byte for byte what `serde_json::to_string` makes of it.
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        self.write_json(&mut out);
+        out
+    }
+
+    /// Appends [`StreamEvent::to_json`] to `out`.
+    pub fn write_json(&self, out: &mut String) {
+        let mut o = JsonObject::new(out);
+        match self {
+            StreamEvent::Text { text } => {
+                o.str("type", "text");
+                o.str("text", text);
+            }
+            StreamEvent::Thinking { text } => {
+                o.str("type", "thinking");
+                o.str("text", text);
+            }
+            StreamEvent::ToolCall {
+                index,
+                id,
+                name,
+                arguments,
+            } => {
+                o.str("type", "tool_call");
+                o.u64("index", u64::from(*index));
+                o.opt_str("id", id.as_deref());
+                o.opt_str("name", name.as_deref());
+                o.str("arguments", arguments);
+            }
+            StreamEvent::Usage(u) => {
+                o.str("type", "usage");
+                u.write_members(&mut o);
+            }
+            StreamEvent::Finish { reason, raw } => {
+                o.str("type", "finish");
+                o.str("reason", reason.code());
+                o.opt_str("raw", raw.as_deref());
+            }
+            StreamEvent::KeepAlive => o.str("type", "keep_alive"),
+            StreamEvent::Meta { name } => {
+                o.str("type", "meta");
+                o.str("name", name);
+            }
+            StreamEvent::End(error) => {
+                o.str("type", "end");
+                match error {
+                    Some(e) => e.write_json(o.key("error")),
+                    None => o.raw("error", "null"),
+                }
+            }
+        }
+        o.end();
+    }
+
     /// Whether this event is a content delta (resets the content timer, counts as a delta).
     pub fn is_content(&self) -> bool {
         matches!(

@@ -5,20 +5,23 @@
 //!   differently). It holds every byte until the `auto` rules decide (the leading whitespace
 //!   and BOM bytes, capped, then the few bytes a rule needs), and [`Framer::start`] replays
 //!   them into the framer chosen.
-//! - `Sse`: the SSE parser; its frames are [`Item`]s (events, comments, `retry`).
+//! - `Sse`: the SSE parser; its frames are [`Item`](crate::sse::Item)s (events, comments, `retry`).
 //! - `Ndjson`: the NDJSON splitter; its frames are lines.
 //! - `Json`: JSON values (one array streamed element by element, or values one after
 //!   another); its frames are values, and the array's close.
 //! - `Text`: a plain-text passthrough: every byte is text, decoded as UTF-8 across chunks.
 //!
-//! Every framer has the same push shape: `feed`, then `next_frame` until `None`, and `finish`
-//! at the end of the body.
+//! Every framer has the same push shape: `feed`, then `next_frame_ref` until `None` (each
+//! frame borrowed from the framer, no allocation), `recycle` after each, and `finish` at the
+//! end of the body.
 
 use crate::error::FrameError;
-use crate::json_values::{JsonValuesSplitter, Piece};
+use crate::json_values::{JsonValuesSplitter, PieceRef};
 use crate::ndjson::NdjsonSplitter;
-use crate::sse::{Item, SseParser};
+use crate::sse::{ItemRef, SseParser};
+use crate::text::lossy;
 use crate::utf8::Utf8Stream;
+use std::borrow::Cow;
 
 /// The framings a protocol can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,21 +36,21 @@ pub(crate) enum Framing {
     Text,
 }
 
-/// One frame.
+/// One frame, borrowed from the framer (no allocation).
 #[derive(Debug)]
-pub(crate) enum Frame {
+pub(crate) enum FrameRef<'a> {
     /// An SSE event, comment or `retry` field.
-    Item(Item),
+    Item(ItemRef<'a>),
     /// An NDJSON line (not blank).
-    Line(String),
-    /// A JSON value (an array element).
-    Value(String),
+    Line(&'a str),
+    /// A JSON value (an array element), as UTF-8 (invalid bytes replaced).
+    Value(Cow<'a, str>),
     /// The `]` that closes a JSON array.
     Closed,
     /// Bytes that cannot continue a JSON array (the message says what was found).
     Invalid(String),
     /// Decoded plain text (never empty).
-    Text(String),
+    Text(&'a str),
     /// The first bytes of a plain-text body that are not UTF-8 (replaced by U+FFFD); reported
     /// once, after the text that holds the replacement.
     InvalidUtf8,
@@ -118,7 +121,10 @@ impl Sniffer {
 #[derive(Debug, Default)]
 pub(crate) struct TextFramer {
     utf8: Utf8Stream,
+    /// The text decoded from the bytes handed in since it was last taken (one buffer, reused).
     pending: String,
+    /// `pending` was handed out as a frame: cleared at the next `recycle` or `feed`.
+    lent: bool,
     /// Some text was decoded (a BOM is only dropped at the very start).
     started: bool,
     /// Invalid bytes were replaced and not reported yet.
@@ -127,6 +133,7 @@ pub(crate) struct TextFramer {
 
 impl TextFramer {
     fn feed(&mut self, bytes: &[u8]) {
+        self.recycle();
         let before = self.utf8.invalid_sequences();
         self.utf8.decode(bytes, &mut self.pending);
         self.after_decode(before);
@@ -135,8 +142,8 @@ impl TextFramer {
     fn after_decode(&mut self, invalid_before: u64) {
         if !self.started && !self.pending.is_empty() {
             self.started = true;
-            if let Some(rest) = self.pending.strip_prefix('\u{feff}') {
-                self.pending = rest.to_owned();
+            if self.pending.starts_with('\u{feff}') {
+                self.pending.replace_range(..'\u{feff}'.len_utf8(), "");
             }
         }
         if invalid_before == 0 && self.utf8.invalid_sequences() > 0 {
@@ -144,14 +151,21 @@ impl TextFramer {
         }
     }
 
-    fn next_frame(&mut self) -> Option<Frame> {
-        if !self.pending.is_empty() {
-            return Some(Frame::Text(core::mem::take(&mut self.pending)));
+    fn next_frame(&mut self) -> Option<FrameRef<'_>> {
+        if !self.lent && !self.pending.is_empty() {
+            self.lent = true;
+            return Some(FrameRef::Text(&self.pending));
         }
         if core::mem::take(&mut self.report_invalid) {
-            return Some(Frame::InvalidUtf8);
+            return Some(FrameRef::InvalidUtf8);
         }
         None
+    }
+
+    fn recycle(&mut self) {
+        if core::mem::take(&mut self.lent) {
+            self.pending.clear();
+        }
     }
 }
 
@@ -226,25 +240,36 @@ impl Framer {
         self.feed(&held);
     }
 
-    /// The next frame, or `None` when the framer needs bytes.
-    pub(crate) fn next_frame(&mut self) -> Option<Frame> {
+    /// The next frame, borrowed, or `None` when the framer needs bytes.
+    pub(crate) fn next_frame_ref(&mut self) -> Option<FrameRef<'_>> {
         match self {
             Framer::Sniff(_) => None,
-            Framer::Sse(p) => p.next_event().map(|r| match r {
-                Ok(item) => Frame::Item(item),
-                Err(e) => Frame::Error(e),
+            Framer::Sse(p) => p.next_item().map(|item| match item {
+                ItemRef::TooLarge(limit) => FrameRef::Error(FrameError::EventTooLarge { limit }),
+                item => FrameRef::Item(item),
             }),
-            Framer::Ndjson(s) => s.next_line().map(|r| match r {
-                Ok(line) => Frame::Line(line),
-                Err(e) => Frame::Error(e),
+            Framer::Ndjson(s) => s.next_line_ref().map(|r| match r {
+                Ok(line) => FrameRef::Line(line),
+                Err(e) => FrameRef::Error(e),
             }),
-            Framer::Json(s) => s.next_piece().map(|p| match p {
-                Piece::Value(v) => Frame::Value(v),
-                Piece::Closed => Frame::Closed,
-                Piece::Invalid(m) => Frame::Invalid(m),
-                Piece::TooLarge(e) => Frame::Error(e),
+            Framer::Json(s) => s.next_piece_ref().map(|p| match p {
+                PieceRef::Value(v) => FrameRef::Value(lossy(v)),
+                PieceRef::Closed => FrameRef::Closed,
+                PieceRef::Invalid(m) => FrameRef::Invalid(m),
+                PieceRef::TooLarge(e) => FrameRef::Error(e),
             }),
             Framer::Text(t) => t.next_frame(),
+        }
+    }
+
+    /// After a frame was decoded: once every queued frame was taken, frees what held them.
+    pub(crate) fn recycle(&mut self) {
+        match self {
+            Framer::Sse(p) => p.recycle(),
+            Framer::Ndjson(s) => s.recycle(),
+            Framer::Json(s) => s.recycle(),
+            Framer::Text(t) => t.recycle(),
+            Framer::Sniff(_) => {}
         }
     }
 
@@ -269,7 +294,8 @@ impl Framer {
                 }
             }
             Framer::Text(t) => {
-                // A code point still held becomes U+FFFD: take it with `next_frame`.
+                // A code point still held becomes U+FFFD: take it with `next_frame_ref`.
+                t.recycle();
                 let before = t.utf8.invalid_sequences();
                 t.utf8.finish(&mut t.pending);
                 t.after_decode(before);

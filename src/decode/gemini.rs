@@ -82,67 +82,79 @@ impl ProviderDecoder for Gemini {
             sink.fail(e);
             return;
         }
-        let candidates = o
-            .get("candidates")
-            .and_then(Json::array)
-            .unwrap_or_default();
+        // One pass over the chunk's members for the four read here.
+        let [candidates, feedback, usage_metadata] =
+            o.pick(["candidates", "promptFeedback", "usageMetadata"]);
         let first = candidates
-            .iter()
-            .map(|c| c.obj())
+            .and_then(Json::items)
+            .into_iter()
+            .flatten()
+            .map(Json::obj)
             .enumerate()
             .find(|(pos, c)| c.u64("index").unwrap_or(*pos as u64) == 0)
             .map(|(_, c)| c);
         let Some(candidate) = first else {
-            let block = o.obj("promptFeedback").str("blockReason");
-            if let Some(reason) = block {
-                sink.fail(blocked(&reason, &o, index));
+            let feedback = feedback.map(Json::obj).unwrap_or_default();
+            if let Some(reason) = feedback.str("blockReason") {
+                sink.fail(blocked(&reason, &feedback, index));
                 return;
             }
-            usage(&o, sink);
+            usage(usage_metadata, sink);
             return;
         };
-        let parts = candidate.obj("content").get("parts").and_then(Json::array);
-        for part in parts.into_iter().flatten() {
+        let [content, finish_reason] = candidate.pick(["content", "finishReason"]);
+        let parts = content.map(Json::obj).unwrap_or_default().get("parts");
+        for part in parts.and_then(Json::items).into_iter().flatten() {
             let part = part.obj();
-            if let Some(text) = part.str("text") {
-                if part.get("thought").and_then(Json::as_bool) == Some(true) {
-                    sink.thinking(Some(&text));
-                } else {
-                    sink.text(Some(&text));
-                }
-            } else if let Some(call) = part.get("functionCall").filter(|c| c.is_object()) {
+            let [text, thought, function_call] = part.pick(["text", "thought", "functionCall"]);
+            let thought = thought.and_then(Json::as_bool) == Some(true);
+            // A `text` that reads is the part's content (an empty one too).
+            if sink.string_of(text, thought) {
+                continue;
+            }
+            if let Some(call) = function_call.filter(|c| c.is_object()) {
                 let call = call.obj();
-                let arguments = call
-                    .get("args")
+                let [args, id, name] = call.pick(["args", "id", "name"]);
+                let arguments = args
                     .filter(|a| !a.is_null())
                     .map_or_else(String::new, Json::compact);
                 let i = self.next_tool;
                 self.next_tool = self.next_tool.saturating_add(1);
                 sink.tool(
                     i,
-                    call.str("id").as_deref(),
-                    call.str("name").as_deref(),
+                    id.and_then(Json::as_str).as_deref(),
+                    name.and_then(Json::as_str).as_deref(),
                     &arguments,
                 );
             } else if let Some(kind) = OTHER_PARTS.iter().find(|k| part.get(k).is_some()) {
                 sink.meta(kind);
             }
         }
-        usage(&o, sink);
-        if let Some(raw) = candidate.str("finishReason") {
+        usage(usage_metadata, sink);
+        if let Some(raw) = finish_reason.and_then(Json::as_str) {
             sink.finish(map_finish(&raw, self.next_tool > 0), Some(&raw));
         }
     }
 }
 
 /// `usageMetadata`, when present.
-fn usage(o: &Obj<'_>, sink: &mut EventSink) {
-    let u = o.obj("usageMetadata");
-    let output = match (u.u64("candidatesTokenCount"), u.u64("thoughtsTokenCount")) {
+fn usage(metadata: Option<Json<'_>>, sink: &mut EventSink) {
+    let Some(u) = metadata else {
+        return;
+    };
+    let [prompt, candidates, thoughts] = u.obj().pick([
+        "promptTokenCount",
+        "candidatesTokenCount",
+        "thoughtsTokenCount",
+    ]);
+    let output = match (
+        candidates.and_then(Json::as_u64),
+        thoughts.and_then(Json::as_u64),
+    ) {
         (None, None) => None,
         (c, t) => Some(c.unwrap_or(0).saturating_add(t.unwrap_or(0))),
     };
-    sink.usage(u.u64("promptTokenCount"), output);
+    sink.usage(prompt.and_then(Json::as_u64), output);
 }
 
 /// Gemini's `finishReason` values. `STOP` after a function call is `tool_calls` (Gemini says
@@ -164,12 +176,13 @@ pub(crate) fn map_finish(reason: &str, called_tools: bool) -> FinishReason {
     }
 }
 
-/// The prompt was blocked: `promptFeedback.blockReason` and no candidates.
-fn blocked(reason: &str, o: &Obj<'_>, index: u64) -> crate::error::StreamError {
+/// The prompt was blocked: `promptFeedback.blockReason` and no candidates. `feedback`: the
+/// `promptFeedback` object.
+fn blocked(reason: &str, feedback: &Obj<'_>, index: u64) -> crate::error::StreamError {
     let mut message = String::from("Gemini blocked the prompt (promptFeedback.blockReason ");
     message.push_str(reason);
     message.push(')');
-    if let Some(detail) = o.obj("promptFeedback").str("blockReasonMessage") {
+    if let Some(detail) = feedback.str("blockReasonMessage") {
         message.push_str(": ");
         message.push_str(&detail);
     }
@@ -178,8 +191,8 @@ fn blocked(reason: &str, o: &Obj<'_>, index: u64) -> crate::error::StreamError {
 
 /// A `google.rpc.RetryInfo` detail's `retryDelay` (a protobuf Duration: `"34.4s"`), in ms.
 fn retry_delay_ms(err: &Obj<'_>) -> Option<u64> {
-    let details = err.get("details").and_then(Json::array)?;
-    let delay = details.iter().find_map(|d| {
+    let mut details = err.get("details").and_then(Json::items)?;
+    let delay = details.find_map(|d| {
         let d = d.obj();
         let ty = d.str("@type")?;
         ty.ends_with("google.rpc.RetryInfo")
@@ -202,7 +215,12 @@ fn duration_ms(s: &str) -> Option<u64> {
     for b in frac.bytes().chain(core::iter::repeat(b'0')).take(3) {
         ms = ms * 10 + u64::from(b - b'0');
     }
-    secs.parse::<u64>().ok()?.checked_mul(1000)?.checked_add(ms)
+    // The digits were checked: `u64::from_str` without core's generic integer parser.
+    let mut whole: u64 = 0;
+    for b in secs.bytes() {
+        whole = whole.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    whole.checked_mul(1000)?.checked_add(ms)
 }
 
 #[cfg(test)]

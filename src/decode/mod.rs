@@ -14,7 +14,8 @@
 //! - `feed(&[u8])`, then drain `next_event()` until `None`. `feed_item(sse::Item)` and
 //!   `feed_line(&str)` hand in input that is already framed (an `EventSource`, a test).
 //! - `next_event() -> Option<StreamEvent>`: content events are already applied to `reply()`
-//!   when returned. After `StreamEvent::End(..)` it returns `None` forever and ignores input.
+//!   (text and thinking as their frame is decoded, the rest when returned; `take_reply()`
+//!   holds what the events returned so far applied). After `StreamEvent::End(..)` it returns `None` forever and ignores input.
 //! - `finish() -> Option<StreamError>`: at EOF, after draining. `None` = complete (an end
 //!   signal was seen), `Some(truncated error)` otherwise; if `End(e)` was already emitted,
 //!   returns `e`. May first emit remaining events (e.g. an unterminated final NDJSON line that
@@ -94,11 +95,13 @@
 //! `gemini` named by the caller chooses its form the same way: `text/event-stream` → SSE;
 //! otherwise a body starting with `[` or `{` → JSON values, anything else → SSE.
 //!
-//! JSON goes through serde_json once per frame (the frame must be one valid JSON value) and is
-//! then read lazily (`crate::json`): only the members a decoder reads are looked at, strings
-//! are borrowed unless escaped, counts are read from their digits. No `serde_json::Value`, no
-//! map and no float code, which keeps the wasm small; a frame costs O(size × depth read),
-//! depth ≤ 5.
+//! JSON is scanned once per frame (`crate::json`: one linear pass that checks the frame is one
+//! valid JSON value, exactly as serde_json would, with its messages, and records a token
+//! tape); the decoders then read the members they need from the tape, strings borrowed unless
+//! escaped, counts read from their digits. No `serde_json::Value`, no map and no float code,
+//! which keeps the wasm small. Text and thinking deltas go from the frame straight into the
+//! reply (`EventSink::text_of` unescapes in place): no `String` per delta unless someone takes
+//! a [`StreamEvent`].
 //!
 //! # Layout
 //!
@@ -117,7 +120,9 @@
 //!
 //! 1. Its own file here: a decoder implementing `ProviderDecoder` (`on_json` and
 //!    `truncated_before`; `on_signal` and `decodes_pings` when it needs them), its wire format
-//!    in the module docs, unit tests feeding an `EventSink`.
+//!    in the module docs, unit tests feeding an `EventSink`. Text goes in with
+//!    `sink.text_of(obj.get("key"))` (unescaped straight into the reply); `Obj::pick` reads
+//!    several members in one pass.
 //! 2. `protocol.rs`: a [`Protocol`] variant, its stable name (`name`, `ALL`), its framing
 //!    (`framing`) and its constructor (`decoder`); for a JSON protocol, a `JsonDecoder`
 //!    variant and its arm in `with_decoder!`.
@@ -152,3 +157,4 @@ pub use decoder::StreamDecoder;
 pub use event::StreamEvent;
 pub(crate) use framing::Framing;
 pub use protocol::Protocol;
+pub(crate) use sink::Decoded;

@@ -44,9 +44,9 @@ impl ProviderDecoder for Ollama {
         }
         if let Some(m) = o.get("message") {
             let m = m.obj();
-            sink.thinking(m.str("thinking").as_deref());
-            sink.text(m.str("content").as_deref());
-            let calls = m.get("tool_calls").and_then(Json::array);
+            sink.thinking_of(m.get("thinking"));
+            sink.text_of(m.get("content"));
+            let calls = m.get("tool_calls").and_then(Json::items);
             for call in calls.into_iter().flatten() {
                 let call = call.obj();
                 let f = call.obj("function");
@@ -67,8 +67,8 @@ impl ProviderDecoder for Ollama {
                 );
             }
         }
-        sink.thinking(o.str("thinking").as_deref());
-        sink.text(o.str("response").as_deref());
+        sink.thinking_of(o.get("thinking"));
+        sink.text_of(o.get("response"));
         if o.get("done").and_then(Json::as_bool) == Some(true) {
             sink.usage(o.u64("prompt_eval_count"), o.u64("eval_count"));
             let raw = o.str("done_reason");

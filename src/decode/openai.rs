@@ -46,7 +46,9 @@ impl ProviderDecoder for OpenAi {
     /// One chunk.
     fn on_json(&mut self, event_type: &str, v: Json<'_>, index: u64, sink: &mut EventSink) {
         let o = v.obj();
-        if let Some(err) = o.get("error").filter(|e| e.is_object() || e.is_string()) {
+        // One pass over the chunk's members for the three read here.
+        let [error, choices, usage] = o.pick(["error", "choices", "usage"]);
+        if let Some(err) = error.filter(|e| e.is_object() || e.is_string()) {
             sink.fail(error_from(err, index));
             return;
         }
@@ -54,37 +56,48 @@ impl ProviderDecoder for OpenAi {
             sink.fail(error_from(v, index));
             return;
         }
-        let choices = o.get("choices").and_then(Json::array);
-        for (pos, choice) in choices.into_iter().flatten().enumerate() {
-            let choice = choice.obj();
-            let choice_index = choice.u64("index").unwrap_or(pos as u64);
+        let Some(choices) = choices.and_then(Json::items) else {
+            return self.usage(usage, sink);
+        };
+        for (pos, choice) in choices.enumerate() {
+            let [choice_index, delta, finish_reason] =
+                choice.obj().pick(["index", "delta", "finish_reason"]);
+            let choice_index = choice_index.and_then(Json::as_u64).unwrap_or(pos as u64);
             if choice_index != 0 {
                 continue;
             }
-            if let Some(delta) = choice.get("delta") {
-                let delta = delta.obj();
+            if let Some(delta) = delta {
+                let [reasoning_content, reasoning, content, tool_calls, function_call] =
+                    delta.obj().pick([
+                        "reasoning_content",
+                        "reasoning",
+                        "content",
+                        "tool_calls",
+                        "function_call",
+                    ]);
                 sink.thinking(
-                    delta
-                        .str("reasoning_content")
-                        .or(delta.str("reasoning"))
+                    reasoning_content
+                        .and_then(Json::as_str)
+                        .or(reasoning.and_then(Json::as_str))
                         .as_deref(),
                 );
-                sink.text(delta.str("content").as_deref());
-                let calls = delta.get("tool_calls").and_then(Json::array);
-                for (p, call) in calls.into_iter().flatten().enumerate() {
-                    let call = call.obj();
-                    let i = call
-                        .index("index")
-                        .unwrap_or_else(|| u32::try_from(p).unwrap_or(u32::MAX));
-                    let function = call.obj("function");
-                    sink.tool(
-                        i,
-                        call.str("id").as_deref(),
-                        function.str("name").as_deref(),
-                        function.str("arguments").as_deref().unwrap_or(""),
-                    );
+                sink.text_of(content);
+                if let Some(calls) = tool_calls.and_then(Json::items) {
+                    for (p, call) in calls.enumerate() {
+                        let call = call.obj();
+                        let i = call
+                            .index("index")
+                            .unwrap_or_else(|| u32::try_from(p).unwrap_or(u32::MAX));
+                        let function = call.obj("function");
+                        sink.tool(
+                            i,
+                            call.str("id").as_deref(),
+                            function.str("name").as_deref(),
+                            function.str("arguments").as_deref().unwrap_or(""),
+                        );
+                    }
                 }
-                if let Some(f) = delta.get("function_call").filter(|f| f.is_object()) {
+                if let Some(f) = function_call.filter(|f| f.is_object()) {
                     let f = f.obj();
                     sink.tool(
                         0,
@@ -94,11 +107,18 @@ impl ProviderDecoder for OpenAi {
                     );
                 }
             }
-            if let Some(reason) = choice.str("finish_reason") {
+            if let Some(reason) = finish_reason.and_then(Json::as_str) {
                 sink.finish(map_finish(&reason), Some(&reason));
             }
         }
-        if let Some(usage) = o.get("usage").filter(|u| u.is_object()) {
+        self.usage(usage, sink);
+    }
+}
+
+impl OpenAi {
+    /// The `usage` member, when it is an object.
+    fn usage(&self, usage: Option<Json<'_>>, sink: &mut EventSink) {
+        if let Some(usage) = usage.filter(|u| u.is_object()) {
             let usage = usage.obj();
             sink.usage(usage.u64("prompt_tokens"), usage.u64("completion_tokens"));
         }

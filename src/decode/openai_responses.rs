@@ -38,9 +38,9 @@ impl ProviderDecoder for Responses {
         let json_type = o.str("type");
         let ty = json_type.as_deref().unwrap_or(event_type);
         match ty {
-            "response.output_text.delta" => sink.text(o.str("delta").as_deref()),
+            "response.output_text.delta" => sink.text_of(o.get("delta")),
             "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
-                sink.thinking(o.str("delta").as_deref())
+                sink.thinking_of(o.get("delta"))
             }
             "response.output_item.added" => {
                 let item = o.obj("item");

@@ -1,8 +1,6 @@
 //! The reply accumulator: every returned [`StreamEvent`] applied to the [`Reply`] (text
 //! appended, tool calls merged by index, usage merged field by field, the finish reason).
 
-use std::collections::BTreeMap;
-
 use super::event::StreamEvent;
 use crate::outcome::{Reply, ToolCall, Usage};
 
@@ -10,18 +8,19 @@ use crate::outcome::{Reply, ToolCall, Usage};
 #[derive(Debug, Default)]
 pub(crate) struct ReplyBuilder {
     reply: Reply,
-    /// Position in `reply.tool_calls` of each tool-call index (merging stays linear).
-    tool_pos: BTreeMap<u32, usize>,
+    /// The tool-call index and position in `reply.tool_calls` of the last fragment merged:
+    /// fragments of one call come in a row, so finding a call's position is usually O(1) (a
+    /// search of the calls otherwise; a map would cost more wasm than it saves).
+    last_tool: Option<(u32, usize)>,
 }
 
 impl ReplyBuilder {
     /// Continues `reply` (a resumed stream): new deltas append to it.
     pub(crate) fn resume(reply: Reply) -> Self {
-        let mut tool_pos = BTreeMap::new();
-        for (pos, call) in reply.tool_calls.iter().enumerate() {
-            tool_pos.entry(call.index).or_insert(pos);
+        ReplyBuilder {
+            reply,
+            last_tool: None,
         }
-        ReplyBuilder { reply, tool_pos }
     }
 
     /// Applies one event (the one place the reply changes).
@@ -35,18 +34,23 @@ impl ReplyBuilder {
                 name,
                 arguments,
             } => {
-                let pos = match self.tool_pos.get(index) {
-                    Some(&p) => p,
+                let calls = &self.reply.tool_calls;
+                let found = match self.last_tool {
+                    Some((i, p)) if i == *index => Some(p),
+                    // The first call with this index, as sent.
+                    _ => calls.iter().position(|c| c.index == *index),
+                };
+                let pos = match found {
+                    Some(p) => p,
                     None => {
                         self.reply.tool_calls.push(ToolCall {
                             index: *index,
                             ..ToolCall::default()
                         });
-                        let p = self.reply.tool_calls.len().saturating_sub(1);
-                        self.tool_pos.insert(*index, p);
-                        p
+                        self.reply.tool_calls.len().saturating_sub(1)
                     }
                 };
+                self.last_tool = Some((*index, pos));
                 if let Some(call) = self.reply.tool_calls.get_mut(pos) {
                     merge_fragment(&mut call.id, id.as_deref());
                     merge_fragment(&mut call.name, name.as_deref());
@@ -70,6 +74,16 @@ impl ReplyBuilder {
         }
     }
 
+    /// The text, to append a delta in place (the sink's text path).
+    pub(crate) fn text_mut(&mut self) -> &mut String {
+        &mut self.reply.text
+    }
+
+    /// The thinking text, to append a delta in place.
+    pub(crate) fn thinking_mut(&mut self) -> &mut String {
+        &mut self.reply.thinking
+    }
+
     /// Everything so far.
     pub(crate) fn reply(&self) -> &Reply {
         &self.reply
@@ -77,7 +91,7 @@ impl ReplyBuilder {
 
     /// Takes the reply out (at the end).
     pub(crate) fn take(&mut self) -> Reply {
-        self.tool_pos.clear();
+        self.last_tool = None;
         core::mem::take(&mut self.reply)
     }
 }

@@ -5,6 +5,7 @@ use super::error_body::{body_preview, BODY_PREVIEW_BYTES};
 use crate::decode::{Framing, Protocol};
 use crate::error::{quoted, ErrorCode, StreamError};
 use crate::http::{media_kind, media_type, MediaKind};
+use crate::text::cat;
 
 /// What to do with a 2xx body, by Content-Type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,11 +76,14 @@ pub fn unexpected_type_error(media_type: &str, protocol: Protocol, body: &[u8]) 
     };
     StreamError::new(
         ErrorCode::UnexpectedContentType,
-        format!(
-            "expected {}, got {media_type}; the body starts with: {}",
+        cat(&[
+            "expected ",
             expected.unwrap_or("a stream"),
-            quoted(&body_preview(body, BODY_PREVIEW_BYTES))
-        ),
+            ", got ",
+            media_type,
+            "; the body starts with: ",
+            &quoted(&body_preview(body, BODY_PREVIEW_BYTES)),
+        ]),
     )
 }
 

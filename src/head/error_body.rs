@@ -3,8 +3,9 @@
 
 use crate::decode::Protocol;
 use crate::error::{ErrorCode, StreamError};
-use crate::json::Json;
+use crate::json::{Json, Tape};
 use crate::retryable::{is_retryable_provider_error, is_retryable_status};
+use crate::text::{cat, decimal, lossy};
 
 /// The most bytes of a non-stream body the session keeps (error bodies, JSON bodies).
 pub const ERROR_BODY_PREFIX: usize = 64 * 1024;
@@ -31,7 +32,8 @@ fn as_text(v: Option<Json<'_>>) -> Option<String> {
 /// Anthropic), `{"error":"..."}` (Ollama), `{"message": ...}`, or the same inside a one-element
 /// array. `None` when the body is not JSON or holds no error.
 pub fn parse_error_body(body: &[u8]) -> Option<ErrorInfo> {
-    let v = Json::parse(core::str::from_utf8(body).ok()?).ok()?;
+    let mut tape = Tape::default();
+    let v = tape.parse(core::str::from_utf8(body).ok()?).ok()?;
     let v = match v.array() {
         Some(items) => items.first().copied().unwrap_or(v),
         None => v,
@@ -66,8 +68,8 @@ pub fn parse_error_body(body: &[u8]) -> Option<ErrorInfo> {
 
 /// The first bytes of a body, lossily decoded, control characters folded to spaces.
 pub fn body_preview(body: &[u8], max: usize) -> String {
-    let cut = &body[..body.len().min(max)];
-    let s = String::from_utf8_lossy(cut);
+    let cut = body.get(..max).unwrap_or(body);
+    let s = lossy(cut);
     let s: String = s
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -108,10 +110,11 @@ pub fn http_error(
 ) -> StreamError {
     let info = parse_error_body(body);
     let reason = reason_phrase(status);
+    let status_text = decimal(u64::from(status));
     let head = if reason.is_empty() {
-        format!("HTTP {status}")
+        cat(&["HTTP ", &status_text])
     } else {
-        format!("HTTP {status} {reason}")
+        cat(&["HTTP ", &status_text, " ", reason])
     };
     let detail = match info.as_ref().and_then(|i| i.message.clone()) {
         Some(m) => m,
@@ -120,7 +123,7 @@ pub fn http_error(
     let message = if detail.is_empty() {
         head
     } else {
-        format!("{head}: {detail}")
+        cat(&[&head, ": ", &detail])
     };
     let mut e = StreamError::new(ErrorCode::HttpError, message);
     e.status = Some(status);
@@ -161,10 +164,10 @@ pub fn json_body_error(
         }
         None => StreamError::new(
             ErrorCode::UnexpectedContentType,
-            format!(
-                "expected text/event-stream, got application/json: {}",
-                body_preview(body, BODY_PREVIEW_BYTES)
-            ),
+            cat(&[
+                "expected text/event-stream, got application/json: ",
+                &body_preview(body, BODY_PREVIEW_BYTES),
+            ]),
         ),
     }
 }

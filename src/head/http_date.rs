@@ -7,13 +7,13 @@ pub fn parse_http_date(s: &str) -> Option<u64> {
     let parts: Vec<&str> = s.split_whitespace().collect();
     let (day, month, year, time) = match parts.as_slice() {
         // Sun, 06 Nov 1994 08:49:37 GMT
-        [_wd, d, m, y, t, "GMT"] => (d.parse().ok()?, *m, y.parse::<i64>().ok()?, *t),
+        [_wd, d, m, y, t, "GMT"] => (int(d)?, *m, int(y)?, *t),
         // Sunday, 06-Nov-94 08:49:37 GMT
         [_wd, dmy, t, "GMT"] => {
             let mut it = dmy.split('-');
-            let d = it.next()?.parse().ok()?;
+            let d = int(it.next()?)?;
             let m = it.next()?;
-            let y: i64 = it.next()?.parse().ok()?;
+            let y = int(it.next()?)?;
             // RFC 9110: a two-digit year more than 50 years in the future is in the past century.
             let y = if y < 100 {
                 if y < 70 {
@@ -27,7 +27,7 @@ pub fn parse_http_date(s: &str) -> Option<u64> {
             (d, m, y, *t)
         }
         // Sun Nov  6 08:49:37 1994
-        [_wd, m, d, t, y] => (d.parse().ok()?, *m, y.parse::<i64>().ok()?, *t),
+        [_wd, m, d, t, y] => (int(d)?, *m, int(y)?, *t),
         _ => return None,
     };
     let month = match month.to_ascii_lowercase().as_str() {
@@ -50,15 +50,40 @@ pub fn parse_http_date(s: &str) -> Option<u64> {
         return None;
     }
     let mut hms = time.split(':');
-    let h: i64 = hms.next()?.parse().ok()?;
-    let mi: i64 = hms.next()?.parse().ok()?;
-    let se: i64 = hms.next()?.parse().ok()?;
+    let h = int(hms.next()?)?;
+    let mi = int(hms.next()?)?;
+    let se = int(hms.next()?)?;
     if hms.next().is_some() || h > 23 || mi > 59 || se > 60 {
         return None;
     }
     let days = days_from_civil(year, month, day);
     let secs = days * 86_400 + h * 3600 + mi * 60 + se;
     u64::try_from(secs).ok()
+}
+
+/// `s.parse::<i64>().ok()` (an optional sign, then ASCII digits, no overflow) without core's
+/// generic integer parser.
+fn int(s: &str) -> Option<i64> {
+    let (negative, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, s.get(1..)?),
+        Some(b'+') => (false, s.get(1..)?),
+        _ => (false, s),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    digits.bytes().try_fold(0i64, |v, d| {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        let d = i64::from(d - b'0');
+        let v = v.checked_mul(10)?;
+        if negative {
+            v.checked_sub(d)
+        } else {
+            v.checked_add(d)
+        }
+    })
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -75,6 +100,29 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn int_is_i64_from_str() {
+        for t in [
+            "0",
+            "42",
+            "+7",
+            "-7",
+            "",
+            "+",
+            "-",
+            "1994",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "1a",
+            " 1",
+            "06",
+        ] {
+            assert_eq!(int(t), t.parse::<i64>().ok(), "{t:?}");
+        }
+    }
 
     #[test]
     fn http_dates() {

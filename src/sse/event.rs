@@ -1,17 +1,20 @@
 //! Lines -> events: WHATWG "Interpreting an event stream".
 //! <https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation>
 
-use std::collections::VecDeque;
-
-use super::{Event, Item};
-use crate::error::FrameError;
+use super::{Queue, Queued};
+use crate::text::{grow, lossy};
 
 /// The per-event buffers of the spec, plus the persistent last event ID buffer.
 #[derive(Debug)]
 pub(crate) struct EventBuilder {
     max: usize,
-    /// "data buffer". Spans lines, so it carries state across `feed` calls.
+    /// "data buffer", without its last LF: the spec appends an LF after every value and
+    /// removes the last one at dispatch; we put one before every value but the first
+    /// (`has_data` says whether there was one). Spans lines, so it carries state across
+    /// `feed` calls.
     data: String,
+    /// A `data` field was processed in this block (the spec's data buffer is not empty).
+    has_data: bool,
     /// "event type buffer". Spans lines, so it carries state across `feed` calls.
     event_type: String,
     /// "last event ID buffer". Persists across events (also when set in a block that
@@ -34,6 +37,7 @@ impl EventBuilder {
         EventBuilder {
             max,
             data: String::new(),
+            has_data: false,
             event_type: String::new(),
             id_buffer: String::new(),
             id_string: String::new(),
@@ -72,15 +76,16 @@ impl EventBuilder {
 
     fn reset_block(&mut self) {
         self.data = String::new();
+        self.has_data = false;
         self.event_type.clear();
     }
 
     /// A line went over the cap: report once, drop the pending event, ignore the rest of the
     /// block.
     /// Within an already dropped block nothing more is reported (one report per event).
-    pub(crate) fn too_long(&mut self, out: &mut VecDeque<Result<Item, FrameError>>) {
+    pub(crate) fn too_long(&mut self, out: &mut Queue) {
         if !self.dropping {
-            out.push_back(Err(FrameError::EventTooLarge { limit: self.max }));
+            out.push(Queued::TooLarge(self.max));
         }
         self.reset_block();
         self.pending_fields = true;
@@ -88,7 +93,7 @@ impl EventBuilder {
     }
 
     /// Processes one complete line (raw bytes, line end removed).
-    pub(crate) fn line(&mut self, raw: &[u8], out: &mut VecDeque<Result<Item, FrameError>>) {
+    pub(crate) fn line(&mut self, raw: &[u8], out: &mut Queue) {
         // "If the line is empty (a blank line): Dispatch the event, as defined below."
         if raw.is_empty() {
             if self.dropping {
@@ -102,7 +107,7 @@ impl EventBuilder {
         }
         // "If the line starts with a U+003A COLON character (:): Ignore the line."
         if raw.first() == Some(&b':') {
-            out.push_back(Ok(Item::Comment));
+            out.push(Queued::Comment);
             return;
         }
         self.pending_fields = true;
@@ -135,35 +140,40 @@ impl EventBuilder {
 
     /// "Process the field". Field names are compared exactly (case-sensitive); unknown names
     /// are ignored.
-    fn field(&mut self, name: &[u8], value: &[u8], out: &mut VecDeque<Result<Item, FrameError>>) {
+    fn field(&mut self, name: &[u8], value: &[u8], out: &mut Queue) {
         match name {
             // "If the field name is "event": Set the event type buffer to field value."
             b"event" => {
                 self.event_type.clear();
-                self.event_type.push_str(&String::from_utf8_lossy(value));
+                self.event_type.push_str(&lossy(value));
             }
             // "If the field name is "data": Append the field value to the data buffer, then
             // append a single U+000A LINE FEED (LF) character to the data buffer."
             b"data" => {
-                let value = String::from_utf8_lossy(value);
+                let value = lossy(value);
+                let sep = if self.has_data { "\n" } else { "" };
+                // The event's data once this value is in (the last LF is removed at dispatch).
                 let grown = self
                     .data
                     .len()
-                    .saturating_add(value.len())
-                    .saturating_add(1);
-                // The trailing LF is removed at dispatch, so the event's data is `grown - 1`.
-                if grown.saturating_sub(1) > self.max {
+                    .saturating_add(sep.len())
+                    .saturating_add(value.len());
+                if grown > self.max {
                     self.too_long(out);
                     return;
                 }
+                grow(&mut self.data, sep.len() + value.len());
+                if self.has_data {
+                    self.data.push_str(sep);
+                }
                 self.data.push_str(&value);
-                self.data.push('\n');
+                self.has_data = true;
             }
             // "If the field name is "id": If the field value does not contain U+0000 NULL, then
             // set the last event ID buffer to the field value. Otherwise, ignore the field."
             b"id" if !value.contains(&0) => {
                 self.id_buffer.clear();
-                self.id_buffer.push_str(&String::from_utf8_lossy(value));
+                self.id_buffer.push_str(&lossy(value));
             }
             // "If the field name is "retry": If the field value consists of only ASCII digits,
             // then interpret the field value as an integer in base ten, and set the event
@@ -175,7 +185,7 @@ impl EventBuilder {
                     acc.saturating_mul(10)
                         .saturating_add(u64::from(d.wrapping_sub(b'0')))
                 });
-                out.push_back(Ok(Item::Retry(ms)));
+                out.push(Queued::Retry(ms));
             }
             // "Otherwise: The field is ignored." (also an `id` with U+0000 or a `retry` that is
             // not all digits).
@@ -184,7 +194,7 @@ impl EventBuilder {
     }
 
     /// "Dispatch the event".
-    fn dispatch(&mut self, out: &mut VecDeque<Result<Item, FrameError>>) {
+    fn dispatch(&mut self, out: &mut Queue) {
         // "1. Set the last event ID string of the event source to the value of the last event
         // ID buffer." -- the buffer itself persists, see `id_buffer`.
         if self.id_string != self.id_buffer {
@@ -192,32 +202,22 @@ impl EventBuilder {
         }
         // "2. If the data buffer is an empty string, set the data buffer and the event type
         // buffer to the empty string and return."
-        if self.data.is_empty() {
+        if !self.has_data {
             self.event_type.clear();
             return;
         }
         // "3. If the data buffer's last character is a U+000A LINE FEED (LF) character, then
         // remove the last character from the data buffer."
-        let mut data = core::mem::take(&mut self.data);
-        if data.ends_with('\n') {
-            data.pop();
-        }
+        // (Our buffer never has that last LF.)
+        self.has_data = false;
         // "4. Let event be the result of creating an event using MessageEvent ... Initialize
         // event's type attribute to "message", its data attribute to data, ... its
         // lastEventId attribute to the last event ID string of the event source.
         // 5. If the event type buffer has a value other than the empty string, change the type
         // of the newly created event to equal the value of the event type buffer."
-        let event_type = if self.event_type.is_empty() {
-            String::from("message")
-        } else {
-            core::mem::take(&mut self.event_type)
-        };
+        // (An empty type is queued as `message`.)
+        out.push_event(&self.event_type, &mut self.data, &self.id_string);
         // "6. Set the data buffer and the event type buffer to the empty string."
         self.event_type.clear();
-        out.push_back(Ok(Item::Event(Event {
-            event_type,
-            data,
-            last_event_id: self.id_string.clone(),
-        })));
     }
 }

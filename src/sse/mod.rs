@@ -48,7 +48,8 @@
 
 mod event;
 
-use std::collections::VecDeque;
+use crate::fifo::Fifo;
+use std::ops::Range;
 
 use crate::error::FrameError;
 use crate::lines::{Line, LineEnding, LineSplitter};
@@ -103,8 +104,8 @@ pub struct SseParser {
     lines: LineSplitter,
     events: EventBuilder,
     /// Items parsed but not yet taken by `next_event`. Bounded by the input of the feeds not
-    /// yet drained. `VecDeque` so popping the front is O(1) however many events one chunk held.
-    queue: VecDeque<Result<Item, FrameError>>,
+    /// yet drained.
+    queue: Queue,
     /// How many bytes of a leading BOM have matched so far, or `None` once the start of the
     /// stream is behind us. Exists because the BOM may arrive split across chunks (`EF` | `BB BF`)
     /// and must be removed only at the very start of the stream.
@@ -130,7 +131,7 @@ impl SseParser {
         SseParser {
             lines: LineSplitter::new(LineEnding::CrLfOrCr, max),
             events: EventBuilder::new(max),
-            queue: VecDeque::new(),
+            queue: Queue::default(),
             bom_matched: Some(0),
             finished: None,
         }
@@ -182,6 +183,7 @@ impl SseParser {
     }
 
     fn split(&mut self, bytes: &[u8]) {
+        self.queue.recycle();
         let events = &mut self.events;
         let queue = &mut self.queue;
         self.lines.feed(bytes, |line| match line {
@@ -192,7 +194,30 @@ impl SseParser {
 
     /// The next item, or `None` when more bytes are needed.
     pub fn next_event(&mut self) -> Option<Result<Item, FrameError>> {
-        self.queue.pop_front()
+        let item = self.queue.pop()?;
+        Some(match item {
+            ItemRef::Event { event_type, data } => Ok(Item::Event(Event {
+                event_type: event_type.to_owned(),
+                data: data.to_owned(),
+                last_event_id: self.queue.last_id().to_owned(),
+            })),
+            ItemRef::Retry(ms) => Ok(Item::Retry(ms)),
+            ItemRef::Comment => Ok(Item::Comment),
+            ItemRef::TooLarge(limit) => Err(FrameError::EventTooLarge { limit }),
+        })
+    }
+
+    /// Once every queued item was taken, frees the buffer that held them (a large one is not
+    /// kept until the next chunk).
+    #[inline]
+    pub(crate) fn recycle(&mut self) {
+        self.queue.recycle();
+    }
+
+    /// The next item, borrowed from the parser (no allocation), or `None` when more bytes are
+    /// needed.
+    pub(crate) fn next_item(&mut self) -> Option<ItemRef<'_>> {
+        self.queue.pop()
     }
 
     /// Ends the stream. A pending event without its blank line is dropped (spec) and reported
@@ -232,6 +257,143 @@ impl SseParser {
     /// in the buffer, not here, so resuming from here cannot skip that event.
     pub fn resume_id(&self) -> &str {
         self.events.last_event_id_string()
+    }
+}
+
+/// An item borrowed from the parser's queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ItemRef<'a> {
+    /// A dispatched event.
+    Event {
+        /// Its type (`message` when not set).
+        event_type: &'a str,
+        /// Its data.
+        data: &'a str,
+    },
+    /// A valid `retry` field.
+    Retry(u64),
+    /// A comment line.
+    Comment,
+    /// A line or event over the cap (the cap).
+    TooLarge(usize),
+}
+
+/// A queued item; an event's strings are ranges of the queue's store.
+#[derive(Debug)]
+enum Queued {
+    Event {
+        /// `None`: `message`.
+        event_type: Option<Range<usize>>,
+        /// `None`: the data is the queue's `moved` buffer.
+        data: Option<Range<usize>>,
+        last_event_id: Range<usize>,
+    },
+    Retry(u64),
+    Comment,
+    TooLarge(usize),
+}
+
+/// The items parsed and not taken yet, their strings back to back in one buffer: an event
+/// costs no allocation of its own, and the buffers are reused from chunk to chunk. One
+/// event's data is moved in whole instead of copied (a large event is never copied, and no
+/// buffer holding one grows to take the next).
+#[derive(Debug, Default)]
+pub(crate) struct Queue {
+    items: Fifo<Queued>,
+    store: String,
+    /// The data of one queued event, moved in whole.
+    moved: String,
+    /// `moved` holds a queued event's data.
+    moved_used: bool,
+    /// The last event ID of the item taken last (for [`SseParser::next_event`]).
+    last_id: Range<usize>,
+}
+
+impl Queue {
+    /// Bytes of store kept allocated once the queue is empty; a larger one is freed.
+    const KEEP: usize = 64 * 1024;
+
+    /// Once every item was taken, forgets their strings (keeping a small buffer).
+    #[inline]
+    fn recycle(&mut self) {
+        if self.items.is_empty() && (self.moved_used || !self.store.is_empty()) {
+            self.last_id = 0..0;
+            self.moved_used = false;
+            for buf in [&mut self.store, &mut self.moved] {
+                if buf.capacity() > Self::KEEP {
+                    *buf = String::new();
+                } else {
+                    buf.clear();
+                }
+            }
+        }
+    }
+
+    fn push(&mut self, item: Queued) {
+        self.items.push_back(item);
+    }
+
+    /// Queues an event: `data` is moved in whole when the `moved` buffer is free (`data` gets
+    /// its old allocation for the next event), else appended to the store.
+    fn push_event(&mut self, event_type: &str, data: &mut String, last_event_id: &str) {
+        self.recycle();
+        let data_range = if !self.moved_used {
+            self.moved_used = true;
+            core::mem::swap(&mut self.moved, data);
+            data.clear();
+            None
+        } else {
+            let start = self.store.len();
+            self.store.push_str(data);
+            data.clear();
+            Some(start..self.store.len())
+        };
+        let event_type = (!event_type.is_empty()).then(|| self.append(event_type));
+        let last_event_id = self.append(last_event_id);
+        if data.capacity() > Self::KEEP {
+            *data = String::new();
+        }
+        self.push(Queued::Event {
+            event_type,
+            data: data_range,
+            last_event_id,
+        });
+    }
+
+    fn append(&mut self, s: &str) -> Range<usize> {
+        let start = self.store.len();
+        self.store.push_str(s);
+        start..self.store.len()
+    }
+
+    fn get(&self, r: &Range<usize>) -> &str {
+        self.store.get(r.clone()).unwrap_or_default()
+    }
+
+    fn pop(&mut self) -> Option<ItemRef<'_>> {
+        Some(match self.items.pop_front()? {
+            Queued::Event {
+                event_type,
+                data,
+                last_event_id,
+            } => {
+                self.last_id = last_event_id;
+                ItemRef::Event {
+                    event_type: event_type.as_ref().map_or("message", |r| self.get(r)),
+                    data: match &data {
+                        Some(r) => self.get(r),
+                        None => &self.moved,
+                    },
+                }
+            }
+            Queued::Retry(ms) => ItemRef::Retry(ms),
+            Queued::Comment => ItemRef::Comment,
+            Queued::TooLarge(limit) => ItemRef::TooLarge(limit),
+        })
+    }
+
+    fn last_id(&self) -> &str {
+        self.get(&self.last_id)
     }
 }
 
@@ -279,6 +441,20 @@ mod tests {
         // "\u{FFFD}data: x" is an unknown field.
         assert_eq!(out, vec![]);
         assert!(!eof.unterminated);
+    }
+
+    #[test]
+    fn queued_events_keep_their_own_data() {
+        // An empty event, then others, all queued by one feed before any is taken.
+        let (out, _) = run(&[b"data:\n\ndata: x\n\nevent: e\ndata: y\nid: 1\n\n"]);
+        assert_eq!(
+            out,
+            vec![
+                ev("message", "", ""),
+                ev("message", "x", ""),
+                ev("e", "y", "1")
+            ]
+        );
     }
 
     #[test]

@@ -38,7 +38,7 @@ use wasm_bindgen::prelude::*;
 
 use super::stream::Shared;
 use crate::decode::Protocol;
-use crate::driver::{event_json, Driver};
+use crate::driver::Driver;
 use crate::outcome::StreamResult;
 use crate::retry::RetryPolicy;
 use crate::session::{Config, FlushMode, NetworkError, NetworkErrorKind, Output, SmoothUnit};
@@ -329,11 +329,9 @@ impl Guard {
                     if let To::Rust(shared) = &self.to {
                         shared.push_event(e);
                     } else if self.emit_events {
-                        if let Some(json) = event_json(&e) {
-                            self.events
-                                .push(if self.events.is_empty() { '[' } else { ',' });
-                            self.events.push_str(&json);
-                        }
+                        self.events
+                            .push(if self.events.is_empty() { '[' } else { ',' });
+                        e.write_json(&mut self.events);
                     }
                 }
                 Output::AbortRequest => f |= ABORT,

@@ -1,0 +1,4 @@
+import { stream } from "streamguard";
+import { mount } from "../shared/page.js";
+
+mount(stream);
