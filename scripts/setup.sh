@@ -24,15 +24,19 @@ WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version =
 
 # wasm32-unknown-unknown: the browser build; wasm32-wasip1: the core's unit tests on wasm32 in
 # Node's WASI (scripts/wasi-run.mjs).
+# (the lists are read whole first: `grep -q` closing the pipe early would fail rustup with
+# SIGPIPE under pipefail and re-add what is there)
+installed_targets=$(rustup target list --installed)
+installed_components=$(rustup component list --installed)
 for target in wasm32-unknown-unknown wasm32-wasip1; do
-  if ! rustup target list --installed | grep -qx "$target"; then
+  if ! grep -qx "$target" <<<"$installed_targets"; then
     step "rustup target add $target"
     rustup target add "$target"
   fi
 done
 # rust-src: scripts/build-wasm.sh rebuilds the standard library for the release wasm.
 for component in rustfmt clippy rust-src; do
-  if ! rustup component list --installed | grep -q "^$component"; then
+  if ! grep -q "^$component" <<<"$installed_components"; then
     step "rustup component add $component"
     rustup component add "$component"
   fi
