@@ -68,6 +68,18 @@
 //! not UTF-8 become U+FFFD (as `TextDecoder` does) and are reported once with a `meta` event
 //! named `invalid_utf8`; the outcome is still decided by how the body ended.
 //!
+//! # Adding a protocol
+//!
+//! The places a new protocol touches, and nothing else:
+//! 1. its own file here (`src/decode/<name>.rs`): a [`protocol::ProviderDecoder`] reading
+//!    each frame's JSON through [`crate::json`] and pushing into the [`EventSink`];
+//! 2. the registry, [`protocol`]: a `Protocol` variant with its stable name, its framing, and
+//!    its decoder in `JsonDecoder` (the compiler lists every `match` that must name it);
+//! 3. if it can be recognised without being named, one rule in `auto.rs`;
+//! 4. the JS vocabulary: the name in `src/web/options.js` and `src/web/api.d.ts`
+//!    (`tests/ts_vocabulary.rs` fails until both say it);
+//! 5. the harness: its wire format in `harness/src/wire.rs` and its scenarios.
+//!
 //! # `auto`
 //!
 //! What decides, in order (all of it in `auto.rs`):
