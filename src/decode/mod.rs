@@ -71,9 +71,9 @@
 //! # Adding a protocol
 //!
 //! The places a new protocol touches, and nothing else:
-//! 1. its own file here (`src/decode/<name>.rs`): a [`protocol::ProviderDecoder`] reading
-//!    each frame's JSON through [`crate::json`] and pushing into the [`EventSink`];
-//! 2. the registry, [`protocol`]: a `Protocol` variant with its stable name, its framing, and
+//! 1. its own file here (`src/decode/<name>.rs`): a `ProviderDecoder` (in `protocol.rs`) reading
+//!    each frame's JSON through `json.rs` and pushing into the [`EventSink`];
+//! 2. the registry, `protocol.rs`: a `Protocol` variant with its stable name, its framing, and
 //!    its decoder in `JsonDecoder` (the compiler lists every `match` that must name it);
 //! 3. if it can be recognised without being named, one rule in `auto.rs`;
 //! 4. the JS vocabulary: the name in `src/web/options.js` and `src/web/api.d.ts`
