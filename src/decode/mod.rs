@@ -72,7 +72,7 @@
 //!
 //! The places a new protocol touches, and nothing else:
 //! 1. its own file here (`src/decode/<name>.rs`): a `ProviderDecoder` (in `protocol.rs`) reading
-//!    each frame's JSON through `json.rs` and pushing into the [`EventSink`];
+//!    each frame's JSON through `json.rs` and pushing into the `EventSink` (`sink.rs`);
 //! 2. the registry, `protocol.rs`: a `Protocol` variant with its stable name, its framing, and
 //!    its decoder in `JsonDecoder` (the compiler lists every `match` that must name it);
 //! 3. if it can be recognised without being named, one rule in `auto.rs`;
