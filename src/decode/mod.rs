@@ -77,7 +77,7 @@
 //!    its decoder in `JsonDecoder` (the compiler lists every `match` that must name it);
 //! 3. if it can be recognised without being named, one rule in `auto.rs`;
 //! 4. the JS vocabulary: the name in `src/web/options.js` and `src/web/api.d.ts`
-//!    (`tests/ts_vocabulary.rs` fails until both say it);
+//!    (`tests/ts_vocabulary.rs` fails until the `.d.ts` says it);
 //! 5. the harness: its wire format in `harness/src/wire.rs` and its scenarios.
 //!
 //! # `auto`
