@@ -25,14 +25,22 @@ pub const ON_TIME_SLACK_MS: f64 = streamguard_expect::ON_TIME_SLACK_MS as f64;
 // The page's own timers and frames, taken before a test wraps the globals (trackResources), so
 // the helpers' ticks are not counted as the library's.
 const g = globalThis;
-const raf = typeof g.requestAnimationFrame === "function" ? g.requestAnimationFrame.bind(g) : null;
+const pageRaf = typeof g.requestAnimationFrame === "function" ? g.requestAnimationFrame.bind(g) : null;
 const setTimer = g.setTimeout.bind(g);
+// A frame is one run of the page's animation frame callbacks: every callback of one run gets
+// the same timestamp. The frame number counts the distinct timestamps seen by any callback
+// (the counter's and, once `startFrames` wrapped requestAnimationFrame, the library's), so a
+// callback of the library that runs before the counter's in a frame is still that frame's.
 let frame = 0;
+let frameTs = -1;
+function seen(ts) { if (ts !== frameTs) { frameTs = ts; frame++; } }
+const raf = pageRaf ? (f) => pageRaf((ts) => { seen(ts); f(ts); }) : null;
 let ticking = false;
-function tick() { frame++; raf(tick); }
+function tick() { raf(tick); }
 export function startFrames() {
   if (!ticking && g.document && raf) {
     ticking = true;
+    g.requestAnimationFrame = raf;
     raf(tick);
   }
   return ticking;
