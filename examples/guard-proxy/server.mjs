@@ -66,7 +66,8 @@ export function proxy({ upstream, headers = {}, protocol = "openai", timeouts = 
     }
     ended = true;
     if (res.destroyed) return;
-    const error = result.error ? { code: result.error.code, message: result.error.message } : null;
+    const e = result.error;
+    const error = e ? { code: e.code, message: e.message, ...(e.status != null && { status: e.status }) } : null;
     send("event: end\ndata: " + JSON.stringify({ outcome: result.outcome, finishReason: result.finishReason,
       usage: result.usage, error }) + "\n\n");
     res.end();

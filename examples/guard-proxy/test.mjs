@@ -85,6 +85,13 @@ test("a complete upstream: the text and a complete end event", async () => {
   assert.ok("usage" in r.end);
 });
 
+test("an upstream error status: an http_error end event with the status, no text", async () => {
+  const r = await chat("status_429", newId("429"));
+  assert.equal(r.text, "");
+  assert.equal(r.end.outcome, "http_error");
+  assert.equal(r.end.error.status, 429);
+});
+
 test("(a) upstream stall: the partial text, a stalled end event within the timeout, the upstream closed", async () => {
   const id = newId("stall");
   const r = await chat("stall_mid", id);
