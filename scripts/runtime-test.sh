@@ -5,13 +5,17 @@
 #   deno     tests/runtimes/deno.test.mjs under `deno test` (Deno 2, from npm's `deno` package)
 #   workerd  tests/runtimes/workerd.test.mjs: a Worker bundled as wrangler does, run in workerd
 #            through Miniflare (npm `miniflare`)
+#   webkit   the browser tests tests/web_outcomes.rs and tests/web_transport.rs (every scenario
+#            through stream({ url }), stream({ response }) and guard(), the transport cases) in
+#            WebKitGTK's MiniBrowser: WebKitWebDriver under Xvfb, driven by
+#            wasm-bindgen-test-runner in its Safari mode (SAFARIDRIVER_REMOTE)
 #   example  examples/guard-proxy: the Node server that never orphans an upstream
 #            (examples/guard-proxy/test.mjs)
 # Every scenario of tests/runtimes/scenarios.mjs through stream({ url }), stream({ response })
 # and guard(), the transport and bad-input cases, and for every stall and abort the harness
 # confirming the close.
 #
-#   scripts/runtime-test.sh [node|deno|workerd|example ...]   (default: all four)
+#   scripts/runtime-test.sh [node|deno|workerd|webkit|example ...]   (default: all five)
 #
 # The test files are copied to build/runtime-test/ (versions pinned by
 # tests/runtimes/package-lock.json; `npm ci` only when the lock file changed, npm's cache in
@@ -27,7 +31,7 @@ work="$STREAMGUARD_ROOT/build/runtime-test"
 export npm_config_cache="$STREAMGUARD_ROOT/build/npm-cache"
 export NO_COLOR=1 DENO_NO_UPDATE_CHECK=1 DENO_DIR="$STREAMGUARD_ROOT/build/deno-cache"
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(node deno workerd example)
+[ ${#suites[@]} -gt 0 ] || suites=(node deno workerd webkit example)
 pids=()
 logdir=$(mktemp -d)
 cleanup() {
@@ -82,7 +86,8 @@ fi
 [ -f "$work/node_modules/streamguard/package.json" ] || { failures+=("install"); finish "streamguard not installed"; }
 timing+=("install $((SECONDS - start))s")
 
-setsid "$HARNESS" serve --host 127.0.0.1 --port 0 --quiet >"$logdir/harness.out" 2>"$logdir/harness.err" </dev/null &
+# The browser tests' own scenarios too (web_1mb), for the webkit suite.
+setsid "$HARNESS" serve --host 127.0.0.1 --port 0 --quiet --scenarios tests/web_support/scenarios >"$logdir/harness.out" 2>"$logdir/harness.err" </dev/null &
 pids+=($!)
 harness_url=""
 for _ in $(seq 1 100); do
@@ -106,14 +111,48 @@ suite() { # suite NAME CMD...: runs CMD in the app folder, records its time
     failures+=("$name")
   fi
 }
+# WebKit: Xvfb on a free display, WebKitWebDriver on a free port (both stopped by cleanup).
+webkit_driver=""
+start_webkit() {
+  local t display="" port
+  for t in Xvfb WebKitWebDriver; do
+    command -v "$t" >/dev/null 2>&1 || { echo "runtime-test: $t not found (scripts/setup.sh installs xvfb and webkit2gtk-driver)"; return 1; }
+  done
+  setsid Xvfb -displayfd 3 -nolisten tcp 3>"$logdir/display" >"$logdir/xvfb.log" 2>&1 </dev/null &
+  pids+=($!)
+  for _ in $(seq 1 100); do
+    display=$(tr -dc 0-9 <"$logdir/display")
+    [ -n "$display" ] && break
+    sleep 0.1
+  done
+  [ -n "$display" ] || { cat "$logdir/xvfb.log"; echo "runtime-test: Xvfb did not start"; return 1; }
+  port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+  DISPLAY=":$display" setsid WebKitWebDriver --port="$port" >"$logdir/webkit.log" 2>&1 </dev/null &
+  pids+=($!)
+  for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$port/status" 2>/dev/null | grep -q '"ready":true' && { webkit_driver="http://127.0.0.1:$port"; return 0; }
+    sleep 0.1
+  done
+  cat "$logdir/webkit.log"
+  echo "runtime-test: WebKitWebDriver did not start"
+  return 1
+}
+webkit_tests() {
+  [ -n "$webkit_driver" ] || return 1
+  # The harness URL reaches the browser tests at build time (tests/web_support/mod.rs).
+  (cd "$STREAMGUARD_ROOT" && SAFARIDRIVER_REMOTE="$webkit_driver" CARGO_TERM_COLOR=never \
+    nice cargo test -p streamguard --target wasm32-unknown-unknown --locked --test web_outcomes --test web_transport)
+}
+
 reporter=(--test-reporter=dot)
 for s in "${suites[@]}"; do
   case "$s" in
     node) suite node node --test "${reporter[@]}" node.test.mjs ;;
     deno) suite deno node_modules/.bin/deno test --quiet --allow-env --allow-net --allow-read deno.test.mjs ;;
     workerd) suite workerd node --test "${reporter[@]}" workerd.test.mjs ;;
+    webkit) start_webkit; suite webkit webkit_tests ;;
     example) suite example node --test "${reporter[@]}" examples/guard-proxy/test.mjs ;;
-    *) failures+=("$s"); echo "runtime-test: unknown suite $s (node, deno, workerd, example)" ;;
+    *) failures+=("$s"); echo "runtime-test: unknown suite $s (node, deno, workerd, webkit, example)" ;;
   esac
 done
 if [ ${#failures[@]} -eq 0 ]; then finish "ok"; else finish "FAILED"; fi
