@@ -11,7 +11,7 @@ import { copyFileSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
-import { NAMES, VIAS, applies, check, expectFor, listing, requestId, waitClosed, transportCases } from "./scenarios.mjs";
+import { NAMES, VIAS, applies, check, expectFor, idleFromLastWrite, listing, requestId, waitClosed, transportCases } from "./scenarios.mjs";
 
 const app = resolve(process.env.STREAMGUARD_RUNTIME_APP || ".");
 const harness = process.env.STREAMGUARD_HARNESS_URL;
@@ -63,12 +63,12 @@ for (const name of NAMES) {
     if (!applies(all[name], via)) continue;
     test(name + " via " + via + " (in workerd)", async () => {
       const entry = all[name];
-      const expect = expectFor(entry, "workerd", via);
+      let expect = expectFor(entry, "workerd", via);
       const run = await call("/run", { entry, via });
+      const closed = expect.serverSeesClose ? await waitClosed(harness, run.id) : null;
+      expect = idleFromLastWrite(entry, expect, closed);
       const fails = check(expect, run, via === "response" ? run.headMs + 1 : 0);
-      if (expect.serverSeesClose && (await waitClosed(harness, run.id)).clientClosed !== true) {
-        fails.push("the harness did not see the connection closed");
-      }
+      if (closed && closed.clientClosed !== true) fails.push("the harness did not see the connection closed");
       assert.deepEqual(fails, [], JSON.stringify(run.result || run.error).slice(0, 600));
     });
   }
