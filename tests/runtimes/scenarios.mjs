@@ -264,9 +264,14 @@ export function transportCases(lib, harness, live) {
       locked.body.getReader();
       await typeError(() => lib.stream({ response: locked }), "response");
       await typeError(() => lib.stream({ response: "data: x" }), "response");
-      const e = await typeError(() => lib.stream({ response: sseResponse(), url: harness }), "response");
+      const both = sseResponse();
+      const e = await typeError(() => lib.stream({ response: both, url: harness }), "response");
       assert(e.message.includes("`url`"), "names both: " + e.message);
-      await typeError(() => lib.stream({ response: sseResponse(), retry: { maxAttempts: 2 } }), "retry");
+      const retried = sseResponse();
+      await typeError(() => lib.stream({ response: retried, retry: { maxAttempts: 2 } }), "retry");
+      // A rejected Response is left as it was: no reader lock, body unread.
+      for (const r of [both, retried]) assert(!r.bodyUsed && !r.body.locked, "the rejected Response's body was touched");
+      assert((await both.text()) === SSE, "the rejected Response still reads whole");
       await idle("response errors");
     }],
     ["response: a Response built in this runtime", async () => {
