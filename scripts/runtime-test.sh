@@ -5,7 +5,8 @@
 #   deno     tests/runtimes/deno.test.mjs under `deno test` (Deno 2, from npm's `deno` package)
 #   workerd  tests/runtimes/workerd.test.mjs: a Worker bundled as wrangler does, run in workerd
 #            through Miniflare (npm `miniflare`)
-#   webkit   the browser tests tests/web_outcomes.rs and tests/web_transport.rs (every scenario
+#   webkit   the browser tests tests/web_outcomes.rs and tests/web_transport.rs (or
+#            $STREAMGUARD_WEBKIT_TESTS, names of tests/web_*.rs; every scenario
 #            through stream({ url }), stream({ response }) and guard(), the transport cases) in
 #            WebKitGTK's MiniBrowser: WebKitWebDriver under Xvfb, driven by
 #            wasm-bindgen-test-runner in its Safari mode (SAFARIDRIVER_REMOTE)
@@ -111,6 +112,9 @@ suite() { # suite NAME CMD...: runs CMD in the app folder, records its time
     failures+=("$name")
   fi
 }
+# The browser test binaries the webkit suite runs (STREAMGUARD_WEBKIT_TESTS="web_outcomes
+# web_timers ..." for others).
+read -r -a webkit_tests <<<"${STREAMGUARD_WEBKIT_TESTS:-web_outcomes web_transport}"
 # WebKit: Xvfb on a free display, WebKitWebDriver on a free port (both stopped by cleanup).
 webkit_driver=""
 start_webkit() {
@@ -141,7 +145,7 @@ webkit_tests() {
   [ -n "$webkit_driver" ] || return 1
   # The harness URL reaches the browser tests at build time (tests/web_support/mod.rs).
   (cd "$STREAMGUARD_ROOT" && SAFARIDRIVER_REMOTE="$webkit_driver" CARGO_TERM_COLOR=never \
-    nice cargo test -p streamguard --target wasm32-unknown-unknown --locked --test web_outcomes --test web_transport)
+    nice cargo test -p streamguard --target wasm32-unknown-unknown --locked "${webkit_tests[@]/#/--test=}")
 }
 
 reporter=(--test-reporter=dot)
