@@ -5,7 +5,7 @@
 // scripts/package.sh fills in @SNIPPETS@, wasm-bindgen's snippet folder.
 import initWasm, { Guard, initSync } from "./streamguard.js";
 import { validate } from "./snippets/@SNIPPETS@/src/web/options.js";
-import { now, open as start, run } from "./snippets/@SNIPPETS@/src/web/host.js";
+import { now, open as start, pipe, run } from "./snippets/@SNIPPETS@/src/web/host.js";
 
 export function entry(wasm) {
   let ready = false;
@@ -51,5 +51,6 @@ export function entry(wasm) {
       }
     },
     open: (options) => start(validate(options), guard),
+    guard: (options) => pipe(validate(options, true), guard),
   };
 }

@@ -2,5 +2,5 @@
 // new URL("./streamguard_bg.wasm", import.meta.url), which bundlers emit as an asset.
 import { entry } from "./entry.js";
 
-export const { init, stream, open } = entry();
+export const { init, stream, open, guard } = entry();
 export default init;

@@ -2,5 +2,5 @@
 import { readFileSync } from "node:fs";
 import { entry } from "./entry.js";
 
-export const { init, stream, open } = entry(() => readFileSync(new URL("./streamguard_bg.wasm", import.meta.url)));
+export const { init, stream, open, guard } = entry(() => readFileSync(new URL("./streamguard_bg.wasm", import.meta.url)));
 export default init;

@@ -3,5 +3,5 @@
 import wasm from "./streamguard_bg.wasm";
 import { entry } from "./entry.js";
 
-export const { init, stream, open } = entry(() => wasm);
+export const { init, stream, open, guard } = entry(() => wasm);
 export default init;

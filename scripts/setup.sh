@@ -50,6 +50,8 @@ have gzip || missing_debs+=(gzip)
 have c++ || missing_debs+=(g++)  # libfuzzer-sys compiles libFuzzer (C++)
 have node || missing_debs+=(nodejs)
 have npm || missing_debs+=(npm)
+have WebKitWebDriver || missing_debs+=(webkit2gtk-driver)  # WebKit (scripts/runtime-test.sh webkit)
+have Xvfb || missing_debs+=(xvfb)
 if [ ${#missing_debs[@]} -gt 0 ]; then
   step "apt-get install ${missing_debs[*]}"
   $SUDO apt-get update -qq

@@ -1,8 +1,11 @@
 // Compile-checked against pkg/streamguard.d.ts (`tsc -p tests/ts/tsconfig.json`, run by
 // scripts/web-test.sh): every name of the JS API, used the way the README shows. Not run.
 import init, {
+  guard,
   open,
   stream,
+  type GuardOptions,
+  type GuardStream,
   type ErrorCode,
   type FinishReason,
   type FlushMode,
@@ -228,10 +231,28 @@ async function main(): Promise<void> {
 
   // Minimal options: only the URL.
   await stream({ url: "/v1/chat/completions" });
+
+  // Bring your own transport: a Response, a fetch, every RequestInit field, any BodyInit.
+  const response: Response = await fetch("/v1/chat/completions");
+  const fromResponse: StreamResult = await stream({ response, protocol: "openai" });
+  const myFetch = (input: string, init: RequestInit): Promise<Response> => fetch(input, init);
+  const bodies: BodyInit[] = ["{}", new Blob(["{}"]), new ArrayBuffer(2), new Uint8Array(2), new FormData(), new URLSearchParams("a=1")];
+  await stream({
+    url: "/v1/chat/completions", fetch: myFetch, body: bodies[1] ?? "{}", mode: "cors", cache: "no-store",
+    redirect: "follow", referrer: "", referrerPolicy: "no-referrer", integrity: "", keepalive: false, priority: "high",
+  });
+  const gopts: GuardOptions = { protocol: "openai", idleTimeoutMs: 500, flush: "immediate", signal: controller.signal,
+    onText: (delta: string) => { shown += delta; }, onEvent: (e: StreamEvent) => void e };
+  const g: GuardStream = guard(gopts);
+  const t: TransformStream<Uint8Array, string> = guard();
+  const piped: ReadableStream<string> = response.body ? response.body.pipeThrough(g) : t.readable;
+  const guarded: StreamResult = await g.result;
+  g.abort();
+  void fromResponse, piped, guarded;
 }
 
-// @ts-expect-error: the URL is required.
-void stream({});
+// @ts-expect-error: guard() makes no request.
+void guard({ url: "x" });
 // @ts-expect-error: unknown protocol.
 void stream({ url: "x", protocol: "gopher" });
 // @ts-expect-error: timeouts are numbers.
