@@ -4,11 +4,12 @@
 #
 #   scripts/package.sh        -> build/package/streamguard-<version>.tgz
 #
-# Steps: `wasm-pack build --target web --release` into build/package/wasm; the package folder
+# Steps: `scripts/build-wasm.sh` (the shipped release wasm) into build/package/wasm; the package folder
 # build/package/streamguard/ from the wasm, its JS glue and snippets (options.js, host.js), the
 # entries in npm/ (entry.js, index.js, node.js, deno.js, workerd.js, react.js), index.d.ts
 # (src/web/api.d.ts + npm/init.d.ts), react.d.ts, npm/README.md, LICENSE-MIT, LICENSE-APACHE
-# and npm/package.json with the crate's version; then `npm pack`. Prints the size a browser
+# and npm/package.json with the crate's version; the browser's JS minified
+# (scripts/minify-glue.sh); then `npm pack`. Prints the size a browser
 # downloads (wasm + glue + snippets + the browser entry, gzip -9 each). Assumes the tools of
 # scripts/setup.sh (wasm-pack, wasm-bindgen, wasm-opt on PATH via scripts/env.sh).
 set -euo pipefail
@@ -30,13 +31,12 @@ stage="$out/streamguard"
 version=$(awk '/^\[package\]/ { p = 1; next } /^\[/ { p = 0 } p && /^version *=/ { gsub(/version *= *|"/, ""); print; exit }' Cargo.toml)
 [ -n "$version" ] || fail "no [package] version in Cargo.toml"
 
-log "wasm-pack build --target web --release (wasm-opt $(wasm-opt --version | awk '{print $3}'))"
+log "scripts/build-wasm.sh (wasm-pack build --target web --release, wasm-opt $(wasm-opt --version | awk '{print $3}'))"
 build_log=$(mktemp)
-if ! wasm-pack build --target web --release --mode no-install --out-dir "$wasm_dir" --out-name streamguard \
-  >"$build_log" 2>&1; then
+if ! scripts/build-wasm.sh "$wasm_dir" --out-name streamguard >"$build_log" 2>&1; then
   cat "$build_log" >&2
   rm -f "$build_log"
-  fail "wasm-pack build failed"
+  fail "scripts/build-wasm.sh failed"
 fi
 rm -f "$build_log"
 
@@ -62,6 +62,10 @@ cat src/web/api.d.ts npm/init.d.ts >"$stage/index.d.ts"
 sed "s#\"version\": \"0.0.0\"#\"version\": \"$version\"#" npm/package.json >"$stage/package.json"
 grep -q "\"version\": \"$version\"" "$stage/package.json" || fail "could not set the version in package.json"
 cp LICENSE-MIT LICENSE-APACHE "$stage/"
+# The JS a browser or bundler loads, minified as it ships (comments and local names go; exports
+# and behaviour stay). react.js and the Node/Deno/workerd entries stay readable.
+scripts/minify-glue.sh "$stage/streamguard.js" "$stage/snippets" "$stage/entry.js" "$stage/index.js" >&2 ||
+  fail "scripts/minify-glue.sh failed"
 
 # What a browser downloads with the default entry.
 gz() { gzip -9c "$1" | wc -c; }
