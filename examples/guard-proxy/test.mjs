@@ -14,25 +14,32 @@ const harness = process.env.STREAMGUARD_HARNESS_URL;
 if (!harness) throw new Error("STREAMGUARD_HARNESS_URL is not set");
 // FAULTS.md test values.
 const timeouts = { firstByteTimeoutMs: 1000, idleTimeoutMs: 500, contentTimeoutMs: 1500, totalTimeoutMs: 5000 };
+// (c) measures concurrency, not stall detection: its proxy keeps production-like timeouts, so
+// 200 streams sharing two cores are not cut by a 500 ms idle timer.
+const bulkTimeouts = { firstByteTimeoutMs: 15000, idleTimeoutMs: 15000, contentTimeoutMs: 15000, totalTimeoutMs: 60000 };
 let server;
+let bulkServer;
 let base;
+let bulkBase;
 let all;
 
+const upstream = (req) => {
+  const q = new URL(req.url, "http://proxy").searchParams;
+  return `${harness}/scenarios/${q.get("scenario")}?request_id=${encodeURIComponent(q.get("id"))}`;
+};
+async function listen(timeouts) {
+  const s = createServer(proxy({ upstream, protocol: "openai", timeouts }));
+  await new Promise((r) => s.listen(0, "127.0.0.1", r));
+  return [s, `http://127.0.0.1:${s.address().port}`];
+}
+
 before(async () => {
-  server = createServer(proxy({
-    upstream: (req) => {
-      const q = new URL(req.url, "http://proxy").searchParams;
-      return `${harness}/scenarios/${q.get("scenario")}?request_id=${encodeURIComponent(q.get("id"))}`;
-    },
-    protocol: "openai",
-    timeouts,
-  }));
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  base = `http://127.0.0.1:${server.address().port}`;
+  [server, base] = await listen(timeouts);
+  [bulkServer, bulkBase] = await listen(bulkTimeouts);
   const r = await fetch(harness + "/_harness/scenarios");
   all = Object.fromEntries((await r.json()).map((s) => [s.name, s]));
 });
-after(() => new Promise((r) => server.close(r)));
+after(() => Promise.all([server, bulkServer].map((s) => new Promise((r) => s.close(r)))));
 
 let seq = 0;
 const newId = (tag) => `proxy-${tag}-${process.pid}-${Date.now()}-${seq++}`;
@@ -43,11 +50,11 @@ const waitClosed = async (id, timeoutMs = 3000) =>
  * POSTs a chat request to the proxy and parses its SSE. `onText(text, req)` sees each text
  * event (it may destroy the request). Resolves with { text, end, ms, closed }.
  */
-function chat(scenario, id, onText) {
+function chat(scenario, id, onText, via = base) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const out = { text: "", end: null, ms: 0, closed: false };
-    const req = request(`${base}/chat?scenario=${scenario}&id=${encodeURIComponent(id)}`, { method: "POST",
+    const req = request(`${via}/chat?scenario=${scenario}&id=${encodeURIComponent(id)}`, { method: "POST",
       headers: { "content-type": "application/json" } }, (res) => {
       assert.equal(res.headers["content-type"], "text/event-stream; charset=utf-8");
       res.setEncoding("utf8");
@@ -123,7 +130,7 @@ test("(b) client disconnects mid-stream: the upstream closed within 250 ms", asy
 
 test("(c) 200 concurrent proxied streams complete exactly", async () => {
   const want = all.openai_ok;
-  const runs = await Promise.all(Array.from({ length: 200 }, (_, i) => chat("openai_ok", newId("many-" + i))));
+  const runs = await Promise.all(Array.from({ length: 200 }, (_, i) => chat("openai_ok", newId("many-" + i), undefined, bulkBase)));
   const bad = runs.map((r, i) => [i, r]).filter(([, r]) =>
     r.end?.outcome !== "complete" || r.end.finishReason !== "stop" ||
     new TextEncoder().encode(r.text).length !== want.expect.textLength || r.text !== runs[0].text);
