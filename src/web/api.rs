@@ -53,6 +53,7 @@ pub fn stream_js(options: &JsValue) -> JsValue {
 }
 
 /// `stream(options)` from Rust: the result object, or the TypeError for invalid options.
+#[cfg(feature = "rust-api")]
 pub async fn stream(options: JsValue) -> Result<JsValue, JsValue> {
     wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(stream_js(&options))).await
 }

@@ -32,10 +32,12 @@
 //! export const open = (options) => start(validate(options), guard);
 //! ```
 
+#[cfg(feature = "rust-api")]
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 
+#[cfg(feature = "rust-api")]
 use super::stream::Shared;
 use crate::decode::Protocol;
 use crate::driver::Driver;
@@ -68,6 +70,7 @@ extern "C" {
 /// Where text and the result go.
 enum To {
     Js(Sink),
+    #[cfg(feature = "rust-api")]
     Rust(Rc<Shared>),
 }
 
@@ -280,6 +283,7 @@ impl Guard {
 impl Guard {
     /// A Guard for the Rust API: text, events and the result go to `shared`. `policy` is
     /// `None` for a Response the host already has (one attempt, no request).
+    #[cfg(feature = "rust-api")]
     pub(crate) fn rust(
         config: Config,
         policy: Option<RetryPolicy>,
@@ -326,9 +330,12 @@ impl Guard {
                 Output::Text(t) if self.text.is_empty() => self.text = t,
                 Output::Text(t) => self.text.push_str(&t),
                 Output::Event(e) => {
+                    #[cfg(feature = "rust-api")]
                     if let To::Rust(shared) = &self.to {
                         shared.push_event(e);
-                    } else if self.emit_events {
+                        continue;
+                    }
+                    if self.emit_events {
                         self.events
                             .push(if self.events.is_empty() { '[' } else { ',' });
                         e.write_json(&mut self.events);
@@ -359,6 +366,7 @@ impl Guard {
                     sink.e(&self.events);
                 }
             }
+            #[cfg(feature = "rust-api")]
             To::Rust(shared) => {
                 if !self.text.is_empty() {
                     shared.push_text(&self.text);
