@@ -21,6 +21,9 @@
 # panic here would be a bug either way; in the browser it surfaces as a RuntimeError
 # ("unreachable") from the call that hit it instead of a message.
 #
+# The Rust API of the browser layer (feature `rust-api`, on by default for Rust users) is left
+# out: no JS export reaches it, but the Guard's Rust sink kept it linked (1,226 B gzip).
+#
 # It builds in its own target directory (target/wasm-release): the flags differ from every
 # other build, and sharing target/ would rebuild the dependencies each time they alternate.
 set -euo pipefail
@@ -43,4 +46,4 @@ export CARGO_TARGET_DIR="${STREAMGUARD_WASM_TARGET_DIR:-$STREAMGUARD_ROOT/target
 # --mode no-install: fail fast when the wasm-bindgen CLI does not match the crate (TOOLCHAIN.md);
 # wasm-pack runs the first wasm-opt on PATH, npm's binaryen from build/tools (env.sh).
 nice wasm-pack --quiet build --target web --release --mode no-install --out-dir "$out" "$@" . \
-  -- -Zbuild-std=std,panic_abort
+  -- --no-default-features -Zbuild-std=std,panic_abort

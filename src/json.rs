@@ -676,6 +676,7 @@ impl<'a> Json<'a> {
     }
 
     /// The elements of an array, or `None` for anything else.
+    #[cfg(test)]
     pub(crate) fn array(self) -> Option<Vec<Json<'a>>> {
         self.items().map(Iterator::collect)
     }

@@ -71,11 +71,9 @@ impl ProviderDecoder for Responses {
                 let produced_call =
                     response
                         .get("output")
-                        .and_then(Json::array)
-                        .is_some_and(|items| {
-                            items
-                                .iter()
-                                .any(|i| i.obj().str("type").as_deref() == Some("function_call"))
+                        .and_then(Json::items)
+                        .is_some_and(|mut items| {
+                            items.any(|i| i.obj().str("type").as_deref() == Some("function_call"))
                         });
                 let reason = if self.saw_function_call || produced_call {
                     FinishReason::ToolCalls

@@ -34,10 +34,8 @@ fn as_text(v: Option<Json<'_>>) -> Option<String> {
 pub fn parse_error_body(body: &[u8]) -> Option<ErrorInfo> {
     let mut tape = Tape::default();
     let v = tape.parse(core::str::from_utf8(body).ok()?).ok()?;
-    let v = match v.array() {
-        Some(items) => items.first().copied().unwrap_or(v),
-        None => v,
-    };
+    // An array: its first element (an empty one stays the array, and is no error).
+    let v = v.items().and_then(|mut items| items.next()).unwrap_or(v);
     if !v.is_object() {
         return None;
     }

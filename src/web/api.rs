@@ -34,25 +34,29 @@ extern "C" {
     fn pipe(call: &Sink, guard: Guard) -> JsValue;
 }
 
-/// Validates `options` (the TypeError of `options.js`; `pipe`: guard()'s) and builds the
-/// stream's Guard.
-fn start(options: &JsValue, pipe: bool) -> Result<(Sink, Guard), JsValue> {
-    let call = validate(options, pipe)?;
+/// Validates `options` (the TypeError of `options.js`), builds the stream's Guard and hands
+/// both to the host's `run` (`how` 0: `stream()`), `open` (1) or `pipe` (2: `guard()`, whose
+/// options have no request). One copy for the three exports.
+#[inline(never)]
+fn start(options: &JsValue, how: u8) -> Result<JsValue, JsValue> {
+    let call = validate(options, how == 2)?;
     let sink: Sink = JsValue::clone(&call).unchecked_into();
     let guard = Guard::new(&call.protocol(), &call.cfg(), sink, now());
-    Ok((call, guard))
+    Ok(match how {
+        0 => run(&call, guard),
+        1 => open_js(&call, guard),
+        _ => pipe(&call, guard),
+    })
 }
 
 /// `stream(options)` for JS: see the TypeScript declaration above.
 #[wasm_bindgen(js_name = stream, skip_typescript)]
 pub fn stream_js(options: &JsValue) -> JsValue {
-    match start(options, false) {
-        Ok((call, guard)) => run(&call, guard),
-        Err(e) => reject(&e),
-    }
+    start(options, 0).unwrap_or_else(|e| reject(&e))
 }
 
 /// `stream(options)` from Rust: the result object, or the TypeError for invalid options.
+#[cfg(feature = "rust-api")]
 pub async fn stream(options: JsValue) -> Result<JsValue, JsValue> {
     wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(stream_js(&options))).await
 }
@@ -60,13 +64,11 @@ pub async fn stream(options: JsValue) -> Result<JsValue, JsValue> {
 /// `open(options)`: see the TypeScript declaration above. Throws the TypeError.
 #[wasm_bindgen(skip_typescript)]
 pub fn open(options: JsValue) -> Result<JsValue, JsValue> {
-    let (call, guard) = start(&options, false)?;
-    Ok(open_js(&call, guard))
+    start(&options, 1)
 }
 
 /// `guard(options)`: see the TypeScript declaration above. Throws the TypeError.
 #[wasm_bindgen(js_name = guard, skip_typescript)]
 pub fn guard_js(options: JsValue) -> Result<JsValue, JsValue> {
-    let (call, guard) = start(&options, true)?;
-    Ok(pipe(&call, guard))
+    start(&options, 2)
 }

@@ -32,10 +32,12 @@
 //! export const open = (options) => start(validate(options), guard);
 //! ```
 
+#[cfg(feature = "rust-api")]
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 
+#[cfg(feature = "rust-api")]
 use super::stream::Shared;
 use crate::decode::Protocol;
 use crate::driver::Driver;
@@ -65,9 +67,20 @@ extern "C" {
     fn e(this: &Sink, json: &str);
 }
 
+/// A host event, for [`Guard::input`].
+enum Input<'a> {
+    Head(u16, &'a str),
+    Bytes(&'a [u8]),
+    Eof,
+    Error(NetworkError),
+    Abort,
+    Frame,
+}
+
 /// Where text and the result go.
 enum To {
     Js(Sink),
+    #[cfg(feature = "rust-api")]
     Rust(Rc<Shared>),
 }
 
@@ -161,47 +174,31 @@ impl Guard {
 
     // The response head of the current attempt; `headers` is `name\nvalue\nname\nvalue...`.
     pub fn head(&mut self, now: f64, status: u16, headers: &str) -> u32 {
-        let now = self.due(now);
-        let mut parts = headers.split('\n');
-        let mut pairs = Vec::new();
-        while let (Some(n), Some(v)) = (parts.next(), parts.next()) {
-            pairs.push((n, v));
-        }
-        self.driver.handle_response_head(now, status, &pairs);
-        self.flags()
+        self.input(now, Input::Head(status, headers))
     }
 
     // One network read.
     pub fn feed(&mut self, now: f64, bytes: &[u8]) -> u32 {
-        let now = self.due(now);
-        self.driver.handle_bytes(now, bytes);
-        self.flags()
+        self.input(now, Input::Bytes(bytes))
     }
 
     // The body ended cleanly.
     pub fn eof(&mut self, now: f64) -> u32 {
-        let now = self.due(now);
-        self.driver.handle_eof(now);
-        self.flags()
+        self.input(now, Input::Eof)
     }
 
     // The request or the body failed: `kind` 1 is a reset mid-body, anything else "other".
     pub fn error(&mut self, now: f64, kind: u32, message: String) -> u32 {
-        let now = self.due(now);
         let kind = match kind {
             1 => NetworkErrorKind::Reset,
             _ => NetworkErrorKind::Other,
         };
-        self.driver
-            .handle_error(now, NetworkError { kind, message });
-        self.flags()
+        self.input(now, Input::Error(NetworkError { kind, message }))
     }
 
     // The caller aborted.
     pub fn abort(&mut self, now: f64) -> u32 {
-        let now = self.due(now);
-        self.driver.handle_abort(now);
-        self.flags()
+        self.input(now, Input::Abort)
     }
 
     // The timer fired (early or spurious: a no-op); also the host's first poll and its
@@ -214,9 +211,7 @@ impl Guard {
 
     // An animation frame (or the host's timer tick where frames do not run).
     pub fn frame(&mut self, now: f64) -> u32 {
-        let now = self.due(now);
-        self.driver.handle_frame(now);
-        self.flags()
+        self.input(now, Input::Frame)
     }
 
     // When the timer should fire (the `performance.now()` clock), or -1 for none.
@@ -280,6 +275,7 @@ impl Guard {
 impl Guard {
     /// A Guard for the Rust API: text, events and the result go to `shared`. `policy` is
     /// `None` for a Response the host already has (one attempt, no request).
+    #[cfg(feature = "rust-api")]
     pub(crate) fn rust(
         config: Config,
         policy: Option<RetryPolicy>,
@@ -308,6 +304,30 @@ impl Guard {
         }
     }
 
+    /// One host event: a deadline that has passed first, then the event, then the flags.
+    /// One copy of that sequence for every export (not inlined into each: smaller wasm).
+    #[inline(never)]
+    fn input(&mut self, now: f64, input: Input<'_>) -> u32 {
+        let now = self.due(now);
+        let d = &mut self.driver;
+        match input {
+            Input::Head(status, headers) => {
+                let mut parts = headers.split('\n');
+                let mut pairs = Vec::new();
+                while let (Some(n), Some(v)) = (parts.next(), parts.next()) {
+                    pairs.push((n, v));
+                }
+                d.handle_response_head(now, status, &pairs);
+            }
+            Input::Bytes(bytes) => d.handle_bytes(now, bytes),
+            Input::Eof => d.handle_eof(now),
+            Input::Error(e) => d.handle_error(now, e),
+            Input::Abort => d.handle_abort(now),
+            Input::Frame => d.handle_frame(now),
+        }
+        self.flags()
+    }
+
     /// Deadlines are timestamps: a timer that a hidden page throttled fires late, so every
     /// input first applies a deadline that has passed.
     fn due(&mut self, now: f64) -> Millis {
@@ -326,9 +346,12 @@ impl Guard {
                 Output::Text(t) if self.text.is_empty() => self.text = t,
                 Output::Text(t) => self.text.push_str(&t),
                 Output::Event(e) => {
+                    #[cfg(feature = "rust-api")]
                     if let To::Rust(shared) = &self.to {
                         shared.push_event(e);
-                    } else if self.emit_events {
+                        continue;
+                    }
+                    if self.emit_events {
                         self.events
                             .push(if self.events.is_empty() { '[' } else { ',' });
                         e.write_json(&mut self.events);
@@ -359,6 +382,7 @@ impl Guard {
                     sink.e(&self.events);
                 }
             }
+            #[cfg(feature = "rust-api")]
             To::Rust(shared) => {
                 if !self.text.is_empty() {
                     shared.push_text(&self.text);

@@ -38,10 +38,14 @@
 
 pub mod api;
 mod guard;
+#[cfg(feature = "rust-api")]
 mod options;
+#[cfg(feature = "rust-api")]
 mod stream;
 
+#[cfg(feature = "rust-api")]
 pub use options::{InvalidOption, Options};
+#[cfg(feature = "rust-api")]
 pub use stream::{open, Events, ResultFuture, StreamHandle};
 
 // Talc instead of the default dlmalloc (see Cargo.toml for the measurement).

@@ -16,7 +16,7 @@ const RETRY = ["maxAttempts", "baseDelayMs", "maxDelayMs", "maxRetryAfterMs", "r
 const HEADERS = "expected a Headers, an array of [name, value] pairs or an object of strings";
 const FLUSH = 'expected "frame", "immediate", { intervalMs } or { smooth: "word" | "grapheme" }';
 
-function fail(option, reason) {
+export function fail(option, reason) {
   throw new TypeError("streamguard: invalid option `" + option + "`: " + reason);
 }
 const isObj = (v) => typeof v === "object" && v !== null;
@@ -105,7 +105,7 @@ function flush(v) {
 // One stream's validated options, and the Guard's sink (`t`: the text of a call, `e`: its
 // events as a JSON array); the host delivers them after the call returned. `response`: the
 // Response to read instead of fetching; `fetch`: the fetch to call (else the global one).
-class Call {
+export class Call {
   constructor(url, init, signal, protocol, cfg, onText, onEvent, response, fetch) {
     this.url = url;
     this.init = init;
@@ -116,7 +116,7 @@ class Call {
     this.onEvent = onEvent;
     this.response = response;
     this.fetch = fetch;
-    this.rust = false; // the Rust API: text and result go to Rust directly
+    this.rust = false; // the Rust API (rust.js): text and result go to Rust directly
     this.o = "";
     this.v = null;
   }
@@ -138,7 +138,7 @@ function bodyInit(v) {
 // Builds the request once: a bad URL, method, header or RequestInit field is a TypeError now,
 // naming the first field the runtime's Request refuses. With the caller's own `fetch`, a URL
 // that Request cannot parse (a relative one in a server runtime) is that fetch's business.
-function request(url, method, pairs, body, credentials, extra, custom) {
+export function request(url, method, pairs, body, credentials, extra, custom) {
   const headers = new Headers();
   try {
     for (const [n, v] of pairs) headers.append(n, v);
@@ -259,22 +259,5 @@ export function validate(o, pipe) {
   call.fetch = fetch;
   return call;
 }
-
-// The Rust API's options: the request part of `validate` (`response`: read it instead).
-export function prepare(url, method, flat, body, credentials, signal, response) {
-  let init;
-  if (response) {
-    if (response.bodyUsed || (response.body && response.body.locked)) fail("response", "its body was already used or is locked");
-  } else {
-    const pairs = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i], flat[i + 1]]);
-    init = request(url, method, pairs, body, credentials, {});
-  }
-  const call = new Call(url, init, signal, "auto", [], undefined, undefined, response);
-  call.rust = true;
-  return call;
-}
-
-export const reason = (e) => (isObj(e) && typeof e.message === "string" ? e.message : String(e));
 
 export const reject = (e) => Promise.reject(e);

@@ -7,7 +7,7 @@ use web_sys::{AbortSignal, RequestCredentials, Response};
 use crate::retry::RetryPolicy;
 use crate::session::Config;
 
-#[wasm_bindgen(module = "/src/web/options.js")]
+#[wasm_bindgen(module = "/src/web/rust.js")]
 extern "C" {
     fn reason(e: &JsValue) -> String;
 }

@@ -21,7 +21,7 @@ use super::options::{InvalidOption, Options};
 use crate::decode::StreamEvent;
 use crate::outcome::StreamResult;
 
-#[wasm_bindgen(module = "/src/web/options.js")]
+#[wasm_bindgen(module = "/src/web/rust.js")]
 extern "C" {
     /// The host's per-stream object.
     type Call;
@@ -35,6 +35,10 @@ extern "C" {
         signal: Option<&AbortSignal>,
         response: Option<&Response>,
     ) -> Result<Call, JsValue>;
+}
+
+#[wasm_bindgen(module = "/src/web/options.js")]
+extern "C" {
     fn seed() -> f64;
 }
 
