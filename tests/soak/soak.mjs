@@ -117,14 +117,14 @@ async function soakIn(browser, o, harness) {
     const page = `${harness.origin}/index.html`;
     const query = `?hosts=${o.hosts}&wave=${o.wave}&tag=${browser}-${started}`;
     await wd.navigate(page + query);
-    await wd.execute("return soak.ready");
+    const ready = await wd.execute("return soak.ready");
     say(`${browser}: warm-up, ${o.warmup} streams`);
     const warm = await wd.execute("return soak.phase(arguments[0], arguments[1])", ["warm-up", o.warmup]);
     const before = await snapshot(wd, page + query);
     say(`${browser}: run, ${o.streams} streams`);
     const run = await wd.execute("return soak.phase(arguments[0], arguments[1])", ["run", o.streams]);
     const after = await snapshot(wd, page + query);
-    return { browser, version: wd.version, warm, run, before, after, seconds: (Date.now() - started) / 1000 };
+    return { browser, version: wd.version, kinds: ready.kinds, warm, run, before, after, seconds: (Date.now() - started) / 1000 };
   } finally {
     await wd.quit();
   }
@@ -144,6 +144,26 @@ function report(r, o) {
   out.push(`${r.browser} ${r.version}: ${fmt(run.count)} streams (${fmt(run.sequential)} in sequence, ${fmt(run.count - run.sequential)} in ${run.waves} waves of up to ${run.wave}) after a ${fmt(warm.count)}-stream warm-up; ${o.hosts} loopback host(s)`);
   const t = run.totals;
   line(`outcomes: ${Object.entries(run.outcomes).sort().map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  // Per kind, warm-up and run together: streams, the outcome (and phase) expected, as expected.
+  const kinds = {};
+  for (const ph of [warm, run]) {
+    for (const [k, v] of Object.entries(ph.byKind)) {
+      const a = kinds[k] || (kinds[k] = { n: 0, ok: 0, expected: v.expected, got: {} });
+      a.n += v.n;
+      a.ok += v.ok;
+      for (const [g, c] of Object.entries(v.got)) a.got[g] = (a.got[g] || 0) + c;
+    }
+  }
+  const missing = r.kinds.filter((k) => !kinds[k]);
+  const wrong = Object.entries(kinds).filter(([, a]) => a.ok !== a.n);
+  line(`${check(!missing.length && !wrong.length, "outcomes by kind")} outcomes by kind (warm-up and run; as expected / streams, expected outcome[/phase]${wrong.length ? ", got" : ""}):`);
+  const cells = r.kinds.filter((k) => kinds[k]).map((k) => {
+    const a = kinds[k];
+    const got = a.ok === a.n ? "" : ` got ${Object.entries(a.got).map(([g, c]) => `${g} ${c}`).join(", ")}`;
+    return `${k} ${a.ok}/${a.n} ${a.expected}${got}`;
+  });
+  for (let i = 0; i < cells.length; i += 3) line(`    ${cells.slice(i, i + 3).join("; ")}`);
+  if (missing.length) line(`    kinds that never ran: ${missing.join(", ")}`);
   line(`time: ${(run.ms / 1000).toFixed(1)} s (the sequential half ${(run.seqMs / 1000).toFixed(1)} s), ${(per1k(run.ms) / 1000).toFixed(1)} s per 1,000 streams`);
   const allProblems = [...warm.problems, ...run.problems];
   line(`${check(allProblems.length === 0, "stream checks")} stream checks (outcome, phase, text, onText = result text): ${allProblems.length ? allProblems.length + " problem(s)" : "all passed"}`);
@@ -164,7 +184,7 @@ function report(r, o) {
   const closedExpected = warm.closed.expected + run.closed.expected;
   const closedSeen = warm.closed.seen + run.closed.seen;
   const unsent = warm.closed.unsent + run.closed.unsent;
-  line(`${check(closedSeen + unsent === closedExpected && after.openConnections <= 0, "harness closes")} harness: ${fmt(closedSeen)} of ${fmt(closedExpected)} connections the client had to close seen closed (${fmt(per1k(run.closed.expected))} per 1,000 streams), ${unsent} never sent (the timer fired before the busy browser sent the request: no record, no response); ${Math.max(0, after.openConnections)} connection(s) still open`);
+  line(`${check(closedSeen + unsent === closedExpected && after.openConnections <= 0, "harness closes")} harness: ${fmt(closedSeen)} of ${fmt(closedExpected)} connections the client had to close seen closed (${fmt(per1k(run.closed.expected))} per 1,000 streams), ${unsent} never sent (${unsent ? JSON.stringify({ ...warm.closed.unsentKinds, ...run.closed.unsentKinds }) + ": " : ""}the first-byte timer fired before the busy browser sent the request: no record, no response); ${Math.max(0, after.openConnections)} connection(s) still open`);
   const w0 = before.wasmBytes;
   const w1 = after.wasmBytes;
   const wasmOk = typeof w0 === "number" && typeof w1 === "number" && w1 - w0 <= WASM_LIMIT;

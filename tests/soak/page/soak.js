@@ -71,6 +71,7 @@ const registry = new FinalizationRegistry(() => {
 let problems = [];
 let toClose = []; // request ids the client must have closed
 let outcomes = {};
+let byKind = {}; // kind -> {n, expected, ok, got: {outcome: count}}
 
 function problem(msg) {
   if (problems.length < MAX_PROBLEMS) problems.push(msg);
@@ -215,16 +216,29 @@ async function one() {
     problem(kind.name + " " + st.id + ": threw " + (e && e.stack ? e.stack : e));
     return;
   }
+  const k = byKind[kind.name] || (byKind[kind.name] = { n: 0, expected: kind.outcome + (kind.phase ? "/" + kind.phase : ""), ok: 0, got: {} });
+  k.n++;
   if (!r) return;
   outcomes[r.outcome] = (outcomes[r.outcome] || 0) + 1;
-  check(kind, st, r);
+  const got = r.outcome + (kind.phase && r.error ? "/" + r.error.phase : "");
+  k.got[got] = (k.got[got] || 0) + 1;
+  if (check(kind, st, r)) k.ok++;
   // A timer may fire before a busy browser sent the request: then no response head came.
-  if (kind.closes) toClose.push([st.id, kind.name, r.stats.headersMs !== null]);
+  // Only a first-byte stall can end before its request went out (its 80 ms timer starts at
+  // fetch()); every other kind had its first text.
+  if (kind.closes) toClose.push([st.id, kind.name, r.stats.headersMs !== null || kind.phase !== "first_byte"]);
 }
 
 function check(kind, st, r) {
-  const bad = (msg) => problem(kind.name + " " + st.id + ": " + msg + " (outcome " + r.outcome + ", error " + JSON.stringify(r.error) + ")");
-  if (r.outcome !== kind.outcome) return bad("expected " + kind.outcome);
+  let good = true;
+  const bad = (msg) => {
+    good = false;
+    problem(kind.name + " " + st.id + ": " + msg + " (outcome " + r.outcome + ", error " + JSON.stringify(r.error) + ")");
+  };
+  if (r.outcome !== kind.outcome) {
+    bad("expected " + kind.outcome);
+    return false;
+  }
   if (kind.phase && (!r.error || r.error.phase !== kind.phase)) bad("expected phase " + kind.phase);
   if ((r.error === null) !== (r.outcome === "complete")) bad("error must be null exactly when complete");
   if (st.text !== r.text) bad("onText gave " + JSON.stringify(st.text) + ", the result has " + JSON.stringify(r.text));
@@ -234,6 +248,7 @@ function check(kind, st, r) {
       bad("text " + JSON.stringify(r.text) + " is not " + (r.outcome === "complete" ? "" : "a prefix of ") + JSON.stringify(want));
     }
   }
+  return good;
 }
 
 // The harness saw each connection the client had to close closed (it waits up to 5 s for the
@@ -243,6 +258,7 @@ async function checkClosed() {
   toClose = [];
   let seen = 0;
   let unsent = 0; // no record, no response head: the stream ended before its request went out
+  const unsentKinds = {};
   let k = 0;
   const worker = async () => {
     while (k < ids.length) {
@@ -251,7 +267,10 @@ async function checkClosed() {
         const res = await O.fetch("/_harness/requests/" + encodeURIComponent(id) + "/wait-closed?timeout_ms=5000");
         const rec = await res.json();
         if (rec.clientClosed) seen++;
-        else if (res.status === 404 && !answered) unsent++;
+        else if (res.status === 404 && !answered) {
+          unsent++;
+          unsentKinds[kind] = (unsentKinds[kind] || 0) + 1;
+        }
         else problem("harness: the client never closed " + kind + " " + id + " (" + res.status + ", serverEnd " + rec.serverEnd + ")");
       } catch (e) {
         problem("harness: wait-closed " + id + ": " + e);
@@ -259,7 +278,7 @@ async function checkClosed() {
     }
   };
   await Promise.all([worker(), worker(), worker(), worker(), worker(), worker()]);
-  return { expected: ids.length, seen, unsent };
+  return { expected: ids.length, seen, unsent, unsentKinds };
 }
 
 // Connections the harness has open, apart from the one asking (polled: the last closes may
@@ -278,6 +297,7 @@ async function openConnections() {
 async function phase(label, count) {
   problems = [];
   outcomes = {};
+  byKind = {};
   const before = { ...T };
   const t0 = performance.now();
   const sequential = Math.ceil(count / 2);
@@ -294,7 +314,7 @@ async function phase(label, count) {
   const closed = await checkClosed();
   const delta = {};
   for (const k of Object.keys(T)) delta[k] = T[k] - before[k];
-  return { label, count, sequential, waves, wave: WAVE, ms, seqMs, outcomes, closed, totals: delta, problems };
+  return { label, count, sequential, waves, wave: WAVE, ms, seqMs, outcomes, byKind, closed, totals: delta, problems };
 }
 
 async function measure() {
