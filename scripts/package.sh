@@ -4,7 +4,7 @@
 #
 #   scripts/package.sh        -> build/package/streamguard-<version>.tgz
 #
-# Steps: `wasm-pack build --target web --release` into build/package/wasm; the package folder
+# Steps: `scripts/build-wasm.sh` (the release wasm as it ships) into build/package/wasm; the package folder
 # build/package/streamguard/ from the wasm, its JS glue and snippets (options.js, host.js), the
 # entries in npm/ (entry.js, index.js, node.js, deno.js, workerd.js, react.js), index.d.ts
 # (src/web/api.d.ts + npm/init.d.ts), react.d.ts, npm/README.md, LICENSE-MIT, LICENSE-APACHE
@@ -30,10 +30,9 @@ stage="$out/streamguard"
 version=$(awk '/^\[package\]/ { p = 1; next } /^\[/ { p = 0 } p && /^version *=/ { gsub(/version *= *|"/, ""); print; exit }' Cargo.toml)
 [ -n "$version" ] || fail "no [package] version in Cargo.toml"
 
-log "wasm-pack build --target web --release (wasm-opt $(wasm-opt --version | awk '{print $3}'))"
+log "scripts/build-wasm.sh: the release wasm as it ships (wasm-opt $(wasm-opt --version | awk '{print $3}'))"
 build_log=$(mktemp)
-if ! wasm-pack build --target web --release --mode no-install --out-dir "$wasm_dir" --out-name streamguard \
-  >"$build_log" 2>&1; then
+if ! scripts/build-wasm.sh "$wasm_dir" --out-name streamguard >"$build_log" 2>&1; then
   cat "$build_log" >&2
   rm -f "$build_log"
   fail "wasm-pack build failed"
@@ -62,6 +61,8 @@ cat src/web/api.d.ts npm/init.d.ts >"$stage/index.d.ts"
 sed "s#\"version\": \"0.0.0\"#\"version\": \"$version\"#" npm/package.json >"$stage/package.json"
 grep -q "\"version\": \"$version\"" "$stage/package.json" || fail "could not set the version in package.json"
 cp LICENSE-MIT LICENSE-APACHE "$stage/"
+# The glue and the snippets minified as they ship (after the URL rewrite above).
+scripts/minify-glue.sh "$stage/streamguard.js" "$stage/snippets" || fail "scripts/minify-glue.sh failed"
 
 # What a browser downloads with the default entry.
 gz() { gzip -9c "$1" | wc -c; }
