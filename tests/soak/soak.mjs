@@ -184,7 +184,7 @@ function report(r, o) {
   const closedExpected = warm.closed.expected + run.closed.expected;
   const closedSeen = warm.closed.seen + run.closed.seen;
   const unsent = warm.closed.unsent + run.closed.unsent;
-  line(`${check(closedSeen + unsent === closedExpected && after.openConnections <= 0, "harness closes")} harness: ${fmt(closedSeen)} of ${fmt(closedExpected)} connections the client had to close seen closed (${fmt(per1k(run.closed.expected))} per 1,000 streams), ${unsent} never sent (${unsent ? JSON.stringify({ ...warm.closed.unsentKinds, ...run.closed.unsentKinds }) + ": " : ""}the first-byte timer fired before the busy browser sent the request: no record, no response); ${Math.max(0, after.openConnections)} connection(s) still open`);
+  line(`${check(closedSeen + unsent === closedExpected && after.openConnections <= 0, "harness closes")} harness: ${fmt(closedSeen)} of ${fmt(closedExpected)} connections the client had to close seen closed (${fmt(per1k(run.closed.expected))} per 1,000 streams), ${unsent} never sent (${unsent ? JSON.stringify({ ...warm.closed.unsentKinds, ...run.closed.unsentKinds }) + ": " : ""}stalls whose timer fired before the busy browser sent the request: no record, no response); ${Math.max(0, after.openConnections)} connection(s) still open`);
   const w0 = before.wasmBytes;
   const w1 = after.wasmBytes;
   const wasmOk = typeof w0 === "number" && typeof w1 === "number" && w1 - w0 <= WASM_LIMIT;

@@ -224,9 +224,10 @@ async function one() {
   k.got[got] = (k.got[got] || 0) + 1;
   if (check(kind, st, r)) k.ok++;
   // A timer may fire before a busy browser sent the request: then no response head came.
-  // Only a first-byte stall can end before its request went out (its 80 ms timer starts at
-  // fetch()); every other kind had its first text.
-  if (kind.closes) toClose.push([st.id, kind.name, r.stats.headersMs !== null || kind.phase !== "first_byte"]);
+  // Only a stall with no response head can have ended before its request went out (the
+  // first-byte and content timers start at fetch(), and a busy browser may hold a request in a
+  // wave longer than 80 ms); every other kind had its head or its first text.
+  if (kind.closes) toClose.push([st.id, kind.name, r.stats.headersMs !== null || r.outcome !== "stalled"]);
 }
 
 function check(kind, st, r) {
