@@ -130,6 +130,12 @@ async function soakIn(browser, o, harness) {
   }
 }
 
+const sumCounts = (...maps) => {
+  const out = {};
+  for (const m of maps) for (const [k, v] of Object.entries(m)) out[k] = (out[k] || 0) + v;
+  return out;
+};
+
 // The checks and the figures of one browser; returns the failed checks.
 function report(r, o) {
   const { warm, run, before, after } = r;
@@ -184,7 +190,7 @@ function report(r, o) {
   const closedExpected = warm.closed.expected + run.closed.expected;
   const closedSeen = warm.closed.seen + run.closed.seen;
   const unsent = warm.closed.unsent + run.closed.unsent;
-  line(`${check(closedSeen + unsent === closedExpected && after.openConnections <= 0, "harness closes")} harness: ${fmt(closedSeen)} of ${fmt(closedExpected)} connections the client had to close seen closed (${fmt(per1k(run.closed.expected))} per 1,000 streams), ${unsent} never sent (${unsent ? JSON.stringify({ ...warm.closed.unsentKinds, ...run.closed.unsentKinds }) + ": " : ""}stalls whose timer fired before the busy browser sent the request: no record, no response); ${Math.max(0, after.openConnections)} connection(s) still open`);
+  line(`${check(closedSeen + unsent === closedExpected && after.openConnections <= 0, "harness closes")} harness: ${fmt(closedSeen)} of ${fmt(closedExpected)} connections the client had to close seen closed (${fmt(per1k(run.closed.expected))} per 1,000 streams), ${unsent} never sent (${unsent ? JSON.stringify(sumCounts(warm.closed.unsentKinds, run.closed.unsentKinds)) + ": " : ""}stalls whose timer fired before the busy browser sent the request: no record, no response); ${Math.max(0, after.openConnections)} connection(s) still open`);
   const w0 = before.wasmBytes;
   const w1 = after.wasmBytes;
   const wasmOk = typeof w0 === "number" && typeof w1 === "number" && w1 - w0 <= WASM_LIMIT;

@@ -226,7 +226,7 @@ async function one() {
   // A timer may fire before a busy browser sent the request: then no response head came.
   // Only a stall with no response head can have ended before its request went out (the
   // first-byte and content timers start at fetch(), and a busy browser may hold a request in a
-  // wave longer than 80 ms); every other kind had its head or its first text.
+  // wave longer than their 250 ms); every other kind had its head or its first text.
   if (kind.closes) toClose.push([st.id, kind.name, r.stats.headersMs !== null || r.outcome !== "stalled"]);
 }
 
