@@ -199,6 +199,13 @@ function report(r, o) {
   const h1 = after.heap.js;
   const growth = (h1 - h0) / h0;
   line(`${check(growth <= HEAP_LIMIT, "JS heap")} JS heap after a forced GC: ${kib(h0)} after the warm-up, ${kib(h1)} after the run: ${signed((growth * 100).toFixed(1))} % (${skib((per1k(h1 - h0)))} per 1,000 streams; limit +10 %) [${after.heap.what}]`);
+  if (growth > HEAP_LIMIT && after.heap.paths) {
+    // Firefox: where the JS memory grew (memory reporter paths under the page's window).
+    const d = Object.keys({ ...before.heap.paths, ...after.heap.paths })
+      .map((k) => [k, (after.heap.paths[k] || 0) - (before.heap.paths[k] || 0)])
+      .sort((a, b) => b[1] - a[1]).slice(0, 8);
+    for (const [k, v] of d) line(`    ${skib(v)} ${k}`);
+  }
   if (after.heap.embedder !== undefined) {
     line(`    Blink (embedder) heap: ${kib(before.heap.embedder)} -> ${kib(after.heap.embedder)} (${skib((per1k(after.heap.embedder - before.heap.embedder)))} per 1,000 streams)`);
   }

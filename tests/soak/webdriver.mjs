@@ -7,7 +7,9 @@
 //   (Blink/Oilpan) heap where streams, readers and signals live).
 // - Firefox has no CDP. geckodriver runs with --allow-system-access, so a script in the
 //   browser's chrome context can load a process script into the content processes that runs
-//   Cu.forceGC() / Cu.forceCC() (what about:memory's "GC" and "CC" buttons do), then read the
+//   Cu.forceGC(), Cu.forceCC() and Cu.forceShrinkingGC() (about:memory's "GC", "CC" and
+//   "Minimize memory usage" buttons; the shrinking GC also discards JIT code, which otherwise
+//   grows with the page's warm-up: +0.5 MiB of baseline code and stubs over 300 streams), then read the
 //   memory reporters (what about:memory shows) for the soak page's window: its JS zone and
 //   realm memory (live GC things, their malloc'd parts; free GC cells excluded).
 import { spawn } from "node:child_process";
@@ -133,7 +135,7 @@ export class WebDriver {
     const prefix = `explicit/window-objects/top(${pageUrl.replace(/\//g, "\\")}`;
     const r = await this.chrome(FIREFOX_REPORTS, [prefix]);
     if (!r.reports) throw new Error(`no memory report for ${prefix}`);
-    return { js: r.js, window: r.window, what: "the page window's JS memory (memory reporters, free GC cells excluded)" };
+    return { js: r.js, window: r.window, paths: r.paths, what: "the page window's JS memory (memory reporters, free GC cells excluded)" };
   }
 
   cdp(cmd, params = {}) {
@@ -165,11 +167,12 @@ async function which(name) {
 }
 
 // Runs in every content process (a process script has the system principal there): a full GC,
-// a cycle collection and a GC again (what the CC freed), then tells the parent.
+// a cycle collection, then a shrinking GC (what the CC freed, and the JIT code), then tells the
+// parent.
 function contentGc() {
   Cu.forceGC();
   Cu.forceCC();
-  Cu.forceGC();
+  Cu.forceShrinkingGC();
   sendAsyncMessage("soak:gc", Services.appinfo.remoteType);
 }
 
@@ -197,10 +200,15 @@ const FIREFOX_REPORTS = `
   const m = Cc["@mozilla.org/memory-reporter-manager;1"].getService(Ci.nsIMemoryReporterManager);
   return new Promise((resolve) => {
     let js = 0, window = 0, reports = 0;
+    const paths = {};
     m.getReports((proc, path, kind, units, amount) => {
       if (units !== Ci.nsIMemoryReporter.UNITS_BYTES || !path.startsWith(prefix)) return;
       reports++;
       window += amount;
-      if (path.includes("/js-") && !path.endsWith("/unused-gc-things")) js += amount;
-    }, null, () => resolve({ js, window, reports }), null, false);
+      if (path.includes("/js-") && !path.endsWith("/unused-gc-things")) {
+        js += amount;
+        const k = path.slice(path.indexOf("/js-"));
+        paths[k] = (paths[k] || 0) + amount;
+      }
+    }, null, () => resolve({ js, window, reports, paths }), null, false);
   });`;
