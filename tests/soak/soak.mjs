@@ -113,16 +113,29 @@ async function soakIn(browser, o, harness) {
   const started = Date.now();
   const wd = await WebDriver.start(browser, { log: say });
   try {
-    await wd.timeouts({ script: 60 * 60 * 1000, pageLoad: 60 * 1000 });
+    await wd.timeouts({ script: 120 * 1000, pageLoad: 60 * 1000 });
     const page = `${harness.origin}/index.html`;
     const query = `?hosts=${o.hosts}&wave=${o.wave}&tag=${browser}-${started}`;
     await wd.navigate(page + query);
     const ready = await wd.execute("return soak.ready");
-    say(`${browser}: warm-up, ${o.warmup} streams`);
-    const warm = await wd.execute("return soak.phase(arguments[0], arguments[1])", ["warm-up", o.warmup]);
+    // A phase that does not finish in its budget fails the browser (a stream that never ends,
+    // connections never closed that starve the browser's pool) instead of hanging the run.
+    const phase = async (label, count) => {
+      const budgetS = 60 + Math.ceil(count / 5);
+      say(`${browser}: ${label}, ${count} streams (budget ${budgetS} s)`);
+      await wd.timeouts({ script: budgetS * 1000 });
+      try {
+        return await wd.execute("return soak.phase(arguments[0], arguments[1])", [label, count]);
+      } catch (e) {
+        if (/timeout/i.test(String(e.message))) throw new Error(`the ${label} (${count} streams) did not finish within ${budgetS} s`);
+        throw e;
+      } finally {
+        await wd.timeouts({ script: 120 * 1000 }).catch(() => {});
+      }
+    };
+    const warm = await phase("warm-up", o.warmup);
     const before = await snapshot(wd, page + query);
-    say(`${browser}: run, ${o.streams} streams`);
-    const run = await wd.execute("return soak.phase(arguments[0], arguments[1])", ["run", o.streams]);
+    const run = await phase("run", o.streams);
     const after = await snapshot(wd, page + query);
     return { browser, version: wd.version, kinds: ready.kinds, warm, run, before, after, seconds: (Date.now() - started) / 1000 };
   } finally {
@@ -230,7 +243,7 @@ async function main() {
         const r = await soakIn(b, o, harness);
         results.push([b, report(r, o)]);
       } catch (e) {
-        console.log(`${b}: FAILED: ${e.stack || e}`);
+        console.log(`${b}: FAILED: ${e.message || e}`);
         results.push([b, ["did not run"]]);
       }
     }

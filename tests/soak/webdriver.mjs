@@ -135,7 +135,7 @@ export class WebDriver {
     const prefix = `explicit/window-objects/top(${pageUrl.replace(/\//g, "\\")}`;
     const r = await this.chrome(FIREFOX_REPORTS, [prefix]);
     if (!r.reports) throw new Error(`no memory report for ${prefix}`);
-    return { js: r.js, window: r.window, paths: r.paths, what: "the page window's JS memory (memory reporters, free GC cells excluded)" };
+    return { js: r.js, window: r.window, paths: r.paths, what: "the page window's JS memory (memory reporters; free GC cells and the wasm memory excluded)" };
   }
 
   cdp(cmd, params = {}) {
@@ -205,7 +205,8 @@ const FIREFOX_REPORTS = `
       if (units !== Ci.nsIMemoryReporter.UNITS_BYTES || !path.startsWith(prefix)) return;
       reports++;
       window += amount;
-      if (path.includes("/js-") && !path.endsWith("/unused-gc-things")) {
+      // The wasm memory's buffer (…/elements/wasm) is measured on its own.
+      if (path.includes("/js-") && !path.endsWith("/unused-gc-things") && !path.endsWith("/elements/wasm")) {
         js += amount;
         const k = path.slice(path.indexOf("/js-"));
         paths[k] = (paths[k] || 0) + amount;
