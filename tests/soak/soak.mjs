@@ -12,8 +12,9 @@
 //   dropped, provider and protocol errors on an open socket) closed, and none is left open;
 // - the wasm memory after the run within 1 MiB of its size after the warm-up;
 // - the JS heap after a forced GC within 10 % of its size after the warm-up (Chromium: V8's
-//   used heap; Firefox: the page's JS memory from its memory reporters), and the streams'
-//   callbacks reclaimed by the GC.
+//   used heap; Firefox: the page's JS memory from its memory reporters, without the wasm
+//   memory), and the streams' callbacks reclaimed by the GC;
+// - each phase (warm-up, run) finished within 60 s + 0.2 s per stream.
 //
 //   node tests/soak/soak.mjs --pkg DIR [--streams 1000] [--warmup 100] [--browsers chromium,firefox]
 //                            [--hosts 9] [--wave 50] [--harness PATH]
