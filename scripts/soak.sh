@@ -3,7 +3,7 @@
 # wasm comes from scripts/build-wasm.sh) and the harness, unpacks the tarball into
 # build/soak/package, and runs tests/soak/soak.mjs: one page in headless Chromium, then one in
 # headless Firefox, each running a 100-stream warm-up and then N streams (half in sequence, half
-# in waves of 50 concurrent) mixing every outcome and every way of leaving a stream. Per browser
+# in waves of 50 concurrent) mixing every outcome, every way of leaving a stream and seeded random faults. Per browser
 # it prints the streams run, the outcomes by kind against the expected ones, what the product
 # left pending (timers, frames, listeners, reader locks, reads, fetches), the connections the
 # harness saw closed and still open, the wasm memory and the JS heap (after a forced GC) after the

@@ -1,6 +1,6 @@
 // The leak soak in real browsers: one page (tests/soak/page/) runs a 100-stream warm-up, then
 // N streams (half in sequence, half in waves of 50 concurrent) through the npm package, mixing
-// every outcome and every way of leaving a stream, in headless Chromium and Firefox (W3C
+// every outcome, every way of leaving a stream and seeded request faults (chaos), in headless Chromium and Firefox (W3C
 // WebDriver: webdriver.mjs). Then it checks and prints, per browser:
 //
 // - every result promise settled exactly once and never rejected; every next() and
@@ -17,7 +17,7 @@
 // - each phase (warm-up, run) finished within 60 s + 0.2 s per stream.
 //
 //   node tests/soak/soak.mjs --pkg DIR [--streams 1000] [--warmup 100] [--browsers chromium,firefox]
-//                            [--hosts 9] [--wave 50] [--harness PATH]
+//                            [--hosts 9] [--wave 50] [--seed S] [--harness PATH]
 //
 // scripts/soak.sh builds the package (scripts/package.sh) and the harness, unpacks the tarball
 // and runs this. The exit status is 0 when every check passed in every browser.
@@ -41,6 +41,7 @@ function parseArgs(argv) {
     hosts: 9,
     wave: 50,
     pkg: null,
+    seed: Math.floor(Math.random() * 2 ** 32),
     harness: process.env.STREAMGUARD_HARNESS ||
       join(process.env.CARGO_TARGET_DIR || join(ROOT, "target"), "debug", "streamguard-harness"),
   };
@@ -61,6 +62,7 @@ function parseArgs(argv) {
     else if (a === "--hosts") o.hosts = int(1);
     else if (a === "--wave") o.wave = int(1);
     else if (a === "--pkg") o.pkg = resolve(v());
+    else if (a === "--seed") o.seed = int(0) >>> 0;
     else if (a === "--harness") o.harness = resolve(v());
     else usage(`unknown argument ${a}`);
   }
@@ -71,7 +73,7 @@ function parseArgs(argv) {
 }
 
 function usage(msg) {
-  console.error(`soak: ${msg}\nusage: node tests/soak/soak.mjs --pkg DIR [--streams N] [--warmup N] [--browsers chromium,firefox] [--hosts N] [--wave N] [--harness PATH]`);
+  console.error(`soak: ${msg}\nusage: node tests/soak/soak.mjs --pkg DIR [--streams N] [--warmup N] [--browsers chromium,firefox] [--hosts N] [--wave N] [--seed S] [--harness PATH]`);
   process.exit(2);
 }
 
@@ -116,7 +118,7 @@ async function soakIn(browser, o, harness) {
   try {
     await wd.timeouts({ script: 120 * 1000, pageLoad: 60 * 1000 });
     const page = `${harness.origin}/index.html`;
-    const query = `?hosts=${o.hosts}&wave=${o.wave}&tag=${browser}-${started}`;
+    const query = `?hosts=${o.hosts}&wave=${o.wave}&seed=${o.seed}&tag=${browser}-${started}`;
     await wd.navigate(page + query);
     const ready = await wd.execute("return soak.ready");
     // A phase that does not finish in its budget fails the browser (a stream that never ends,
@@ -179,7 +181,8 @@ function report(r, o) {
   line(`${check(!missing.length && !wrong.length, "outcomes by kind")} outcomes by kind (warm-up and run; as expected / streams, expected outcome[/phase]${wrong.length ? ", got" : ""}):`);
   const cells = r.kinds.filter((k) => kinds[k]).map((k) => {
     const a = kinds[k];
-    const got = a.ok === a.n ? "" : ` got ${Object.entries(a.got).map(([g, c]) => `${g} ${c}`).join(", ")}`;
+    const dist = Object.entries(a.got).sort().map(([g, c]) => `${g} ${c}`).join(", ");
+    const got = a.ok !== a.n ? ` got ${dist}` : a.expected.includes("|") ? ` (${dist})` : "";
     return `${k} ${a.ok}/${a.n} ${a.expected}${got}`;
   });
   for (let i = 0; i < cells.length; i += 3) line(`    ${cells.slice(i, i + 3).join("; ")}`);
@@ -251,6 +254,7 @@ async function main() {
   } finally {
     harness.child.kill();
   }
+  console.log(`soak: chaos seed ${o.seed} (replay the same faults: --seed ${o.seed})`);
   const bad = results.filter(([, f]) => f.length);
   console.log(`soak: ${results.map(([b, f]) => `${b} ${f.length ? "FAILED" : "passed"}`).join(", ")}`);
   process.exit(bad.length ? 1 : 0);

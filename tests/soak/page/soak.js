@@ -15,6 +15,8 @@ const params = new URLSearchParams(location.search);
 // a wave is not held to the browser's 6 connections per host; 1: the page's own host only.
 const HOSTS = Math.max(1, Number(params.get("hosts") || 1));
 const TAG = params.get("tag") || "soak";
+// The chaos kinds' seed: stream i draws its scenario and faults from SEED and i alone.
+const SEED = Number(params.get("seed") || 1) >>> 0;
 const WAVE = Math.max(1, Number(params.get("wave") || 50));
 const dispose = Symbol.dispose || Symbol.for("Symbol.dispose");
 const asyncDispose = Symbol.asyncDispose || Symbol.for("Symbol.asyncDispose");
@@ -53,7 +55,51 @@ const KINDS = [
   { name: "disposed", scenario: "soak_slow", api: "dispose", outcome: "aborted", closes: true },
   { name: "async-disposed", scenario: "soak_slow", api: "async-dispose", outcome: "aborted", closes: true },
   { name: "dropped", scenario: "soak_stall", api: "drop", outcome: "stalled", phase: "idle", closes: true },
+  // Seeded chaos: an SSE scenario with random request faults. "clean" faults change only how
+  // the bytes arrive (the stream must complete with the exact text); "cut" adds one that ends
+  // it early (any of these outcomes, the text a prefix, complete only with the whole text, and
+  // a stall's connection closed by the client).
+  { name: "chaos-clean", chaos: "clean", api: "stream", outcome: "complete" },
+  { name: "chaos-cut", chaos: "cut", api: "stream", outcomes: ["complete", "stalled", "network_error", "truncated"] },
 ];
+const CHAOS_SCENARIOS = ["soak_ok", "soak_anthropic_ok"];
+const CHAOS_IDLE_MS = 600;
+
+// mulberry32: a small seeded PRNG (uniform in [0, 1)).
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function chaos(mode, i) {
+  const r = rng(SEED ^ Math.imul(i + 1, 0x9e3779b9));
+  const int = (n) => Math.floor(r() * n);
+  const pick = (a) => a[int(a.length)];
+  const clean = [
+    () => "rechunk:" + (1 + int(64)),
+    () => "rechunk:random:1-300",
+    () => "split_utf8",
+    () => "line_endings:" + pick(["crlf", "cr", "lf", "mixed"]),
+    () => "inject_pings:" + (5 + int(30)),
+    () => "buffer_all",
+    () => "delay_first_byte:" + int(50),
+  ];
+  const cut = [
+    () => "stall_after:" + (1 + int(8)),
+    () => "reset_after:" + (1 + int(600)),
+    () => "drop_terminator",
+  ];
+  const faults = [];
+  for (let n = int(4); n > 0; n--) faults.push(pick(clean)());
+  if (mode === "cut") faults.splice(int(faults.length + 1), 0, pick(cut)());
+  return { scenario: pick(CHAOS_SCENARIOS), faults };
+}
 const FLUSH = ["frame", "immediate", { intervalMs: 8 }, { smooth: "word" }];
 const MAX_PROBLEMS = 40;
 
@@ -79,17 +125,18 @@ function problem(msg) {
 }
 
 function optionsFor(kind, i, st) {
-  const sc = scenarios.get(kind.scenario);
-  if (!sc) throw new Error("scenario " + kind.scenario + " not served (serve --scenarios tests/soak/scenarios)");
+  const sc = scenarios.get(st.scenario);
+  if (!sc) throw new Error("scenario " + st.scenario + " not served (serve --scenarios tests/soak/scenarios)");
   const c = sc.client || {};
   const host = HOSTS > 1 ? "127.0.0." + (1 + (i % HOSTS)) : location.hostname;
   st.id = TAG + "-" + i;
   const o = {
-    url: "http://" + host + ":" + location.port + "/scenarios/" + kind.scenario + "?request_id=" + st.id,
+    url: "http://" + host + ":" + location.port + "/scenarios/" + st.scenario + "?request_id=" + st.id +
+      st.faults.map((f) => "&fault=" + encodeURIComponent(f)).join(""),
     flush: FLUSH[i % FLUSH.length],
     // Generous unless the scenario sets one: a wave's requests may wait for a connection.
     firstByteTimeoutMs: c.firstByteTimeoutMs ?? 10000,
-    idleTimeoutMs: c.idleTimeoutMs ?? 10000,
+    idleTimeoutMs: c.idleTimeoutMs ?? (kind.chaos === "cut" ? CHAOS_IDLE_MS : 10000),
     contentTimeoutMs: c.contentTimeoutMs ?? 0,
     totalTimeoutMs: c.totalTimeoutMs ?? 30000,
     onText: (delta) => {
@@ -147,7 +194,8 @@ const next = (h) => {
 async function one() {
   const i = index++;
   const kind = KINDS[i % KINDS.length];
-  const st = { kind: kind.name, id: "", text: "", iterated: "", events: 0, settles: 0, done: false, abortAsked: false, ctl: null };
+  const ch = kind.chaos ? chaos(kind.chaos, i) : { scenario: kind.scenario, faults: [] };
+  const st = { kind: kind.name, scenario: ch.scenario, faults: ch.faults, id: "", text: "", iterated: "", events: 0, settles: 0, done: false, abortAsked: false, ctl: null };
   T.started++;
   let r = null;
   try {
@@ -216,7 +264,7 @@ async function one() {
     problem(kind.name + " " + st.id + ": threw " + (e && e.stack ? e.stack : e));
     return;
   }
-  const k = byKind[kind.name] || (byKind[kind.name] = { n: 0, expected: kind.outcome + (kind.phase ? "/" + kind.phase : ""), ok: 0, got: {} });
+  const k = byKind[kind.name] || (byKind[kind.name] = { n: 0, expected: kind.outcomes ? kind.outcomes.join("|") : kind.outcome + (kind.phase ? "/" + kind.phase : ""), ok: 0, got: {} });
   k.n++;
   if (!r) return;
   outcomes[r.outcome] = (outcomes[r.outcome] || 0) + 1;
@@ -227,23 +275,24 @@ async function one() {
   // Only a stall with no response head can have ended before its request went out (the
   // first-byte and content timers start at fetch(), and a busy browser may hold a request in a
   // wave longer than their 250 ms); every other kind had its head or its first text.
-  if (kind.closes) toClose.push([st.id, kind.name, r.stats.headersMs !== null || r.outcome !== "stalled"]);
+  if (kind.closes || (kind.chaos && r.outcome === "stalled")) toClose.push([st.id, kind.name, r.stats.headersMs !== null || r.outcome !== "stalled"]);
 }
 
 function check(kind, st, r) {
   let good = true;
   const bad = (msg) => {
     good = false;
-    problem(kind.name + " " + st.id + ": " + msg + " (outcome " + r.outcome + ", error " + JSON.stringify(r.error) + ")");
+    const chaosCase = st.faults.length ? " [" + st.scenario + " " + st.faults.join(" ") + "; seed " + SEED + "]" : "";
+    problem(kind.name + " " + st.id + chaosCase + ": " + msg + " (outcome " + r.outcome + ", error " + JSON.stringify(r.error) + ")");
   };
-  if (r.outcome !== kind.outcome) {
-    bad("expected " + kind.outcome);
+  if (!(kind.outcomes || [kind.outcome]).includes(r.outcome)) {
+    bad("expected " + (kind.outcomes || [kind.outcome]).join(" or "));
     return false;
   }
   if (kind.phase && (!r.error || r.error.phase !== kind.phase)) bad("expected phase " + kind.phase);
   if ((r.error === null) !== (r.outcome === "complete")) bad("error must be null exactly when complete");
   if (st.text !== r.text) bad("onText gave " + JSON.stringify(st.text) + ", the result has " + JSON.stringify(r.text));
-  const want = scenarios.get(kind.scenario).expect.text;
+  const want = scenarios.get(st.scenario).expect.text;
   if (typeof want === "string") {
     if (r.outcome === "complete" ? r.text !== want : !want.startsWith(r.text)) {
       bad("text " + JSON.stringify(r.text) + " is not " + (r.outcome === "complete" ? "" : "a prefix of ") + JSON.stringify(want));
