@@ -3,10 +3,10 @@
 # wasm comes from scripts/build-wasm.sh) and the harness, unpacks the tarball into
 # build/soak/package, and runs tests/soak/soak.mjs: one page in headless Chromium, then one in
 # headless Firefox, each running a 100-stream warm-up and then N streams (half in sequence, half
-# in waves of 50 concurrent) mixing every outcome, every way of leaving a stream and seeded random faults. Per browser
-# it prints the streams run, the outcomes by kind against the expected ones, what the product
-# left pending (timers, frames, listeners, reader locks, reads, fetches), the connections the
-# harness saw closed and still open, the wasm memory and the JS heap (after a forced GC) after the
+# in waves of 50 concurrent) mixing every outcome, every way of leaving a stream and seeded
+# random request faults. Per browser it prints the streams run, the outcomes by kind against
+# the expected ones, what the product left pending (timers, frames, listeners, reader locks,
+# reads, fetches), the connections the harness saw closed and still open, the wasm memory and the JS heap (after a forced GC) after the
 # warm-up and after the run, each figure with its check; it fails when any check fails.
 #
 #   scripts/soak.sh [--short]   300 streams per browser: the test command's pass/fail step

@@ -1,7 +1,7 @@
 // The leak soak in real browsers: one page (tests/soak/page/) runs a 100-stream warm-up, then
 // N streams (half in sequence, half in waves of 50 concurrent) through the npm package, mixing
-// every outcome, every way of leaving a stream and seeded request faults (chaos), in headless Chromium and Firefox (W3C
-// WebDriver: webdriver.mjs). Then it checks and prints, per browser:
+// every outcome, every way of leaving a stream and seeded request faults (chaos), in headless
+// Chromium and Firefox (W3C WebDriver: webdriver.mjs). Then it checks and prints, per browser:
 //
 // - every result promise settled exactly once and never rejected; every next() and
 //   [Symbol.asyncDispose]() promise settled; no onText/onEvent after its result; each outcome
