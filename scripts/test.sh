@@ -40,6 +40,7 @@ run "chaos (2,000 seeded random streams)" cargo run -q -p streamguard-harness --
 run "fuzz smoke (every target, seconds each)" scripts/fuzz-smoke.sh
 [ -x scripts/web-test.sh ] && run "browser tests (chromium, firefox) and size" scripts/web-test.sh
 [ -x scripts/demo-test.sh ] && run "demo in headless chromium" scripts/demo-test.sh
+run "leak soak (300 streams each in chromium and firefox)" scripts/soak.sh --short
 run "npm package: tarball, tsc --strict of the READMEs, Vite/webpack/Next.js/React apps in chromium" scripts/package-test.sh
 run "runtimes: the tarball in Node, Deno, workerd and WebKit, the guard-proxy example" scripts/runtime-test.sh
 
