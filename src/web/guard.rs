@@ -10,6 +10,7 @@
 //! | [`FINISHED`] | takes `result()` (JSON without the text) and `text()`, frees the Guard |
 //! | [`FRAME`] | asks for an animation frame (text waits for one) |
 //! | [`REARM`] | re-arms its ONE timer at `deadline()` (which moved earlier; a later deadline keeps the armed timer, which then fires early and is a no-op) |
+//! | [`SENT`] | with `FINISHED`: the result's text is the texts sent so far, concatenated (the host keeps them and takes no `text()`) |
 //!
 //! The text of a call goes out in ONE imported call (`sink.t(text)`: one string crossing, and
 //! the core coalesces every delta of one read in immediate mode); the decoded events, only when
@@ -54,6 +55,8 @@ pub(crate) const FINISHED: u32 = 4;
 pub(crate) const FRAME: u32 = 8;
 /// The deadline moved earlier than the last one reported.
 pub(crate) const REARM: u32 = 16;
+/// With `FINISHED`: the result's text is all the text sent to the sink, in order.
+pub(crate) const SENT: u32 = 32;
 
 #[wasm_bindgen(module = "/src/web/options.js")]
 extern "C" {
@@ -81,6 +84,8 @@ pub struct Guard {
     emit_events: bool,
     /// The text of the current call.
     text: String,
+    /// The bytes of text sent to the JS sink so far.
+    sent: usize,
     /// The events of the current call, as a JSON array under construction.
     events: String,
     /// The deadline last reported with `REARM`, until the timer fires.
@@ -301,6 +306,7 @@ impl Guard {
             driver,
             to,
             text: String::new(),
+            sent: 0,
             events: String::new(),
             armed: None,
             last_event_id: None,
@@ -353,6 +359,7 @@ impl Guard {
             To::Js(sink) => {
                 if !self.text.is_empty() {
                     sink.t(&self.text);
+                    self.sent += self.text.len();
                 }
                 if !self.events.is_empty() {
                     self.events.push(']');
@@ -371,6 +378,16 @@ impl Guard {
         self.text.clear();
         self.events.clear();
         if f & FINISHED != 0 {
+            // The flushes are consecutive ranges of the text from its start (across resumes;
+            // a retry starts only when no text was sent): the same length is the same text.
+            if matches!(self.to, To::Js(_))
+                && self
+                    .result
+                    .as_ref()
+                    .is_some_and(|r| r.text.len() == self.sent)
+            {
+                f |= SENT;
+            }
             return f & !CONNECT;
         }
         if let Some(d) = self.driver.poll_deadline() {
