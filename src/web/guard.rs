@@ -12,6 +12,10 @@
 //! | [`REARM`] | re-arms its ONE timer at `deadline()` (which moved earlier; a later deadline keeps the armed timer, which then fires early and is a no-op) |
 //! | [`SENT`] | with `FINISHED`: the result's text is the texts sent so far, concatenated (the host keeps them and takes no `text()`) |
 //!
+//! A network read is copied once, by the host, into the Guard's input buffer in the wasm memory
+//! (`input(len)` gives its address, `memory()` the memory), then `feed(now, len)` takes it:
+//! one call and no allocation per read.
+//!
 //! The text of a call goes out in ONE imported call (`sink.t(text)`: one string crossing, and
 //! the core coalesces every delta of one read in immediate mode); the decoded events, only when
 //! `onEvent` was given, in one `sink.e(json)` per call. The sink only stores them: the host runs
@@ -82,6 +86,8 @@ pub struct Guard {
     driver: Driver,
     to: To,
     emit_events: bool,
+    /// Where the host writes each read (`input`), for `feed`: no allocation per read.
+    input: Vec<u8>,
     /// The text of the current call.
     text: String,
     /// The bytes of text sent to the JS sink so far.
@@ -176,9 +182,25 @@ impl Guard {
         self.flags()
     }
 
-    // One network read.
-    pub fn feed(&mut self, now: f64, bytes: &[u8]) -> u32 {
+    // The address of a buffer in the wasm memory (`memory()`) for reads of up to `len` bytes:
+    // the host copies each read there and calls `feed`. Valid until the next `input` call.
+    pub fn input(&mut self, len: usize) -> usize {
+        if self.input.len() < len {
+            self.input.resize(len, 0);
+        }
+        self.input.as_ptr() as usize
+    }
+
+    // The wasm memory, for the host's view of the `input` buffer.
+    pub fn memory(&self) -> JsValue {
+        wasm_bindgen::memory()
+    }
+
+    // One network read: the first `len` bytes of the `input` buffer. One call per read, the
+    // bytes copied once (by the host, into the buffer).
+    pub fn feed(&mut self, now: f64, len: usize) -> u32 {
         let now = self.due(now);
+        let bytes = self.input.get(..len).unwrap_or(&self.input);
         self.driver.handle_bytes(now, bytes);
         self.flags()
     }
@@ -305,6 +327,7 @@ impl Guard {
             emit_events: driver.config().emit_events,
             driver,
             to,
+            input: Vec::new(),
             text: String::new(),
             sent: 0,
             events: String::new(),

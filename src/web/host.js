@@ -61,6 +61,9 @@ class Loop {
     this.ended = false; // guard()'s writable side closed or failed: not errored again
     this.waiters = [];
     this.info = call.onText ? info(this) : undefined;
+    this.view = null; // a Uint8Array over the wasm memory (replaced when the memory grows)
+    this.at = 0; // the Guard's input buffer: its address and size
+    this.cap = 0;
     this.promise = new Promise((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -310,10 +313,25 @@ class Loop {
     const onRead = (r) => {
       if (conn !== this.conn) return;
       if (r.done) return this.step(this.g.eof(now()));
-      this.step(this.g.feed(now(), r.value));
+      this.step(this.feed(r.value));
       if (conn === this.conn) reader.read().then(onRead, onErr);
     };
     reader.read().then(onRead, onErr);
+  }
+
+  // A read into the Guard: copied into its input buffer in the wasm memory, then one call.
+  feed(bytes) {
+    const guard = this.g;
+    const n = bytes.length;
+    if (n > this.cap) {
+      this.at = guard.input(n);
+      this.cap = n;
+    }
+    let v = this.view;
+    // A grown memory detaches the old buffer (its views become empty).
+    if (v === null || v.byteLength === 0) v = this.view = new Uint8Array(guard.memory().buffer);
+    v.set(bytes, this.at);
+    return guard.feed(now(), n);
   }
 
   arm() {
@@ -350,7 +368,7 @@ class Loop {
         throw e;
       }
     }
-    this.step(this.g.feed(now(), c));
+    this.step(this.feed(c));
   }
 
   end() {
