@@ -257,26 +257,19 @@ impl Guard {
         self.last_event_id.clone()
     }
 
-    // After `FINISHED`: the result as JSON with an empty `text` (the host sets it from
-    // `text()`, so the text crosses once, as a string, and is never escaped).
-    pub fn result(&mut self) -> JsValue {
-        match &mut self.result {
-            Some(r) => {
-                let text = core::mem::take(&mut r.text);
-                let json = r.to_json();
-                r.text = text;
-                JsValue::from_str(&json)
-            }
+    // After `FINISHED`: the result as JSON with an empty `text` (the host sets it from the
+    // texts it was sent or from `text()`, so the text crosses once, as a string, and is never
+    // escaped).
+    pub fn result(&self) -> JsValue {
+        match &self.result {
+            Some(r) => JsValue::from_str(&r.to_json()),
             None => JsValue::NULL,
         }
     }
 
     // Everything received so far (the result's text after `FINISHED`).
     pub fn text(&self) -> JsValue {
-        JsValue::from_str(match &self.result {
-            Some(r) => &r.text,
-            None => self.driver.text(),
-        })
+        JsValue::from_str(self.driver.text())
     }
 
     // The live stats as numbers: headersMs, ttfbMs, ttftMs (-1: null), durationMs, bytes,
@@ -347,10 +340,18 @@ impl Guard {
         now
     }
 
-    /// Drains the driver: text and events to the sink, the rest as flags.
+    /// Drains the driver: text and events to the sink, the rest as flags. A JS result gets no
+    /// copy of the text: the host has it (`SENT`) or takes `text()`, the driver's.
     fn flags(&mut self) -> u32 {
         let mut f = 0;
-        while let Some(out) = self.driver.poll_output() {
+        loop {
+            let out = match self.to {
+                To::Js(_) => self.driver.poll_output_textless(),
+                To::Rust(_) => self.driver.poll_output(),
+            };
+            let Some(out) = out else {
+                break;
+            };
             match out {
                 Output::Text(t) if self.text.is_empty() => self.text = t,
                 Output::Text(t) => self.text.push_str(&t),
@@ -398,17 +399,13 @@ impl Guard {
                 }
             }
         }
-        self.text.clear();
+        // Not `clear()`: a long flush's buffer is not kept for the rest of the stream.
+        self.text = String::new();
         self.events.clear();
         if f & FINISHED != 0 {
             // The flushes are consecutive ranges of the text from its start (across resumes;
             // a retry starts only when no text was sent): the same length is the same text.
-            if matches!(self.to, To::Js(_))
-                && self
-                    .result
-                    .as_ref()
-                    .is_some_and(|r| r.text.len() == self.sent)
-            {
+            if matches!(self.to, To::Js(_)) && self.driver.text().len() == self.sent {
                 f |= SENT;
             }
             return f & !CONNECT;
