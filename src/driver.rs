@@ -203,6 +203,7 @@ impl Driver {
     /// [`Driver::poll_output`] without the text of a `Finished` result (left empty, not
     /// copied): for a host that has all the text already ([`Driver::text`] stays the final
     /// text after the end).
+    #[cfg(target_arch = "wasm32")]
     pub(crate) fn poll_output_textless(&mut self) -> Option<Output> {
         self.outputs.pop_front()
     }

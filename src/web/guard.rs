@@ -258,8 +258,7 @@ impl Guard {
     }
 
     // After `FINISHED`: the result as JSON with an empty `text` (the host sets it from the
-    // texts it was sent or from `text()`, so the text crosses once, as a string, and is never
-    // escaped).
+    // texts it was sent or `text()`: the text crosses once, as a string, never escaped).
     pub fn result(&self) -> JsValue {
         match &self.result {
             Some(r) => JsValue::from_str(&r.to_json()),
@@ -344,14 +343,12 @@ impl Guard {
     /// copy of the text: the host has it (`SENT`) or takes `text()`, the driver's.
     fn flags(&mut self) -> u32 {
         let mut f = 0;
-        loop {
-            let out = match self.to {
-                To::Js(_) => self.driver.poll_output_textless(),
-                To::Rust(_) => self.driver.poll_output(),
-            };
-            let Some(out) = out else {
-                break;
-            };
+        let js = matches!(self.to, To::Js(_));
+        while let Some(out) = if js {
+            self.driver.poll_output_textless()
+        } else {
+            self.driver.poll_output()
+        } {
             match out {
                 Output::Text(t) if self.text.is_empty() => self.text = t,
                 Output::Text(t) => self.text.push_str(&t),
@@ -403,9 +400,8 @@ impl Guard {
         self.text = String::new();
         self.events.clear();
         if f & FINISHED != 0 {
-            // The flushes are consecutive ranges of the text from its start (across resumes;
-            // a retry starts only when no text was sent): the same length is the same text.
-            if matches!(self.to, To::Js(_)) && self.driver.text().len() == self.sent {
+            // Flushes are consecutive ranges of the text from its start: same length, same text.
+            if js && self.driver.text().len() == self.sent {
                 f |= SENT;
             }
             return f & !CONNECT;
