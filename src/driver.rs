@@ -200,6 +200,14 @@ impl Driver {
         Some(out)
     }
 
+    /// [`Driver::poll_output`] without the text of a `Finished` result (left empty, not
+    /// copied): for a host that has all the text already ([`Driver::text`] stays the final
+    /// text after the end).
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn poll_output_textless(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
     /// When the host's one timer should fire: the session's next deadline, or the end of the
     /// wait between attempts. `None` once finished.
     pub fn poll_deadline(&self) -> Option<Millis> {

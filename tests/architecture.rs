@@ -19,6 +19,10 @@ const LONG_FILES: &[(&str, &str)] = &[
         "the `auto` rules: what the head and the first bytes decide (200 lines of tests)",
     ),
     (
+        "src/web/guard.rs",
+        "the Guard: the driver behind the host's ABI (one export per host event, the flags, the sink)",
+    ),
+    (
         "src/sse/mod.rs",
         "the WHATWG event-stream parser: lines, fields and the event queue (its tests included)",
     ),

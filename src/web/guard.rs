@@ -10,6 +10,11 @@
 //! | [`FINISHED`] | takes `result()` (JSON without the text) and `text()`, frees the Guard |
 //! | [`FRAME`] | asks for an animation frame (text waits for one) |
 //! | [`REARM`] | re-arms its ONE timer at `deadline()` (which moved earlier; a later deadline keeps the armed timer, which then fires early and is a no-op) |
+//! | [`SENT`] | with `FINISHED`: the result's text is the texts sent so far, concatenated (the host keeps them and takes no `text()`) |
+//!
+//! A network read is copied once, by the host, into the Guard's input buffer in the wasm memory
+//! (`input(len)` gives its address, `memory()` the memory), then `feed(now, len)` takes it:
+//! one call and no allocation per read.
 //!
 //! The text of a call goes out in ONE imported call (`sink.t(text)`: one string crossing, and
 //! the core coalesces every delta of one read in immediate mode); the decoded events, only when
@@ -56,6 +61,8 @@ pub(crate) const FINISHED: u32 = 4;
 pub(crate) const FRAME: u32 = 8;
 /// The deadline moved earlier than the last one reported.
 pub(crate) const REARM: u32 = 16;
+/// With `FINISHED`: the result's text is all the text sent to the sink, in order.
+pub(crate) const SENT: u32 = 32;
 
 #[wasm_bindgen(module = "/src/web/options.js")]
 extern "C" {
@@ -67,10 +74,11 @@ extern "C" {
     fn e(this: &Sink, json: &str);
 }
 
-/// A host event, for [`Guard::input`].
+/// A host event, for [`Guard::apply`].
 enum Input<'a> {
     Head(u16, &'a str),
-    Bytes(&'a [u8]),
+    /// The first `len` bytes of the `input` buffer.
+    Read(usize),
     Eof,
     Error(NetworkError),
     Abort,
@@ -92,8 +100,12 @@ pub struct Guard {
     driver: Driver,
     to: To,
     emit_events: bool,
+    /// Where the host writes each read (`input`), for `feed`: no allocation per read.
+    input: Vec<u8>,
     /// The text of the current call.
     text: String,
+    /// The bytes of text sent to the JS sink so far.
+    sent: usize,
     /// The events of the current call, as a JSON array under construction.
     events: String,
     /// The deadline last reported with `REARM`, until the timer fires.
@@ -174,17 +186,32 @@ impl Guard {
 
     // The response head of the current attempt; `headers` is `name\nvalue\nname\nvalue...`.
     pub fn head(&mut self, now: f64, status: u16, headers: &str) -> u32 {
-        self.input(now, Input::Head(status, headers))
+        self.apply(now, Input::Head(status, headers))
     }
 
-    // One network read.
-    pub fn feed(&mut self, now: f64, bytes: &[u8]) -> u32 {
-        self.input(now, Input::Bytes(bytes))
+    // The address of a buffer in the wasm memory (`memory()`) for reads of up to `len` bytes:
+    // the host copies each read there and calls `feed`. Valid until the next `input` call.
+    pub fn input(&mut self, len: usize) -> usize {
+        if self.input.len() < len {
+            self.input.resize(len, 0);
+        }
+        self.input.as_ptr() as usize
+    }
+
+    // The wasm memory, for the host's view of the `input` buffer.
+    pub fn memory(&self) -> JsValue {
+        wasm_bindgen::memory()
+    }
+
+    // One network read: the first `len` bytes of the `input` buffer. One call per read, the
+    // bytes copied once (by the host, into the buffer).
+    pub fn feed(&mut self, now: f64, len: usize) -> u32 {
+        self.apply(now, Input::Read(len))
     }
 
     // The body ended cleanly.
     pub fn eof(&mut self, now: f64) -> u32 {
-        self.input(now, Input::Eof)
+        self.apply(now, Input::Eof)
     }
 
     // The request or the body failed: `kind` 1 is a reset mid-body, anything else "other".
@@ -193,12 +220,12 @@ impl Guard {
             1 => NetworkErrorKind::Reset,
             _ => NetworkErrorKind::Other,
         };
-        self.input(now, Input::Error(NetworkError { kind, message }))
+        self.apply(now, Input::Error(NetworkError { kind, message }))
     }
 
     // The caller aborted.
     pub fn abort(&mut self, now: f64) -> u32 {
-        self.input(now, Input::Abort)
+        self.apply(now, Input::Abort)
     }
 
     // The timer fired (early or spurious: a no-op); also the host's first poll and its
@@ -211,7 +238,7 @@ impl Guard {
 
     // An animation frame (or the host's timer tick where frames do not run).
     pub fn frame(&mut self, now: f64) -> u32 {
-        self.input(now, Input::Frame)
+        self.apply(now, Input::Frame)
     }
 
     // When the timer should fire (the `performance.now()` clock), or -1 for none.
@@ -225,26 +252,18 @@ impl Guard {
         self.last_event_id.clone()
     }
 
-    // After `FINISHED`: the result as JSON with an empty `text` (the host sets it from
-    // `text()`, so the text crosses once, as a string, and is never escaped).
-    pub fn result(&mut self) -> JsValue {
-        match &mut self.result {
-            Some(r) => {
-                let text = core::mem::take(&mut r.text);
-                let json = r.to_json();
-                r.text = text;
-                JsValue::from_str(&json)
-            }
+    // After `FINISHED`: the result as JSON with an empty `text` (the host sets it from the
+    // texts it was sent or `text()`: the text crosses once, as a string, never escaped).
+    pub fn result(&self) -> JsValue {
+        match &self.result {
+            Some(r) => JsValue::from_str(&r.to_json()),
             None => JsValue::NULL,
         }
     }
 
     // Everything received so far (the result's text after `FINISHED`).
     pub fn text(&self) -> JsValue {
-        JsValue::from_str(match &self.result {
-            Some(r) => &r.text,
-            None => self.driver.text(),
-        })
+        JsValue::from_str(self.driver.text())
     }
 
     // The live stats as numbers: headersMs, ttfbMs, ttftMs (-1: null), durationMs, bytes,
@@ -296,7 +315,9 @@ impl Guard {
             emit_events: driver.config().emit_events,
             driver,
             to,
+            input: Vec::new(),
             text: String::new(),
+            sent: 0,
             events: String::new(),
             armed: None,
             last_event_id: None,
@@ -307,7 +328,7 @@ impl Guard {
     /// One host event: a deadline that has passed first, then the event, then the flags.
     /// One copy of that sequence for every export (not inlined into each: smaller wasm).
     #[inline(never)]
-    fn input(&mut self, now: f64, input: Input<'_>) -> u32 {
+    fn apply(&mut self, now: f64, input: Input<'_>) -> u32 {
         let now = self.due(now);
         let d = &mut self.driver;
         match input {
@@ -319,7 +340,7 @@ impl Guard {
                 }
                 d.handle_response_head(now, status, &pairs);
             }
-            Input::Bytes(bytes) => d.handle_bytes(now, bytes),
+            Input::Read(len) => d.handle_bytes(now, self.input.get(..len).unwrap_or(&self.input)),
             Input::Eof => d.handle_eof(now),
             Input::Error(e) => d.handle_error(now, e),
             Input::Abort => d.handle_abort(now),
@@ -338,10 +359,16 @@ impl Guard {
         now
     }
 
-    /// Drains the driver: text and events to the sink, the rest as flags.
+    /// Drains the driver: text and events to the sink, the rest as flags. A JS result gets no
+    /// copy of the text: the host has it (`SENT`) or takes `text()`, the driver's.
     fn flags(&mut self) -> u32 {
         let mut f = 0;
-        while let Some(out) = self.driver.poll_output() {
+        let js = matches!(self.to, To::Js(_));
+        while let Some(out) = if js {
+            self.driver.poll_output_textless()
+        } else {
+            self.driver.poll_output()
+        } {
             match out {
                 Output::Text(t) if self.text.is_empty() => self.text = t,
                 Output::Text(t) => self.text.push_str(&t),
@@ -376,6 +403,7 @@ impl Guard {
             To::Js(sink) => {
                 if !self.text.is_empty() {
                     sink.t(&self.text);
+                    self.sent += self.text.len();
                 }
                 if !self.events.is_empty() {
                     self.events.push(']');
@@ -392,9 +420,14 @@ impl Guard {
                 }
             }
         }
-        self.text.clear();
+        // Not `clear()`: a long flush's buffer is not kept for the rest of the stream.
+        self.text = String::new();
         self.events.clear();
         if f & FINISHED != 0 {
+            // Flushes are consecutive ranges of the text from its start: same length, same text.
+            if js && self.driver.text().len() == self.sent {
+                f |= SENT;
+            }
             return f & !CONNECT;
         }
         if let Some(d) = self.driver.poll_deadline() {

@@ -14,13 +14,16 @@ const CONNECT = 2; // send the next request (Last-Event-ID: guard.lastEventId())
 const FINISHED = 4; // guard.result() (JSON without the text) + guard.text()
 const FRAME = 8; // text waits for an animation frame
 const REARM = 16; // re-arm the timer at guard.deadline()
+const SENT = 32; // with FINISHED: the result's text is all the text sent, in order
 // guard.error kinds
 const OTHER = 0;
 const RESET = 1;
 
 const g = globalThis;
 const noop = () => {};
-export const now = () => g.performance.now();
+// `performance` read once: in Chromium the global's getter costs more than `now()` itself.
+const perf = g.performance;
+export const now = () => perf.now();
 
 function report(e) {
   if (typeof g.reportError === "function") g.reportError(e);
@@ -52,11 +55,15 @@ class Loop {
     this.raf = false;
     this.vis = null;
     this.pending = out === true ? "" : null; // text not yet taken by next()
+    this.all = ""; // every text delivered (the result's text, when the Guard says SENT)
     this.tc = wc ? out : null; // guard()'s readable side
     this.wc = wc;
     this.ended = false; // guard()'s writable side closed or failed: not errored again
     this.waiters = [];
     this.info = call.onText ? info(this) : undefined;
+    this.view = null; // a Uint8Array over the wasm memory (replaced when the memory grows)
+    this.at = 0; // the Guard's input buffer: its address and size
+    this.cap = 0;
     this.promise = new Promise((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -140,7 +147,7 @@ class Loop {
     const c = this.c;
     for (;;) {
       if (c.o || c.v) this.deliver();
-      if (f & FINISHED) return this.finish();
+      if (f & FINISHED) return this.finish(f);
       // What a callback asked for, now that it returned.
       if (this.stop) {
         this.stop = false;
@@ -170,6 +177,7 @@ class Loop {
     c.v = null;
     this.busy = true;
     if (text) {
+      this.all += text;
       if (this.pending !== null) {
         const w = this.waiters.shift();
         if (w) {
@@ -203,15 +211,17 @@ class Loop {
     this.busy = false;
   }
 
-  finish() {
+  finish(f) {
     const guard = this.g;
     this.done = true;
     this.cleanup();
     let r;
     if (!this.c.rust) {
       r = JSON.parse(guard.result());
-      r.text = guard.text();
+      // The text crosses once: the flushes already brought all of it.
+      r.text = f & SENT ? this.all : guard.text();
     }
+    this.all = "";
     this.final = r;
     this.g = null;
     guard.free();
@@ -303,10 +313,25 @@ class Loop {
     const onRead = (r) => {
       if (conn !== this.conn) return;
       if (r.done) return this.step(this.g.eof(now()));
-      this.step(this.g.feed(now(), r.value));
+      this.step(this.feed(r.value));
       if (conn === this.conn) reader.read().then(onRead, onErr);
     };
     reader.read().then(onRead, onErr);
+  }
+
+  // A read into the Guard: copied into its input buffer in the wasm memory, then one call.
+  feed(bytes) {
+    const guard = this.g;
+    const n = bytes.length;
+    if (n > this.cap) {
+      this.at = guard.input(n);
+      this.cap = n;
+    }
+    let v = this.view;
+    // A grown memory detaches the old buffer (its views become empty).
+    if (v === null || v.byteLength === 0) v = this.view = new Uint8Array(guard.memory().buffer);
+    v.set(bytes, this.at);
+    return guard.feed(now(), n);
   }
 
   arm() {
@@ -343,7 +368,7 @@ class Loop {
         throw e;
       }
     }
-    this.step(this.g.feed(now(), c));
+    this.step(this.feed(c));
   }
 
   end() {
