@@ -510,6 +510,29 @@ pub fn is_webkit() -> bool {
     ua.contains("AppleWebKit") && !ua.contains("Chrome")
 }
 
+/// An idle stall fires the idle timeout after the last byte: when the harness wrote its last
+/// byte later than planned (a loaded machine), the listing's `fireMs` moves by as much.
+/// `closed` is the harness's record of the request (its transcript's `tMs`: when each write
+/// happened). The same rule as `idleFromLastWrite` in tests/runtimes/scenarios.mjs.
+fn idle_from_last_write(entry: &mut serde_json::Value, closed: &JsValue) {
+    let expect = &entry["expect"];
+    let (Some(fire), true) = (expect["fireMs"].as_f64(), expect["phase"] == "idle") else {
+        return;
+    };
+    let transcript = get(closed, "transcript");
+    if !js_sys::Array::is_array(&transcript) {
+        return;
+    }
+    let writes = js_sys::Array::from(&transcript);
+    let Some(last) = writes.iter().last().and_then(|w| get_f64(&w, "tMs")) else {
+        return;
+    };
+    let idle = entry["client"]["idleTimeoutMs"].as_f64().unwrap_or(IDLE_MS);
+    if last + idle > fire {
+        entry["expect"]["fireMs"] = serde_json::json!(last + idle);
+    }
+}
+
 /// What an engine's fetch reports differently from the listing, with why: the library reports
 /// what the engine hands it (tests/runtimes/scenarios.mjs keeps the same list for Node).
 fn engine_expect(entry: &mut serde_json::Value) {
@@ -536,6 +559,9 @@ pub async fn check_expect_within(
     };
     let mut entry = parse("the listing entry", entry);
     engine_expect(&mut entry);
+    if entry["expect"]["serverSeesClose"] == true {
+        idle_from_last_write(&mut entry, &wait_closed(&setup.id).await);
+    }
     let result = parse("the result", result);
     let flushes = setup.deltas();
     let observed = streamguard_expect::Observed {
