@@ -2,7 +2,7 @@
 # The leak soak in real browsers: builds the npm package as it ships (scripts/package.sh, whose
 # wasm comes from scripts/build-wasm.sh) and the harness, unpacks the tarball into
 # build/soak/package, and runs tests/soak/soak.mjs: one page in headless Chromium, then one in
-# headless Firefox, each running a 100-stream warm-up and then N streams (half in sequence, half
+# headless Firefox, each running a 200-stream warm-up and then N streams (half in sequence, half
 # in waves of 50 concurrent) mixing every outcome, every way of leaving a stream and seeded
 # random request faults. Per browser it prints the streams run, the outcomes by kind against
 # the expected ones, what the product left pending (timers, frames, listeners, reader locks,
@@ -46,5 +46,5 @@ pkg="$STREAMGUARD_ROOT/build/soak/package"
 rm -rf "$pkg"
 tar -xzf "$tarball" -C "$(dirname "$pkg")" # the tarball's files are under package/
 
-say "$streams streams per browser after a 100-stream warm-up"
-exec node tests/soak/soak.mjs --pkg "$pkg" --harness "$harness" --streams "$streams" --warmup 100 "$@"
+say "$streams streams per browser after a 200-stream warm-up"
+exec node tests/soak/soak.mjs --pkg "$pkg" --harness "$harness" --streams "$streams" --warmup 200 "$@"
