@@ -447,7 +447,39 @@ pub async fn stream(options: &JsValue) -> JsValue {
 
 /// Runs scenario `name` (with an extra query) through `stream()` and asserts every
 /// expectation the harness lists for it, plus the invariants. Returns the result.
+///
+/// A timer that fired later than FAULTS.md's window, with nothing else wrong, runs the
+/// scenario once more, as `streamguard-harness chaos` re-runs a seed alone: a loaded machine
+/// delivers a page's (or a worker's) timer late now and then, and that is the browser's
+/// scheduling, not the library's deadline. The note is printed; a second late fire fails.
 pub async fn check_scenario(name: &str, query: &str) -> JsValue {
+    let (result, fails) = run_scenario_checked(name, query).await;
+    if !fails.is_empty() && fails.iter().all(|f| f.starts_with("fired at ")) {
+        wasm_bindgen_test::console_log!(
+            "note: {name}{query}: {} (re-run once: a late timer)",
+            fails.join("; ")
+        );
+        let (result, fails) = run_scenario_checked(name, query).await;
+        assert!(
+            fails.is_empty(),
+            "{} (the second run); {name}{query}: result {}",
+            fails.join("; "),
+            json(&result)
+        );
+        return result;
+    }
+    assert!(
+        fails.is_empty(),
+        "{}; {name}{query}: result {}",
+        fails.join("; "),
+        json(&result)
+    );
+    result
+}
+
+/// One run of [`check_scenario`]: the invariants and the close asserted, the listing's
+/// expectations returned.
+async fn run_scenario_checked(name: &str, query: &str) -> (JsValue, Vec<String>) {
     start_frames();
     let entry = scenario(name).await;
     let setup = Setup::new(name, &entry, query);
@@ -464,9 +496,19 @@ pub async fn check_scenario(name: &str, query: &str) -> JsValue {
         if query.is_empty() { "" } else { "?" },
         json(&result)
     );
-    check_expect(&entry, &result, &setup, &ctx).await;
+    let fails = expect_fails(
+        &entry,
+        &result,
+        &setup,
+        &ctx,
+        streamguard_expect::FireWindow::ON_TIME,
+    )
+    .await;
+    if get(&entry, "expect.serverSeesClose").as_bool() == Some(true) {
+        assert_closed(&setup.id, &ctx).await;
+    }
     setup.check_invariants(&result, true).await;
-    result
+    (result, fails)
 }
 
 /// Asserts the result's `outcome`, printing the whole result when it differs.
@@ -554,6 +596,23 @@ pub async fn check_expect_within(
     ctx: &str,
     fire_window: streamguard_expect::FireWindow,
 ) {
+    let fails = expect_fails(entry, result, setup, ctx, fire_window).await;
+    assert!(fails.is_empty(), "{}; {ctx}", fails.join("; "));
+    let closes = get(entry, "expect.serverSeesClose").as_bool() == Some(true);
+    if closes {
+        assert_closed(&setup.id, ctx).await;
+    }
+}
+
+/// What [`check_expect_within`] would report: the listing's expectations that `result` and
+/// the recorded flushes do not meet (empty when every one holds).
+async fn expect_fails(
+    entry: &JsValue,
+    result: &JsValue,
+    setup: &Setup,
+    ctx: &str,
+    fire_window: streamguard_expect::FireWindow,
+) -> Vec<String> {
     let parse = |what: &str, v: &JsValue| -> serde_json::Value {
         serde_json::from_str(&json(v)).unwrap_or_else(|e| panic!("{what} is not JSON: {e}; {ctx}"))
     };
@@ -569,11 +628,7 @@ pub async fn check_expect_within(
         after_result: setup.late_calls() as u64,
         fire_window,
     };
-    let fails = streamguard_expect::check(&entry["expect"], &result, &observed);
-    assert!(fails.is_empty(), "{}; {ctx}", fails.join("; "));
-    if entry["expect"]["serverSeesClose"] == true {
-        assert_closed(&setup.id, ctx).await;
-    }
+    streamguard_expect::check(&entry["expect"], &result, &observed)
 }
 
 /// An options object for `url` with the FAULTS.md timers.
