@@ -5,13 +5,13 @@
 #   scripts/package.sh        -> build/package/streamguard-<version>.tgz
 #
 # Steps: `scripts/build-wasm.sh` (the shipped release wasm) into build/package/wasm; the package folder
-# build/package/streamguard/ from the wasm, its JS glue and snippets (options.js, host.js), the
-# entries in npm/ (entry.js, index.js, node.js, deno.js, workerd.js, react.js), index.d.ts
+# build/package/streamguard/ from the wasm; entry.js, one minified module of npm/entry.js with
+# the wasm's JS glue and its snippets (options.js, host.js) inlined, and index.js minified
+# (scripts/bundle-glue.sh); the other entries in npm/ (node.js, deno.js, workerd.js, react.js), index.d.ts
 # (src/web/api.d.ts + npm/init.d.ts), react.d.ts, npm/README.md, LICENSE-MIT, LICENSE-APACHE
-# and npm/package.json with the crate's version; the browser's JS minified
-# (scripts/minify-glue.sh); then `npm pack`. Prints the size a browser
-# downloads (wasm + glue + snippets + the browser entry, gzip -9 each). Assumes the tools of
-# scripts/setup.sh (wasm-pack, wasm-bindgen, wasm-opt on PATH via scripts/env.sh).
+# and npm/package.json with the crate's version; then `npm pack`. Prints the size a browser
+# downloads (wasm + entry.js + index.js, gzip -9 each). Assumes the tools of scripts/setup.sh
+# (wasm-pack, wasm-bindgen, wasm-opt, esbuild on PATH via scripts/env.sh).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$STREAMGUARD_ROOT"
@@ -40,42 +40,23 @@ if ! scripts/build-wasm.sh "$wasm_dir" --out-name streamguard >"$build_log" 2>&1
 fi
 rm -f "$build_log"
 
-# The snippet folder is named by a hash of the crate: the entries import it by that name.
-snippets=$(cd "$wasm_dir/snippets" && ls -d streamguard-*)
-[ "$(echo "$snippets" | wc -l)" = 1 ] || fail "expected one snippets/streamguard-* folder, got: $snippets"
-
 rm -rf "$stage"
 mkdir -p "$stage"
 cp "$wasm_dir/streamguard_bg.wasm" "$stage/"
-cp -r "$wasm_dir/snippets" "$stage/"
-# The glue's default URL, made relative the way bundlers recognise an asset:
-# new URL('./streamguard_bg.wasm', import.meta.url).
-sed "s#new URL('streamguard_bg.wasm', import.meta.url)#new URL('./streamguard_bg.wasm', import.meta.url)#" \
-  "$wasm_dir/streamguard.js" >"$stage/streamguard.js"
-grep -q "new URL('./streamguard_bg.wasm', import.meta.url)" "$stage/streamguard.js" ||
-  fail "the glue's default wasm URL was not found (wasm-bindgen changed its output?)"
-for f in index.js node.js deno.js workerd.js react.js react.d.ts README.md; do
+scripts/bundle-glue.sh "$wasm_dir" "$stage" >&2 || fail "scripts/bundle-glue.sh failed"
+for f in node.js deno.js workerd.js react.js react.d.ts README.md; do
   cp "npm/$f" "$stage/$f"
 done
-sed "s#@SNIPPETS@#$snippets#g" npm/entry.js >"$stage/entry.js"
 cat src/web/api.d.ts npm/init.d.ts >"$stage/index.d.ts"
 sed "s#\"version\": \"0.0.0\"#\"version\": \"$version\"#" npm/package.json >"$stage/package.json"
 grep -q "\"version\": \"$version\"" "$stage/package.json" || fail "could not set the version in package.json"
 cp LICENSE-MIT LICENSE-APACHE "$stage/"
-# The JS a browser or bundler loads, minified as it ships (comments and local names go; exports
-# and behaviour stay). react.js and the Node/Deno/workerd entries stay readable.
-scripts/minify-glue.sh "$stage/streamguard.js" "$stage/snippets" "$stage/entry.js" "$stage/index.js" >&2 ||
-  fail "scripts/minify-glue.sh failed"
 
 # What a browser downloads with the default entry.
 gz() { gzip -9c "$1" | wc -c; }
-browser_js=("$stage/streamguard.js" "$stage/snippets/$snippets/src/web/options.js"
-  "$stage/snippets/$snippets/src/web/host.js" "$stage/entry.js" "$stage/index.js")
-js_gz=0
-for f in "${browser_js[@]}"; do js_gz=$((js_gz + $(gz "$f"))); done
-entry_gz=$(($(gz "$stage/entry.js") + $(gz "$stage/index.js")))
+js_gz=$(($(gz "$stage/entry.js") + $(gz "$stage/index.js")))
 wasm_gz=$(gz "$stage/streamguard_bg.wasm")
-log "size (gzip -9 per file): wasm $wasm_gz B + JS $js_gz B (glue, options.js, host.js, entry.js + index.js: $entry_gz B) = $((wasm_gz + js_gz)) B"
+log "size (gzip -9 per file): wasm $wasm_gz B + JS $js_gz B (entry.js: the glue, options.js, host.js; index.js) = $((wasm_gz + js_gz)) B"
 
 log "npm pack"
 tarball=$(cd "$stage" && npm pack --silent --pack-destination "$out" 2>/dev/null | tail -n 1)

@@ -86,7 +86,7 @@ if [ "$(twiggy --version 2>/dev/null | awk '{print $2}')" != "$TWIGGY_VERSION" ]
 fi
 
 # npm tools, pinned, in build/tools: wasm-opt (binaryen >= 110), tsc, and esbuild (the
-# shipped JS is minified by scripts/minify-glue.sh).
+# shipped JS is bundled and minified by scripts/bundle-glue.sh).
 tools_ok() {
   [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" = "${BINARYEN_VERSION%%.*}" ] &&
     [ "$(tsc --version 2>/dev/null | awk '{print $2}')" = "$TYPESCRIPT_VERSION" ] &&

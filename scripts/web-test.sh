@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser tests and wasm size. Builds pkg/ as it ships (scripts/build-wasm.sh), prints the
-# .wasm, JS glue and npm browser entry (npm/entry.js + npm/index.js) sizes raw and gzipped, the
-# JS minified as shipped (scripts/minify-glue.sh, on a copy), and FAILS when together they
+# .wasm and the npm package's browser JS (entry.js: the glue, its snippets and npm/entry.js in
+# one minified module; index.js; built by scripts/bundle-glue.sh as scripts/package.sh ships
+# them) sizes raw and gzipped, and FAILS when together they
 # exceed the ceiling below (the 35 KB (35840 B) gzip target is printed, met or not); prints twiggy's top items by retained size; compile-checks tests/ts/api.ts against pkg/streamguard.d.ts (tsc --noEmit
 # --strict); runs the browser tests (tests/web_*.rs) with `wasm-pack test --headless --chrome`
 # and `--firefox`, exactly as a developer types them: the browser wrappers named in
@@ -71,17 +72,12 @@ size_line() {
   printf '%-38s %8d B raw  %7d B gzip\n' "$label" "$raw" "$gz"
   gz_total=$((gz_total + gz))
 }
-# The JS as it ships: minified (scripts/minify-glue.sh, which scripts/package.sh runs too).
+# The JS as the npm package ships it (scripts/package.sh runs the same script).
 shipped=$(mktemp -d)
-cp -r pkg/streamguard.js pkg/snippets "$shipped/"
-cp npm/entry.js npm/index.js "$shipped/"
-scripts/minify-glue.sh "$shipped" || { echo "web-test: scripts/minify-glue.sh failed"; exit 1; }
-glue=("$shipped/streamguard.js")
-while IFS= read -r -d '' f; do glue+=("$f"); done < <(find "$shipped/snippets" -name '*.js' -print0 2>/dev/null | sort -z)
+scripts/bundle-glue.sh pkg "$shipped" || { echo "web-test: scripts/bundle-glue.sh failed"; exit 1; }
 size_line "pkg/streamguard_bg.wasm" pkg/streamguard_bg.wasm
-size_line "JS glue (streamguard.js + snippets)" "${glue[@]}"
-# What the npm package's browser entry adds (scripts/package.sh ships these next to the glue).
-size_line "npm entry (npm/entry.js + npm/index.js)" "$shipped/entry.js" "$shipped/index.js"
+size_line "JS: entry.js (glue + snippets + entry)" "$shipped/entry.js"
+size_line "JS: index.js (the browser entry)" "$shipped/index.js"
 rm -rf "$shipped"
 if [ "$gz_total" -le "$budget" ]; then
   verdict="within the $budget B target"
@@ -92,7 +88,7 @@ else
   status=1
   failures+=("size")
 fi
-printf '%-38s %8s        %7d B gzip (%s)\n' "wasm + JS glue + npm entry" "" "$gz_total" "$verdict"
+printf '%-38s %8s        %7d B gzip (%s)\n' "wasm + JS" "" "$gz_total" "$verdict"
 
 # The shipped wasm has no names; profile the same build with its names kept (wasm-bindgen
 # --keep-debug, then the release wasm-opt pass with -g).

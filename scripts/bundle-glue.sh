@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Writes the JavaScript of the npm package's browser entry into OUT_DIR: entry.js, ONE minified
+# ES module that every entry of the package shares: npm/entry.js with wasm-bindgen's glue (streamguard.js) and its snippets (src/web/options.js,
+# host.js) inlined, by esbuild (pinned in build/tools by scripts/setup.sh). Whitespace,
+# comments, local names and the module boundaries go; exports and behaviour stay. The glue's
+# default wasm URL is made relative the way bundlers recognise an asset:
+# new URL("./streamguard_bg.wasm", import.meta.url), kept as written by esbuild.
+# And index.js, npm/index.js minified (it imports ./entry.js). scripts/package.sh ships both;
+# scripts/web-test.sh measures them for the size budget.
+#
+#   scripts/bundle-glue.sh WASM_PACK_OUT_DIR OUT_DIR
+#
+# Measured (gzip -9): one bundle instead of the glue, options.js, host.js, entry.js minified
+# one by one: 8,624 -> 7,687 B with index.js inlined too (one gzip dictionary for all of it,
+# names mangled across the module boundaries).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$STREAMGUARD_ROOT"
+
+command -v esbuild >/dev/null 2>&1 || { echo "bundle-glue: esbuild not found (run scripts/setup.sh)" >&2; exit 1; }
+[ $# -eq 2 ] || { echo "usage: scripts/bundle-glue.sh WASM_PACK_OUT_DIR OUT_DIR" >&2; exit 2; }
+pkg=$1
+out=$2
+mkdir -p "$out"
+[ -f "$pkg/streamguard.js" ] || { echo "bundle-glue: no $pkg/streamguard.js (a wasm-pack --target web output)" >&2; exit 1; }
+
+# The snippet folder is named by a hash of the crate: npm/entry.js imports it by that name.
+snippets=$(cd "$pkg/snippets" && ls -d streamguard-*)
+[ "$(echo "$snippets" | wc -l)" = 1 ] || { echo "bundle-glue: expected one snippets/streamguard-* folder, got: $snippets" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp -r "$pkg/snippets" "$work/"
+sed "s#new URL('streamguard_bg.wasm', import.meta.url)#new URL('./streamguard_bg.wasm', import.meta.url)#" \
+  "$pkg/streamguard.js" >"$work/streamguard.js"
+grep -q "new URL('./streamguard_bg.wasm', import.meta.url)" "$work/streamguard.js" ||
+  { echo "bundle-glue: the glue's default wasm URL was not found (wasm-bindgen changed its output?)" >&2; exit 1; }
+sed "s#@SNIPPETS@#$snippets#g" npm/entry.js >"$work/entry.js"
+# --target es2022: what the sources use (class fields, `??=`) is kept as written.
+esbuild "$work/entry.js" --bundle --minify --format=esm --target=es2022 --log-level=warning --outfile="$out/entry.js" --allow-overwrite
+grep -q 'new URL("./streamguard_bg.wasm",import.meta.url)' "$out/entry.js" ||
+  { echo "bundle-glue: the bundle lost new URL(\"./streamguard_bg.wasm\", import.meta.url)" >&2; exit 1; }
+esbuild npm/index.js --minify --format=esm --target=es2022 --log-level=warning --outfile="$out/index.js" --allow-overwrite
