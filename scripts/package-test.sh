@@ -15,45 +15,15 @@
 # Exits non-zero on any failure; the last line is the summary.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$STREAMGUARD_ROOT"
 
 src="$STREAMGUARD_ROOT/tests/package"
 work="$STREAMGUARD_ROOT/build/package-test"
 export npm_config_cache="$STREAMGUARD_ROOT/build/npm-cache"
 export NEXT_TELEMETRY_DISABLED=1
-pids=()
-logdir=$(mktemp -d)
-cleanup() {
-  for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$logdir"
-}
-trap cleanup EXIT
-
-failures=()
-timing=()
+lib_init package-test package
 step() { printf '\n== package: %s\n' "$*"; }
-timed() { # timed LABEL CMD...: runs CMD, records its time, its output only on failure
-  local label=$1 start=$SECONDS log="$logdir/step.log"
-  shift
-  if "$@" >"$log" 2>&1; then
-    timing+=("$label $((SECONDS - start))s")
-    return 0
-  fi
-  cat "$log"
-  echo "package-test: $label FAILED"
-  failures+=("$label")
-  timing+=("$label $((SECONDS - start))s (failed)")
-  return 1
-}
-finish() {
-  echo
-  echo "times: ${timing[*]}"
-  [ ${#failures[@]} -gt 0 ] && echo "package-test: FAILED: ${failures[*]}"
-  echo "package: $1"
-  [ ${#failures[@]} -eq 0 ]
-  exit
-}
 for tool in node npm tsc; do
   command -v "$tool" >/dev/null 2>&1 || { echo "package-test: $tool not found (run scripts/setup.sh)"; finish "not run"; }
 done
@@ -81,14 +51,7 @@ tar -C "$src" --exclude=node_modules --exclude=dist --exclude=dist-dev --exclude
 cp tests/ts/api.ts "$work/ts/api.ts"
 cp README.md "$work/ts/README.md"
 cp npm/README.md "$work/ts/npm-README.md"
-lock_sum=$(sha256sum "$work/package-lock.json" | cut -d' ' -f1)
-if [ "$(cat "$work/.installed" 2>/dev/null)" != "$lock_sum" ] || [ ! -d "$work/node_modules" ]; then
-  timed "npm ci" bash -c "cd '$work' && npm ci --no-audit --no-fund --prefer-offline" || finish "npm ci failed"
-  echo "$lock_sum" >"$work/.installed"
-fi
-timed "npm install (tarball)" bash -c "cd '$work' && npm install --no-save --no-audit --no-fund --prefer-offline '$tarball'" ||
-  finish "npm install of the tarball failed"
-[ -f "$work/node_modules/streamguard/package.json" ] || { failures+=("install"); finish "streamguard not installed"; }
+npm_install "$work" "$tarball"
 
 # ---- TypeScript ----------------------------------------------------------------------------
 step "tsc --strict: README code blocks, tests/ts/api.ts, the React hook, against the installed package"
@@ -111,29 +74,22 @@ timed "vite build (react, development)" env NODE_ENV=development bash -c "cd '$w
 
 # ---- Chromium against the harness ----------------------------------------------------------
 step "Node, then the apps in headless Chromium, against the harness"
-HARNESS="${CARGO_TARGET_DIR:-$STREAMGUARD_ROOT/target}/debug/streamguard-harness"
-cargo build -q -p streamguard-harness --locked || { failures+=("harness build"); finish "harness build failed"; }
-# Each server in its own process group, so cleanup stops it with its children.
-setsid "$HARNESS" serve --host 127.0.0.1 --port 0 --quiet \
-  --static "$work/vite/dist:/vite" --static "$work/webpack/dist:/webpack" \
-  --static "$work/react/dist:/react" --static "$work/react/dist-dev:/react-dev" \
-  >"$logdir/harness.out" 2>"$logdir/harness.err" </dev/null &
-pids+=($!)
+start_harness --static "$work/vite/dist:/vite" --static "$work/webpack/dist:/webpack" \
+  --static "$work/react/dist:/react" --static "$work/react/dist-dev:/react-dev"
+# In its own process group, so cleanup stops it with its children.
 (cd "$work/next" && exec setsid node ../node_modules/next/dist/bin/next start --port 0 --hostname 127.0.0.1) \
   >"$logdir/next.out" 2>"$logdir/next.err" </dev/null &
 pids+=($!)
-harness_url=""
 next_url=""
 for _ in $(seq 1 300); do
-  [ -z "$harness_url" ] && harness_url=$(head -n 1 "$logdir/harness.out" 2>/dev/null | grep -Eo '^http://[0-9.:]+')
-  [ -z "$next_url" ] && next_url=$(grep -Eo 'http://127\.0\.0\.1:[0-9]+' "$logdir/next.out" 2>/dev/null | head -n 1)
-  [ -n "$harness_url" ] && [ -n "$next_url" ] && break
+  next_url=$(grep -Eo 'http://127\.0\.0\.1:[0-9]+' "$logdir/next.out" 2>/dev/null | head -n 1)
+  [ -n "$next_url" ] && break
   sleep 0.1
 done
-if [ -z "$harness_url" ] || [ -z "$next_url" ]; then
-  cat "$logdir/harness.err" "$logdir/next.out" "$logdir/next.err"
-  failures+=("servers")
-  finish "the harness or next start did not come up"
+if [ -z "$next_url" ]; then
+  cat "$logdir/next.out" "$logdir/next.err"
+  failures+=("next start")
+  finish "next start did not come up"
 fi
 echo "harness $harness_url, next start $next_url"
 start=$SECONDS

@@ -25,6 +25,7 @@
 # line is the summary.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$STREAMGUARD_ROOT"
 
 src="$STREAMGUARD_ROOT/tests/runtimes"
@@ -33,30 +34,12 @@ export npm_config_cache="$STREAMGUARD_ROOT/build/npm-cache"
 export NO_COLOR=1 DENO_NO_UPDATE_CHECK=1 DENO_DIR="$STREAMGUARD_ROOT/build/deno-cache"
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(node deno workerd webkit example)
-pids=()
-logdir=$(mktemp -d)
-cleanup() {
-  for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$logdir"
-}
-trap cleanup EXIT
-
-failures=()
-timing=()
-finish() {
-  echo
-  echo "times: ${timing[*]}"
-  [ ${#failures[@]} -gt 0 ] && echo "runtime-test: FAILED: ${failures[*]}"
-  echo "runtimes: $1"
-  [ ${#failures[@]} -eq 0 ]
-  exit
-}
+lib_init runtime-test runtimes
 for tool in node npm cargo; do
   command -v "$tool" >/dev/null 2>&1 || { failures+=("$tool"); finish "$tool not found (run scripts/setup.sh)"; }
 done
 
-# ---- the tarball, the harness ---------------------------------------------------------------
+# ---- the tarball --------------------------------------------------------------------------
 start=$SECONDS
 tarball=${STREAMGUARD_TARBALL:-}
 if [ -z "$tarball" ]; then
@@ -65,38 +48,17 @@ if [ -z "$tarball" ]; then
 fi
 [ -f "$tarball" ] || { failures+=("package.sh"); finish "no tarball"; }
 tarball=$(realpath "$tarball")
-HARNESS="${CARGO_TARGET_DIR:-$STREAMGUARD_ROOT/target}/debug/streamguard-harness"
-cargo build -q -p streamguard-harness --locked || { failures+=("harness build"); finish "harness build failed"; }
-timing+=("package+harness $((SECONDS - start))s")
+timing+=("package $((SECONDS - start))s")
 
 # ---- the test app: pinned tools from the lock file, the tarball installed -------------------
-start=$SECONDS
 mkdir -p "$work"
 rm -f "$work"/*.mjs
 cp "$src"/*.mjs "$src/package.json" "$src/package-lock.json" "$work/"
 rm -rf "$work/examples" && mkdir -p "$work/examples" && cp -r examples/guard-proxy "$work/examples/"
-lock_sum=$(sha256sum "$work/package-lock.json" | cut -d' ' -f1)
-if [ "$(cat "$work/.installed" 2>/dev/null)" != "$lock_sum" ] || [ ! -d "$work/node_modules" ]; then
-  echo "== runtimes: npm ci in $work"
-  (cd "$work" && npm ci --no-audit --no-fund --prefer-offline >"$logdir/npm.log" 2>&1) ||
-    { cat "$logdir/npm.log"; failures+=("npm ci"); finish "npm ci failed"; }
-  echo "$lock_sum" >"$work/.installed"
-fi
-(cd "$work" && npm install --no-save --no-audit --no-fund --prefer-offline "$tarball" >"$logdir/npm.log" 2>&1) ||
-  { cat "$logdir/npm.log"; failures+=("npm install"); finish "npm install of the tarball failed"; }
-[ -f "$work/node_modules/streamguard/package.json" ] || { failures+=("install"); finish "streamguard not installed"; }
-timing+=("install $((SECONDS - start))s")
+npm_install "$work" "$tarball"
 
 # The browser tests' own scenarios too (web_1mb), for the webkit suite.
-setsid "$HARNESS" serve --host 127.0.0.1 --port 0 --quiet --scenarios tests/web_support/scenarios >"$logdir/harness.out" 2>"$logdir/harness.err" </dev/null &
-pids+=($!)
-harness_url=""
-for _ in $(seq 1 100); do
-  harness_url=$(head -n 1 "$logdir/harness.out" 2>/dev/null | grep -Eo '^http://[0-9.:]+')
-  [ -n "$harness_url" ] && break
-  sleep 0.1
-done
-[ -n "$harness_url" ] || { cat "$logdir/harness.err"; failures+=("harness"); finish "the harness did not start"; }
+start_harness --scenarios tests/web_support/scenarios
 echo "== runtimes: harness at $harness_url, package $(basename "$tarball")"
 export STREAMGUARD_HARNESS_URL="$harness_url" STREAMGUARD_RUNTIME_APP="$work"
 
