@@ -14,6 +14,12 @@ pub fn header<'h>(headers: &[(&'h str, &'h str)], name: &str) -> Option<&'h str>
         .map(|(_, v)| v.trim())
 }
 
+/// `s.split_once(sep)` for an ASCII `sep`, without core's char searcher (wasm size).
+pub(crate) fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|b| b == sep)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
 /// What a media type says about a body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MediaKind {
@@ -56,10 +62,8 @@ impl MediaKind {
 
 /// The media type of a Content-Type value, lowercased, without parameters.
 pub fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
+    split_once_byte(content_type, b';')
+        .map_or(content_type, |(media_type, _)| media_type)
         .trim()
         .to_ascii_lowercase()
 }
@@ -101,5 +105,12 @@ mod tests {
         let h = [("Content-Type", " text/plain "), ("content-type", "x")];
         assert_eq!(header(&h, "content-type"), Some("text/plain"));
         assert_eq!(header(&h, "date"), None);
+    }
+
+    #[test]
+    fn split_once_byte_is_split_once() {
+        for s in ["", ";", "a;b", "a;b;c", "é;ü", "no sep", ";x", "x;"] {
+            assert_eq!(split_once_byte(s, b';'), s.split_once(';'), "{s:?}");
+        }
     }
 }

@@ -35,6 +35,7 @@
 use super::errors::{code_of, provider_error};
 use super::protocol::{Protocol, ProviderDecoder};
 use super::sink::EventSink;
+use crate::http::split_once_byte;
 use crate::json::{Json, Obj};
 use crate::outcome::FinishReason;
 
@@ -204,7 +205,7 @@ fn retry_delay_ms(err: &Obj<'_>) -> Option<u64> {
 /// A protobuf Duration's JSON form (`"3s"`, `"34.4s"`, `"0.250s"`) in milliseconds.
 fn duration_ms(s: &str) -> Option<u64> {
     let s = s.strip_suffix('s')?;
-    let (secs, frac) = s.split_once('.').unwrap_or((s, ""));
+    let (secs, frac) = split_once_byte(s, b'.').unwrap_or((s, ""));
     if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

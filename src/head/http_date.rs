@@ -1,5 +1,7 @@
 //! HTTP dates (RFC 9110 §5.6.7), for `Retry-After` and `Date`.
 
+use crate::http::split_once_byte;
+
 /// Parses an HTTP date (RFC 9110 §5.6.7: IMF-fixdate, obsolete RFC 850 and asctime forms) into
 /// seconds since the Unix epoch.
 pub fn parse_http_date(s: &str) -> Option<u64> {
@@ -15,10 +17,10 @@ pub fn parse_http_date(s: &str) -> Option<u64> {
         (6, [_wd, d, m, y, t, "GMT"]) => (int(d)?, m, int(y)?, t),
         // Sunday, 06-Nov-94 08:49:37 GMT
         (4, [_wd, dmy, t, "GMT", ..]) => {
-            let mut it = dmy.split('-');
-            let d = int(it.next()?)?;
-            let m = it.next()?;
-            let y = int(it.next()?)?;
+            let mut it = Some(dmy);
+            let d = int(field(&mut it, b'-')?)?;
+            let m = field(&mut it, b'-')?;
+            let y = int(field(&mut it, b'-')?)?;
             // RFC 9110: a two-digit year more than 50 years in the future is in the past century.
             let y = match y {
                 ..=69 => 2000 + y,
@@ -39,16 +41,25 @@ pub fn parse_http_date(s: &str) -> Option<u64> {
     if !(1..=31).contains(&day) || !(1970..=9999).contains(&year) {
         return None;
     }
-    let mut hms = time.split(':');
-    let h = int(hms.next()?)?;
-    let mi = int(hms.next()?)?;
-    let se = int(hms.next()?)?;
-    if hms.next().is_some() || h > 23 || mi > 59 || se > 60 {
+    let mut hms = Some(time);
+    let h = int(field(&mut hms, b':')?)?;
+    let mi = int(field(&mut hms, b':')?)?;
+    let se = int(field(&mut hms, b':')?)?;
+    if hms.is_some() || h > 23 || mi > 59 || se > 60 {
         return None;
     }
     let days = days_from_civil(year, month, day);
     let secs = days * 86_400 + h * 3600 + mi * 60 + se;
     u64::try_from(secs).ok()
+}
+
+/// The next field of `rest` up to the ASCII `sep` (`None` once `rest` is used up): what
+/// `str::split(char)`'s `next` returns, without core's char searcher.
+fn field<'a>(rest: &mut Option<&'a str>, sep: u8) -> Option<&'a str> {
+    let s = (*rest)?;
+    let (field, more) = split_once_byte(s, sep).map_or((s, None), |(f, m)| (f, Some(m)));
+    *rest = more;
+    Some(field)
 }
 
 const MONTHS: &[u8] = b"janfebmaraprmayjunjulaugsepoctnovdec";

@@ -2,14 +2,14 @@
 //! seconds or as an HTTP date.
 
 use super::http_date::parse_http_date;
-use crate::http::header;
+use crate::http::{header, split_once_byte};
 
 /// Parses a non-negative decimal number (`7`, `1.5`, `.5`, `2.`) and returns it times
 /// `10^scale`, rounded up to a whole number and saturating at `u64::MAX`. Exact integer
 /// arithmetic: no float parsing in the wasm.
 fn parse_decimal(s: &str, scale: u32) -> Option<u64> {
     let s = s.trim();
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let (int, frac) = split_once_byte(s, b'.').unwrap_or((s, ""));
     let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
     if int.len() + frac.len() == 0 || !digits(int) || !digits(frac) {
         return None;
