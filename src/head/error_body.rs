@@ -68,11 +68,11 @@ pub fn parse_error_body(body: &[u8]) -> Option<ErrorInfo> {
 pub fn body_preview(body: &[u8], max: usize) -> String {
     let cut = body.get(..max).unwrap_or(body);
     let s = lossy(cut);
-    let s: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    s.trim().to_string()
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        out.push(if c.is_control() { ' ' } else { c });
+    }
+    out.trim().to_owned()
 }
 
 fn reason_phrase(status: u16) -> &'static str {
