@@ -18,6 +18,7 @@
 
 use super::errors::{code_of, provider_error};
 use super::protocol::{Protocol, ProviderDecoder};
+use super::read;
 use super::sink::EventSink;
 use crate::error::StreamError;
 use crate::json::{Json, Obj};
@@ -89,22 +90,18 @@ impl ProviderDecoder for OpenAi {
                             .index("index")
                             .unwrap_or_else(|| u32::try_from(p).unwrap_or(u32::MAX));
                         let function = call.obj("function");
-                        sink.tool(
+                        read::tool(
+                            sink,
                             i,
-                            call.str("id").as_deref(),
-                            function.str("name").as_deref(),
-                            function.str("arguments").as_deref().unwrap_or(""),
+                            call.get("id"),
+                            function.get("name"),
+                            function.get("arguments"),
                         );
                     }
                 }
                 if let Some(f) = function_call.filter(|f| f.is_object()) {
                     let f = f.obj();
-                    sink.tool(
-                        0,
-                        None,
-                        f.str("name").as_deref(),
-                        f.str("arguments").as_deref().unwrap_or(""),
-                    );
+                    read::tool(sink, 0, None, f.get("name"), f.get("arguments"));
                 }
             }
             if let Some(reason) = finish_reason.and_then(Json::as_str) {

@@ -16,6 +16,7 @@
 
 use super::errors::{code_of, provider_error};
 use super::protocol::{Protocol, ProviderDecoder};
+use super::read;
 use super::sink::EventSink;
 use crate::json::{Json, Obj};
 use crate::outcome::FinishReason;
@@ -58,11 +59,12 @@ impl ProviderDecoder for Responses {
             }
             "response.function_call_arguments.delta" => {
                 self.saw_function_call = true;
-                sink.tool(
+                read::tool(
+                    sink,
                     o.index("output_index").unwrap_or(0),
                     None,
                     None,
-                    o.str("delta").as_deref().unwrap_or(""),
+                    o.get("delta"),
                 );
             }
             "response.completed" => {
