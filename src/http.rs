@@ -16,8 +16,16 @@ pub fn header<'h>(headers: &[(&'h str, &'h str)], name: &str) -> Option<&'h str>
 
 /// `s.split_once(sep)` for an ASCII `sep`, without core's char searcher (wasm size).
 pub(crate) fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
-    let i = s.bytes().position(|b| b == sep)?;
-    Some((s.get(..i)?, s.get(i + 1..)?))
+    // An index loop: opt-level "z" keeps iterator adapters as calls and stack traffic.
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b.get(i) == Some(&sep) {
+            return Some((s.get(..i)?, s.get(i + 1..)?));
+        }
+        i += 1;
+    }
+    None
 }
 
 /// What a media type says about a body.
