@@ -37,11 +37,10 @@ pub fn is_retryable_provider_error(
     message: &str,
 ) -> bool {
     let mut labelled = false;
-    for label in [error_type, code]
-        .into_iter()
-        .flatten()
-        .filter(|l| !l.is_empty())
-    {
+    for label in [error_type, code] {
+        let Some(label) = label.filter(|l| !l.is_empty()) else {
+            continue;
+        };
         labelled = true;
         let label = label.to_ascii_lowercase();
         if RETRYABLE_LABELS.iter().any(|r| contains(&label, r)) {
@@ -64,7 +63,14 @@ pub fn is_retryable_provider_error(
 /// 2 KB of wasm).
 fn contains(hay: &str, needle: &str) -> bool {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    n.is_empty() || h.windows(n.len()).any(|w| w == n)
+    let mut at = 0;
+    while at + n.len() <= h.len() {
+        if h.get(at..at + n.len()) == Some(n) {
+            return true;
+        }
+        at += 1;
+    }
+    false
 }
 
 /// `s.parse::<u16>().ok()` (an optional `+`, then ASCII digits, no overflow) without the

@@ -521,10 +521,10 @@ impl Session {
         if self.decided() {
             return None;
         }
-        [self.watchdog.deadline(), self.batcher.deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        match (self.watchdog.deadline(), self.batcher.deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// The four timer deadlines, each of which only moves later.

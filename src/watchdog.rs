@@ -60,7 +60,13 @@ impl Deadlines {
 
     /// The earliest armed deadline.
     pub fn earliest(&self) -> Option<Millis> {
-        self.in_order().iter().filter_map(|(_, d)| *d).min()
+        let mut earliest: Option<Millis> = None;
+        for (_, d) in self.in_order() {
+            if let Some(d) = d {
+                earliest = Some(earliest.map_or(d, |e| e.min(d)));
+            }
+        }
+        earliest
     }
 }
 
