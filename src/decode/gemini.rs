@@ -86,14 +86,18 @@ impl ProviderDecoder for Gemini {
         // One pass over the chunk's members for the four read here.
         let [candidates, feedback, usage_metadata] =
             o.pick(["candidates", "promptFeedback", "usageMetadata"]);
-        let first = candidates
-            .and_then(Json::items)
-            .into_iter()
-            .flatten()
-            .map(Json::obj)
-            .enumerate()
-            .find(|(pos, c)| c.u64("index").unwrap_or(*pos as u64) == 0)
-            .map(|(_, c)| c);
+        let mut first = None;
+        if let Some(items) = candidates.and_then(Json::items) {
+            let mut pos = 0;
+            for c in items {
+                let c = c.obj();
+                if c.u64("index").unwrap_or(pos) == 0 {
+                    first = Some(c);
+                    break;
+                }
+                pos += 1;
+            }
+        }
         let Some(candidate) = first else {
             let feedback = feedback.map(Json::obj).unwrap_or_default();
             if let Some(reason) = feedback.str("blockReason") {
@@ -105,7 +109,8 @@ impl ProviderDecoder for Gemini {
         };
         let [content, finish_reason] = candidate.pick(["content", "finishReason"]);
         let parts = content.map(Json::obj).unwrap_or_default().get("parts");
-        for part in parts.and_then(Json::items).into_iter().flatten() {
+        let parts = parts.and_then(Json::items);
+        for part in parts.into_iter().flatten() {
             let part = part.obj();
             let [text, thought, function_call] = part.pick(["text", "thought", "functionCall"]);
             let thought = thought.and_then(Json::as_bool) == Some(true);
