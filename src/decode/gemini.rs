@@ -109,8 +109,8 @@ impl ProviderDecoder for Gemini {
         };
         let [content, finish_reason] = candidate.pick(["content", "finishReason"]);
         let parts = content.map(Json::obj).unwrap_or_default().get("parts");
-        let parts = parts.and_then(Json::items);
-        for part in parts.into_iter().flatten() {
+        let mut parts = parts.and_then(Json::items);
+        while let Some(part) = parts.as_mut().and_then(Iterator::next) {
             let part = part.obj();
             let [text, thought, function_call] = part.pick(["text", "thought", "functionCall"]);
             let thought = thought.and_then(Json::as_bool) == Some(true);
@@ -132,8 +132,13 @@ impl ProviderDecoder for Gemini {
                     name.and_then(Json::as_str).as_deref(),
                     &arguments,
                 );
-            } else if let Some(kind) = OTHER_PARTS.iter().find(|k| part.get(k).is_some()) {
-                sink.meta(kind);
+            } else {
+                for kind in OTHER_PARTS {
+                    if part.get(kind).is_some() {
+                        sink.meta(kind);
+                        break;
+                    }
+                }
             }
         }
         usage(usage_metadata, sink);

@@ -46,8 +46,8 @@ impl ProviderDecoder for Ollama {
             let m = m.obj();
             sink.thinking_of(m.get("thinking"));
             sink.text_of(m.get("content"));
-            let calls = m.get("tool_calls").and_then(Json::items);
-            for call in calls.into_iter().flatten() {
+            let mut calls = m.get("tool_calls").and_then(Json::items);
+            while let Some(call) = calls.as_mut().and_then(Iterator::next) {
                 let call = call.obj();
                 let f = call.obj("function");
                 // A string is the arguments' text; an object (Ollama's usual form) or any
