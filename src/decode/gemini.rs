@@ -202,36 +202,47 @@ fn blocked(reason: &str, feedback: &Obj<'_>, index: u64) -> crate::error::Stream
 
 /// A `google.rpc.RetryInfo` detail's `retryDelay` (a protobuf Duration: `"34.4s"`), in ms.
 fn retry_delay_ms(err: &Obj<'_>) -> Option<u64> {
-    let mut details = err.get("details").and_then(Json::items)?;
-    let delay = details.find_map(|d| {
+    let details = err.get("details").and_then(Json::items)?;
+    for d in details {
         let d = d.obj();
-        let ty = d.str("@type")?;
-        ty.ends_with("google.rpc.RetryInfo")
-            .then(|| d.str("retryDelay"))?
-    })?;
-    duration_ms(&delay)
+        if d.str("@type")
+            .is_some_and(|ty| ty.ends_with("google.rpc.RetryInfo"))
+        {
+            if let Some(delay) = d.str("retryDelay") {
+                return duration_ms(&delay);
+            }
+        }
+    }
+    None
 }
 
 /// A protobuf Duration's JSON form (`"3s"`, `"34.4s"`, `"0.250s"`) in milliseconds.
 fn duration_ms(s: &str) -> Option<u64> {
     let s = s.strip_suffix('s')?;
     let (secs, frac) = split_once_byte(s, b'.').unwrap_or((s, ""));
-    if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit()) {
+    if secs.is_empty() || !all_digits(secs) || !all_digits(frac) {
         return None;
     }
-    if !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
+    // Index loops: `u64::from_str` without core's generic integer parser.
     let mut ms: u64 = 0;
-    for b in frac.bytes().chain(core::iter::repeat(b'0')).take(3) {
-        ms = ms * 10 + u64::from(b - b'0');
+    let frac = frac.as_bytes();
+    for i in 0..3 {
+        ms = ms * 10 + u64::from(frac.get(i).copied().unwrap_or(b'0') - b'0');
     }
-    // The digits were checked: `u64::from_str` without core's generic integer parser.
     let mut whole: u64 = 0;
-    for b in secs.bytes() {
+    for &b in secs.as_bytes() {
         whole = whole.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
     }
     whole.checked_mul(1000)?.checked_add(ms)
+}
+
+/// Whether every byte of `s` is an ASCII digit (true for "").
+fn all_digits(s: &str) -> bool {
+    let mut ok = true;
+    for &b in s.as_bytes() {
+        ok &= b.is_ascii_digit();
+    }
+    ok
 }
 
 #[cfg(test)]
