@@ -60,10 +60,14 @@ impl ProviderDecoder for OpenAi {
         let Some(choices) = choices.and_then(Json::items) else {
             return self.usage(usage, sink);
         };
-        for (pos, choice) in choices.enumerate() {
+        // Positions counted by hand: opt-level "z" keeps `enumerate` as calls.
+        let mut next_pos: u64 = 0;
+        for choice in choices {
+            let pos = next_pos;
+            next_pos += 1;
             let [choice_index, delta, finish_reason] =
                 choice.obj().pick(["index", "delta", "finish_reason"]);
-            let choice_index = choice_index.and_then(Json::as_u64).unwrap_or(pos as u64);
+            let choice_index = choice_index.and_then(Json::as_u64).unwrap_or(pos);
             if choice_index != 0 {
                 continue;
             }
@@ -84,11 +88,11 @@ impl ProviderDecoder for OpenAi {
                 );
                 sink.text_of(content);
                 if let Some(calls) = tool_calls.and_then(Json::items) {
-                    for (p, call) in calls.enumerate() {
+                    let mut p: u32 = 0;
+                    for call in calls {
                         let call = call.obj();
-                        let i = call
-                            .index("index")
-                            .unwrap_or_else(|| u32::try_from(p).unwrap_or(u32::MAX));
+                        let i = call.index("index").unwrap_or(p);
+                        p = p.saturating_add(1);
                         let function = call.obj("function");
                         read::tool(
                             sink,
