@@ -70,13 +70,11 @@ impl ProviderDecoder for Responses {
             "response.completed" => {
                 let response = o.obj("response");
                 usage(&response, sink);
-                let produced_call =
-                    response
-                        .get("output")
-                        .and_then(Json::items)
-                        .is_some_and(|mut items| {
-                            items.any(|i| i.obj().str("type").as_deref() == Some("function_call"))
-                        });
+                let mut produced_call = false;
+                let mut items = response.get("output").and_then(Json::items);
+                while let Some(item) = items.as_mut().and_then(Iterator::next) {
+                    produced_call |= item.obj().str("type").as_deref() == Some("function_call");
+                }
                 let reason = if self.saw_function_call || produced_call {
                     FinishReason::ToolCalls
                 } else {
