@@ -34,10 +34,11 @@ pub fn parse_http_date(s: &str) -> Option<u64> {
         _ => return None,
     };
     // The month's three letters, any case, as its position in this list.
-    let month = MONTHS
-        .chunks(3)
-        .position(|m| m.eq_ignore_ascii_case(month.as_bytes()))? as i64
-        + 1;
+    let mut m = 0;
+    while !MONTHS.get(m * 3..m * 3 + 3)?.eq_ignore_ascii_case(month.as_bytes()) {
+        m += 1;
+    }
+    let month = m as i64 + 1;
     if !(1..=31).contains(&day) || !(1970..=9999).contains(&year) {
         return None;
     }
@@ -75,18 +76,20 @@ fn int(s: &str) -> Option<i64> {
     if digits.is_empty() {
         return None;
     }
-    digits.bytes().try_fold(0i64, |v, d| {
+    let mut v = 0i64;
+    for &d in digits.as_bytes() {
         if !d.is_ascii_digit() {
             return None;
         }
         let d = i64::from(d - b'0');
-        let v = v.checked_mul(10)?;
-        if negative {
-            v.checked_sub(d)
+        v = v.checked_mul(10)?;
+        v = if negative {
+            v.checked_sub(d)?
         } else {
-            v.checked_add(d)
-        }
-    })
+            v.checked_add(d)?
+        };
+    }
+    Some(v)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
