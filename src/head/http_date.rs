@@ -35,7 +35,10 @@ pub fn parse_http_date(s: &str) -> Option<u64> {
     };
     // The month's three letters, any case, as its position in this list.
     let mut m = 0;
-    while !MONTHS.get(m * 3..m * 3 + 3)?.eq_ignore_ascii_case(month.as_bytes()) {
+    while !MONTHS
+        .get(m * 3..m * 3 + 3)?
+        .eq_ignore_ascii_case(month.as_bytes())
+    {
         m += 1;
     }
     let month = m as i64 + 1;
