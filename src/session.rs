@@ -291,18 +291,13 @@ impl Session {
             Some(r) => r.clone(),
             None => self.decoder.reply().clone(),
         };
-        let content_bytes = reply
-            .tool_calls
-            .iter()
-            .map(|c| {
-                c.arguments.len()
-                    + c.id.as_ref().map_or(0, String::len)
-                    + c.name.as_ref().map_or(0, String::len)
-            })
-            .fold(
-                reply.text.len() + reply.thinking.len(),
-                usize::saturating_add,
-            );
+        let mut content_bytes = reply.text.len() + reply.thinking.len();
+        for c in &reply.tool_calls {
+            let call = c.arguments.len()
+                + c.id.as_ref().map_or(0, String::len)
+                + c.name.as_ref().map_or(0, String::len);
+            content_bytes = content_bytes.saturating_add(call);
+        }
         let batcher = Batcher::starting_at(self.config.flush, reply.text.len());
         let saw_finish = reply.finish_reason.is_some();
         let mut decoder = StreamDecoder::resumed(
