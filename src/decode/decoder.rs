@@ -438,7 +438,9 @@ impl State {
         let mut line = trim(line);
         if index == 0 {
             // A BOM before the first line (the splitter keeps it; the sniffer skipped it).
-            line = line.trim_start_matches('\u{feff}');
+            while let Some(rest) = line.strip_prefix("\u{feff}") {
+                line = rest;
+            }
         }
         if line.is_empty() {
             return true;
