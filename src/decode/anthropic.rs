@@ -11,7 +11,7 @@
 //! (`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`).
 //! Unknown event types are meta (the API reserves the right to add them).
 
-use super::errors::provider_error;
+use super::errors::provider_error_of;
 use super::protocol::{Protocol, ProviderDecoder};
 use super::read;
 use super::sink::EventSink;
@@ -93,11 +93,11 @@ impl ProviderDecoder for Anthropic {
                 // The nested error object (any type) when there is one, else the event.
                 let nested = o.get("error").map(Json::obj);
                 let err = nested.as_ref().unwrap_or(&o);
-                sink.fail(provider_error(
+                sink.fail(provider_error_of(
                     Protocol::Anthropic,
-                    err.str("type").as_deref(),
+                    err.get("type"),
                     None,
-                    err.str("message").as_deref(),
+                    err.get("message"),
                     index,
                 ));
             }

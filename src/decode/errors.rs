@@ -63,6 +63,27 @@ pub(crate) fn provider_error(
     e
 }
 
+/// [`provider_error`] from JSON members: the type and the message read as strings, the code
+/// as a string or a number's text ([`code_of`]). One copy of those reads for every decoder.
+#[inline(never)]
+pub(crate) fn provider_error_of(
+    protocol: Protocol,
+    error_type: Option<Json<'_>>,
+    code: Option<Json<'_>>,
+    message: Option<Json<'_>>,
+    index: u64,
+) -> StreamError {
+    let error_type = error_type.and_then(Json::as_str);
+    let message = message.and_then(Json::as_str);
+    provider_error(
+        protocol,
+        error_type.as_deref(),
+        code_of(code),
+        message.as_deref(),
+        index,
+    )
+}
+
 /// The `invalid_json` error for frame `index`, quoting a bounded prefix of its data.
 pub(crate) fn invalid_json(data: &str, index: u64, err: &JsonError) -> StreamError {
     let mut message = String::from("event ");

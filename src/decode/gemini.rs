@@ -32,7 +32,7 @@
 //! - `data: [DONE]`, which Gemini never sends but OpenAI-style proxies in front of it add, is
 //!   taken as a terminator rather than as JSON that does not parse.
 
-use super::errors::{code_of, provider_error};
+use super::errors::{provider_error, provider_error_of};
 use super::protocol::{Protocol, ProviderDecoder};
 use super::sink::EventSink;
 use crate::http::split_once_byte;
@@ -72,11 +72,11 @@ impl ProviderDecoder for Gemini {
         let o = v.obj();
         if let Some(err) = o.get("error").filter(|e| e.is_object()) {
             let err = err.obj();
-            let mut e = provider_error(
+            let mut e = provider_error_of(
                 Protocol::Gemini,
-                err.str("status").as_deref(),
-                code_of(err.get("code")),
-                err.str("message").as_deref(),
+                err.get("status"),
+                err.get("code"),
+                err.get("message"),
                 index,
             );
             e.retry_after_ms = retry_delay_ms(&err);

@@ -16,7 +16,7 @@
 //!   produces nothing.
 //! - `{"error": {"message", "type", "code"}}` (or `"error": "text"`): a provider error.
 
-use super::errors::{code_of, provider_error};
+use super::errors::provider_error_of;
 use super::protocol::{Protocol, ProviderDecoder};
 use super::read;
 use super::sink::EventSink;
@@ -139,15 +139,15 @@ pub(crate) fn map_finish(reason: &str) -> FinishReason {
 
 /// `{"message", "type", "code"}` or a bare string.
 fn error_from(err: Json<'_>, index: u64) -> StreamError {
-    if let Some(message) = err.as_str() {
-        return provider_error(Protocol::OpenAi, None, None, Some(&message), index);
+    if err.is_string() {
+        return provider_error_of(Protocol::OpenAi, None, None, Some(err), index);
     }
     let err: Obj<'_> = err.obj();
-    provider_error(
+    provider_error_of(
         Protocol::OpenAi,
-        err.str("type").as_deref(),
-        code_of(err.get("code")),
-        err.str("message").as_deref(),
+        err.get("type"),
+        err.get("code"),
+        err.get("message"),
         index,
     )
 }
