@@ -282,8 +282,7 @@ impl StreamDecoder {
             None if matches!(self.st.decoder, Decoder::Text) && !unterminated => None,
             None => Some(self.truncated(unterminated, open_array)),
         };
-        self.verdict = Some(verdict.clone());
-        verdict
+        self.verdict.insert(verdict).clone()
     }
 
     fn truncated(&self, unterminated: bool, open_array: bool) -> StreamError {
