@@ -43,8 +43,10 @@ pub fn is_retryable_provider_error(
         };
         labelled = true;
         let label = label.to_ascii_lowercase();
-        if RETRYABLE_LABELS.iter().any(|r| contains(&label, r)) {
-            return true;
+        for r in &RETRYABLE_LABELS {
+            if contains(&label, r) {
+                return true;
+            }
         }
         if let Some(status) = parse_u16(&label) {
             if status == 429 || status >= 500 {
@@ -56,7 +58,12 @@ pub fn is_retryable_provider_error(
         return false;
     }
     let m = message.to_ascii_lowercase();
-    RETRYABLE_WORDS.iter().any(|w| contains(&m, w))
+    for w in &RETRYABLE_WORDS {
+        if contains(&m, w) {
+            return true;
+        }
+    }
+    false
 }
 
 /// `hay.contains(needle)` for the short needles here, without core's two-way searcher (about
@@ -80,12 +87,14 @@ fn parse_u16(s: &str) -> Option<u16> {
     if digits.is_empty() {
         return None;
     }
-    digits.bytes().try_fold(0u16, |v, d| {
+    let mut v: u16 = 0;
+    for &d in digits.as_bytes() {
         if !d.is_ascii_digit() {
             return None;
         }
-        v.checked_mul(10)?.checked_add(u16::from(d - b'0'))
-    })
+        v = v.checked_mul(10)?.checked_add(u16::from(d - b'0'))?;
+    }
+    Some(v)
 }
 
 #[cfg(test)]
