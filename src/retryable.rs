@@ -37,7 +37,7 @@ pub fn is_retryable_provider_error(
     message: &str,
 ) -> bool {
     let mut labelled = false;
-    for label in [error_type, code] {
+    for label in &[error_type, code] {
         let Some(label) = label.filter(|l| !l.is_empty()) else {
             continue;
         };

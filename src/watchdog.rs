@@ -61,7 +61,7 @@ impl Deadlines {
     /// The earliest armed deadline.
     pub fn earliest(&self) -> Option<Millis> {
         let mut earliest: Option<Millis> = None;
-        for (_, d) in self.in_order() {
+        for &(_, d) in &self.in_order() {
             if let Some(d) = d {
                 earliest = Some(earliest.map_or(d, |e| e.min(d)));
             }

@@ -133,7 +133,7 @@ impl ProviderDecoder for Gemini {
                     &arguments,
                 );
             } else {
-                for kind in OTHER_PARTS {
+                for kind in &OTHER_PARTS {
                     if part.get(kind).is_some() {
                         sink.meta(kind);
                         break;
