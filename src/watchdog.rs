@@ -132,7 +132,7 @@ impl Watchdog {
     /// go by [`Deadlines::in_order`].
     pub fn expired(&self, now: Millis) -> Option<(StallPhase, Millis)> {
         let mut best: Option<(StallPhase, Millis)> = None;
-        for (phase, deadline) in self.deadlines().in_order() {
+        for &(phase, deadline) in &self.deadlines().in_order() {
             if let Some(d) = deadline {
                 if d <= now && best.is_none_or(|(_, b)| d < b) {
                     best = Some((phase, d));
