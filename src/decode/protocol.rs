@@ -62,7 +62,12 @@ impl Protocol {
 
     /// Parses a stable name.
     pub fn from_name(name: &str) -> Option<Protocol> {
-        Protocol::ALL.into_iter().find(|p| p.name() == name)
+        for &p in &Protocol::ALL {
+            if p.name() == name {
+                return Some(p);
+            }
+        }
+        None
     }
 
     /// How its bytes are framed; `None` when the response decides (`auto`, and `gemini`,
