@@ -156,9 +156,14 @@ pub struct StreamError {
 impl StreamError {
     /// An error with only a code and a message; set the other fields directly.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        StreamError::of(code, message.into())
+    }
+
+    /// [`StreamError::new`] without a copy per message type (smaller wasm).
+    fn of(code: ErrorCode, message: String) -> Self {
         StreamError {
             code,
-            message: message.into(),
+            message,
             phase: None,
             status: None,
             retry_after_ms: None,
