@@ -89,6 +89,8 @@ impl ProviderDecoder for Gemini {
         let mut first = None;
         if let Some(items) = candidates.and_then(Json::items) {
             let mut pos = 0;
+            // Counted by hand: `enumerate` stays a call at opt-level "z" (wasm size).
+            #[allow(clippy::explicit_counter_loop)]
             for c in items {
                 let c = c.obj();
                 if c.u64("index").unwrap_or(pos) == 0 {

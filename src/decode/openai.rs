@@ -62,6 +62,7 @@ impl ProviderDecoder for OpenAi {
         };
         // Positions counted by hand: opt-level "z" keeps `enumerate` as calls.
         let mut next_pos: u64 = 0;
+        #[allow(clippy::explicit_counter_loop)]
         for choice in choices {
             let pos = next_pos;
             next_pos += 1;
