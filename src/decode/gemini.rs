@@ -134,13 +134,8 @@ impl ProviderDecoder for Gemini {
                     name.and_then(Json::as_str).as_deref(),
                     &arguments,
                 );
-            } else {
-                for kind in &OTHER_PARTS {
-                    if part.get(kind).is_some() {
-                        sink.meta(kind);
-                        break;
-                    }
-                }
+            } else if let Some(kind) = OTHER_PARTS.iter().find(|k| part.get(k).is_some()) {
+                sink.meta(kind);
             }
         }
         usage(usage_metadata, sink);
@@ -207,12 +202,11 @@ fn retry_delay_ms(err: &Obj<'_>) -> Option<u64> {
     let details = err.get("details").and_then(Json::items)?;
     for d in details {
         let d = d.obj();
-        if d.str("@type")
-            .is_some_and(|ty| ty.ends_with("google.rpc.RetryInfo"))
-        {
-            if let Some(delay) = d.str("retryDelay") {
-                return duration_ms(&delay);
-            }
+        let retry_info = d
+            .str("@type")
+            .is_some_and(|t| t.ends_with("google.rpc.RetryInfo"));
+        if let Some(delay) = d.str("retryDelay").filter(|_| retry_info) {
+            return duration_ms(&delay);
         }
     }
     None
@@ -225,9 +219,8 @@ fn duration_ms(s: &str) -> Option<u64> {
     if secs.is_empty() || !all_digits(secs) || !all_digits(frac) {
         return None;
     }
-    // Index loops: `u64::from_str` without core's generic integer parser.
-    let mut ms: u64 = 0;
-    let frac = frac.as_bytes();
+    // Plain loops: `u64::from_str` without core's generic integer parser.
+    let (frac, mut ms) = (frac.as_bytes(), 0u64);
     for i in 0..3 {
         ms = ms * 10 + u64::from(frac.get(i).copied().unwrap_or(b'0') - b'0');
     }
@@ -240,11 +233,7 @@ fn duration_ms(s: &str) -> Option<u64> {
 
 /// Whether every byte of `s` is an ASCII digit (true for "").
 fn all_digits(s: &str) -> bool {
-    let mut ok = true;
-    for &b in s.as_bytes() {
-        ok &= b.is_ascii_digit();
-    }
-    ok
+    s.as_bytes().iter().all(u8::is_ascii_digit)
 }
 
 #[cfg(test)]
