@@ -107,7 +107,7 @@ impl Driver {
 
     /// The response head of the current attempt arrived.
     pub fn handle_response_head(&mut self, now: Millis, status: u16, headers: &[(&str, &str)]) {
-        if self.phase == Phase::Attempt {
+        if matches!(self.phase, Phase::Attempt) {
             self.session.handle_response_head(now, status, headers);
             self.pump(now);
         }
@@ -115,7 +115,7 @@ impl Driver {
 
     /// A body chunk of the current attempt (one call per network read).
     pub fn handle_bytes(&mut self, now: Millis, bytes: &[u8]) {
-        if self.phase == Phase::Attempt {
+        if matches!(self.phase, Phase::Attempt) {
             self.session.handle_bytes(now, bytes);
             self.pump(now);
         }
@@ -123,7 +123,7 @@ impl Driver {
 
     /// The current attempt's body ended cleanly.
     pub fn handle_eof(&mut self, now: Millis) {
-        if self.phase == Phase::Attempt {
+        if matches!(self.phase, Phase::Attempt) {
             self.session.handle_eof(now);
             self.pump(now);
         }
@@ -131,7 +131,7 @@ impl Driver {
 
     /// The current attempt's connection failed (or the request could not be sent).
     pub fn handle_error(&mut self, now: Millis, error: NetworkError) {
-        if self.phase == Phase::Attempt {
+        if matches!(self.phase, Phase::Attempt) {
             self.session.handle_error(now, error);
             self.pump(now);
         }
@@ -183,7 +183,7 @@ impl Driver {
 
     /// An animation frame (or the host's fallback tick where frames do not run).
     pub fn handle_frame(&mut self, now: Millis) {
-        if self.phase == Phase::Attempt {
+        if matches!(self.phase, Phase::Attempt) {
             self.session.handle_frame(now);
             self.pump(now);
         }
@@ -220,12 +220,12 @@ impl Driver {
 
     /// Whether the host should ask for an animation frame (text waits for one).
     pub fn wants_frame(&self) -> bool {
-        self.phase == Phase::Attempt && self.session.wants_frame()
+        matches!(self.phase, Phase::Attempt) && self.session.wants_frame()
     }
 
     /// Whether `Finished` was produced.
     pub fn is_finished(&self) -> bool {
-        self.phase == Phase::Done
+        matches!(self.phase, Phase::Done)
     }
 
     /// The current attempt, 1-based.
@@ -302,7 +302,7 @@ impl Driver {
             None => self.policy.decide(self.attempt, &result, random),
         };
         match delay {
-            Some(ms) if self.phase == Phase::Attempt && !aborted(&result) => {
+            Some(ms) if matches!(self.phase, Phase::Attempt) && !aborted(&result) => {
                 self.phase = Phase::Waiting {
                     until: now + ms,
                     resume: resume.is_some(),

@@ -156,9 +156,14 @@ pub struct StreamError {
 impl StreamError {
     /// An error with only a code and a message; set the other fields directly.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        StreamError::of(code, message.into())
+    }
+
+    /// [`StreamError::new`] without a copy per message type (smaller wasm).
+    fn of(code: ErrorCode, message: String) -> Self {
         StreamError {
             code,
-            message: message.into(),
+            message,
             phase: None,
             status: None,
             retry_after_ms: None,
@@ -233,12 +238,13 @@ pub(crate) fn quoted(s: &str) -> String {
             '\0' => out.push_str("\\0"),
             c if c.is_control() => {
                 out.push_str("\\u{");
+                // A control char is at most 0x9F: one or two hex digits, lowercase.
                 let code = u32::from(c);
-                let digits = if code > 0xF { 2 } else { 1 };
-                for shift in (0..digits).rev() {
-                    let d = (code >> (4 * shift)) & 0xF;
-                    out.push(char::from_digit(d, 16).unwrap_or('0'));
+                let hex = |d: u32| char::from_digit(d & 0xF, 16).unwrap_or('0');
+                if code > 0xF {
+                    out.push(hex(code >> 4));
                 }
+                out.push(hex(code));
                 out.push('}');
             }
             c => out.push(c),

@@ -14,6 +14,20 @@ pub fn header<'h>(headers: &[(&'h str, &'h str)], name: &str) -> Option<&'h str>
         .map(|(_, v)| v.trim())
 }
 
+/// `s.split_once(sep)` for an ASCII `sep`, without core's char searcher (wasm size).
+pub(crate) fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
+    // An index loop: opt-level "z" keeps iterator adapters as calls and stack traffic.
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b.get(i) == Some(&sep) {
+            return Some((s.get(..i)?, s.get(i + 1..)?));
+        }
+        i += 1;
+    }
+    None
+}
+
 /// What a media type says about a body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MediaKind {
@@ -56,10 +70,8 @@ impl MediaKind {
 
 /// The media type of a Content-Type value, lowercased, without parameters.
 pub fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
+    split_once_byte(content_type, b';')
+        .map_or(content_type, |(media_type, _)| media_type)
         .trim()
         .to_ascii_lowercase()
 }
@@ -101,5 +113,12 @@ mod tests {
         let h = [("Content-Type", " text/plain "), ("content-type", "x")];
         assert_eq!(header(&h, "content-type"), Some("text/plain"));
         assert_eq!(header(&h, "date"), None);
+    }
+
+    #[test]
+    fn split_once_byte_is_split_once() {
+        for s in ["", ";", "a;b", "a;b;c", "é;ü", "no sep", ";x", "x;"] {
+            assert_eq!(split_once_byte(s, b';'), s.split_once(';'), "{s:?}");
+        }
     }
 }

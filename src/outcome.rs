@@ -246,10 +246,12 @@ impl StreamResult {
         o.opt_str("rawFinishReason", self.raw_finish_reason.as_deref());
         let calls = o.key("toolCalls");
         calls.push('[');
-        for (i, call) in self.tool_calls.iter().enumerate() {
-            if i > 0 {
+        let mut first = true;
+        for call in &self.tool_calls {
+            if !first {
                 calls.push(',');
             }
+            first = false;
             call.write_json(calls);
         }
         calls.push(']');

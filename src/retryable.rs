@@ -37,15 +37,16 @@ pub fn is_retryable_provider_error(
     message: &str,
 ) -> bool {
     let mut labelled = false;
-    for label in [error_type, code]
-        .into_iter()
-        .flatten()
-        .filter(|l| !l.is_empty())
-    {
+    for label in &[error_type, code] {
+        let Some(label) = label.filter(|l| !l.is_empty()) else {
+            continue;
+        };
         labelled = true;
         let label = label.to_ascii_lowercase();
-        if RETRYABLE_LABELS.iter().any(|r| contains(&label, r)) {
-            return true;
+        for r in &RETRYABLE_LABELS {
+            if contains(&label, r) {
+                return true;
+            }
         }
         if let Some(status) = parse_u16(&label) {
             if status == 429 || status >= 500 {
@@ -57,14 +58,26 @@ pub fn is_retryable_provider_error(
         return false;
     }
     let m = message.to_ascii_lowercase();
-    RETRYABLE_WORDS.iter().any(|w| contains(&m, w))
+    for w in &RETRYABLE_WORDS {
+        if contains(&m, w) {
+            return true;
+        }
+    }
+    false
 }
 
 /// `hay.contains(needle)` for the short needles here, without core's two-way searcher (about
 /// 2 KB of wasm).
 fn contains(hay: &str, needle: &str) -> bool {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    n.is_empty() || h.windows(n.len()).any(|w| w == n)
+    let mut at = 0;
+    while at + n.len() <= h.len() {
+        if h.get(at..at + n.len()) == Some(n) {
+            return true;
+        }
+        at += 1;
+    }
+    false
 }
 
 /// `s.parse::<u16>().ok()` (an optional `+`, then ASCII digits, no overflow) without the
@@ -74,12 +87,14 @@ fn parse_u16(s: &str) -> Option<u16> {
     if digits.is_empty() {
         return None;
     }
-    digits.bytes().try_fold(0u16, |v, d| {
+    let mut v: u16 = 0;
+    for &d in digits.as_bytes() {
         if !d.is_ascii_digit() {
             return None;
         }
-        v.checked_mul(10)?.checked_add(u16::from(d - b'0'))
-    })
+        v = v.checked_mul(10)?.checked_add(u16::from(d - b'0'))?;
+    }
+    Some(v)
 }
 
 #[cfg(test)]

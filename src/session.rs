@@ -248,10 +248,27 @@ pub struct Session {
 impl Session {
     /// A session whose request was sent at `now`.
     pub fn new(config: Config, now: Millis) -> Self {
-        let mut decoder = StreamDecoder::new(config.protocol, config.max_event_bytes);
-        if !config.emit_events {
-            decoder = decoder.quiet();
-        }
+        let decoder = StreamDecoder::new(config.protocol, config.max_event_bytes);
+        let batcher = Batcher::new(config.flush);
+        Session::with(config, now, decoder, Metrics::new(now), batcher, 0)
+    }
+
+    /// A session at `now` around its decoder, metrics, batcher and content bytes so far (a
+    /// new one, or the next attempt of a resumed stream). Built once, not built and then
+    /// partly replaced: smaller wasm.
+    fn with(
+        config: Config,
+        now: Millis,
+        decoder: StreamDecoder,
+        metrics: Metrics,
+        batcher: Batcher,
+        content_bytes: usize,
+    ) -> Self {
+        let decoder = if config.emit_events {
+            decoder
+        } else {
+            decoder.quiet()
+        };
         let watchdog = Watchdog::new(
             Timeouts {
                 first_byte_ms: config.first_byte_timeout_ms,
@@ -261,21 +278,22 @@ impl Session {
             },
             now,
         );
-        let batcher = Batcher::new(config.flush);
+        // A resumed reply that already had its finish reason (an end signal) keeps it.
+        let saw_finish = decoder.reply().finish_reason.is_some();
         Session {
             config,
             start: now,
             decoder,
             watchdog,
             batcher,
-            metrics: Metrics::new(now),
+            metrics,
             outputs: Fifo::default(),
             body: Body::Stream,
             head_seen: false,
             body_buf: Vec::new(),
             last_now: now,
-            content_bytes: 0,
-            saw_finish: false,
+            content_bytes,
+            saw_finish,
             body_over: false,
             final_reply: None,
             text_owed: false,
@@ -291,44 +309,35 @@ impl Session {
             Some(r) => r.clone(),
             None => self.decoder.reply().clone(),
         };
-        let content_bytes = reply
-            .tool_calls
-            .iter()
-            .map(|c| {
-                c.arguments.len()
-                    + c.id.as_ref().map_or(0, String::len)
-                    + c.name.as_ref().map_or(0, String::len)
-            })
-            .fold(
-                reply.text.len() + reply.thinking.len(),
-                usize::saturating_add,
-            );
+        let mut content_bytes = reply.text.len() + reply.thinking.len();
+        for c in &reply.tool_calls {
+            let call = c.arguments.len()
+                + c.id.as_ref().map_or(0, String::len)
+                + c.name.as_ref().map_or(0, String::len);
+            content_bytes = content_bytes.saturating_add(call);
+        }
         let batcher = Batcher::starting_at(self.config.flush, reply.text.len());
-        let saw_finish = reply.finish_reason.is_some();
-        let mut decoder = StreamDecoder::resumed(
+        let decoder = StreamDecoder::resumed(
             self.config.protocol,
             self.config.max_event_bytes,
             reply,
             self.resume_id(),
             self.retry_ms(),
         );
-        if !self.config.emit_events {
-            decoder = decoder.quiet();
-        }
         let metrics = self.metrics.resume(
             now,
             self.decoder.frames(),
             self.decoder.keep_alives(),
             self.body_over,
         );
-        Session {
+        Session::with(
+            self.config.clone(),
+            now,
             decoder,
             metrics,
-            content_bytes,
             batcher,
-            saw_finish,
-            ..Session::new(self.config.clone(), now)
-        }
+            content_bytes,
+        )
     }
 
     /// After `outcome` (this session's), the delay before resuming, or `None`: the policy's
@@ -521,10 +530,10 @@ impl Session {
         if self.decided() {
             return None;
         }
-        [self.watchdog.deadline(), self.batcher.deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        match (self.watchdog.deadline(), self.batcher.deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// The four timer deadlines, each of which only moves later.

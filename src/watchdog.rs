@@ -60,7 +60,13 @@ impl Deadlines {
 
     /// The earliest armed deadline.
     pub fn earliest(&self) -> Option<Millis> {
-        self.in_order().iter().filter_map(|(_, d)| *d).min()
+        let mut earliest: Option<Millis> = None;
+        for &(_, d) in &self.in_order() {
+            if let Some(d) = d {
+                earliest = Some(earliest.map_or(d, |e| e.min(d)));
+            }
+        }
+        earliest
     }
 }
 
@@ -126,7 +132,7 @@ impl Watchdog {
     /// go by [`Deadlines::in_order`].
     pub fn expired(&self, now: Millis) -> Option<(StallPhase, Millis)> {
         let mut best: Option<(StallPhase, Millis)> = None;
-        for (phase, deadline) in self.deadlines().in_order() {
+        for &(phase, deadline) in &self.deadlines().in_order() {
             if let Some(d) = deadline {
                 if d <= now && best.is_none_or(|(_, b)| d < b) {
                     best = Some((phase, d));

@@ -31,6 +31,7 @@
 
 use super::errors::provider_error;
 use super::protocol::{Protocol, ProviderDecoder};
+use super::read;
 use super::sink::EventSink;
 use crate::error::{ErrorCode, StreamError};
 use crate::json::{Json, Obj};
@@ -74,21 +75,11 @@ impl ProviderDecoder for AiSdk {
             "reasoning-delta" => sink.thinking_of(o.get("delta")),
             "tool-input-start" => {
                 let i = self.tool_index(&o, false);
-                sink.tool(
-                    i,
-                    o.str("toolCallId").as_deref(),
-                    o.str("toolName").as_deref(),
-                    "",
-                );
+                read::tool(sink, i, o.get("toolCallId"), o.get("toolName"), None);
             }
             "tool-input-delta" => {
                 let i = self.tool_index(&o, true);
-                sink.tool(
-                    i,
-                    None,
-                    None,
-                    o.str("inputTextDelta").as_deref().unwrap_or(""),
-                );
+                read::tool(sink, i, None, None, o.get("inputTextDelta"));
             }
             "tool-input-available" => {
                 let had_arguments = self.has_arguments(&o);

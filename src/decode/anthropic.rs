@@ -11,8 +11,9 @@
 //! (`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`).
 //! Unknown event types are meta (the API reserves the right to add them).
 
-use super::errors::provider_error;
+use super::errors::provider_error_of;
 use super::protocol::{Protocol, ProviderDecoder};
+use super::read;
 use super::sink::EventSink;
 use crate::json::Json;
 use crate::outcome::FinishReason;
@@ -60,12 +61,7 @@ impl ProviderDecoder for Anthropic {
                         sink.thinking_of(block.get("thinking"));
                     }
                     Some("tool_use" | "server_tool_use") => {
-                        sink.tool(
-                            block_index,
-                            block.str("id").as_deref(),
-                            block.str("name").as_deref(),
-                            "",
-                        );
+                        read::tool(sink, block_index, block.get("id"), block.get("name"), None);
                     }
                     _ => sink.meta(ty),
                 }
@@ -77,12 +73,9 @@ impl ProviderDecoder for Anthropic {
                 match delta_type.and_then(Json::as_str).as_deref() {
                     Some("text_delta") => sink.text_of(text),
                     Some("thinking_delta") => sink.thinking_of(thinking),
-                    Some("input_json_delta") => sink.tool(
-                        block_index,
-                        None,
-                        None,
-                        partial_json.and_then(Json::as_str).as_deref().unwrap_or(""),
-                    ),
+                    Some("input_json_delta") => {
+                        read::tool(sink, block_index, None, None, partial_json)
+                    }
                     Some(other) => sink.meta(other),
                     None => sink.meta(ty),
                 }
@@ -100,11 +93,11 @@ impl ProviderDecoder for Anthropic {
                 // The nested error object (any type) when there is one, else the event.
                 let nested = o.get("error").map(Json::obj);
                 let err = nested.as_ref().unwrap_or(&o);
-                sink.fail(provider_error(
+                sink.fail(provider_error_of(
                     Protocol::Anthropic,
-                    err.str("type").as_deref(),
+                    err.get("type"),
                     None,
-                    err.str("message").as_deref(),
+                    err.get("message"),
                     index,
                 ));
             }

@@ -113,7 +113,7 @@ fn starts_like_sse(prefix: &[u8]) -> Option<bool> {
         return Some(true);
     }
     let mut undecided = false;
-    for field in SSE_FIELDS {
+    for field in &SSE_FIELDS {
         let n = prefix.len().min(field.len());
         if prefix.get(..n) != field.get(..n) {
             continue;

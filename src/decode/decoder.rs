@@ -282,8 +282,7 @@ impl StreamDecoder {
             None if matches!(self.st.decoder, Decoder::Text) && !unterminated => None,
             None => Some(self.truncated(unterminated, open_array)),
         };
-        self.verdict = Some(verdict.clone());
-        verdict
+        self.verdict.insert(verdict).clone()
     }
 
     fn truncated(&self, unterminated: bool, open_array: bool) -> StreamError {
@@ -438,7 +437,9 @@ impl State {
         let mut line = trim(line);
         if index == 0 {
             // A BOM before the first line (the splitter keeps it; the sniffer skipped it).
-            line = line.trim_start_matches('\u{feff}');
+            while let Some(rest) = line.strip_prefix("\u{feff}") {
+                line = rest;
+            }
         }
         if line.is_empty() {
             return true;

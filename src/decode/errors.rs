@@ -14,8 +14,21 @@ pub(crate) fn code_of(v: Option<Json<'_>>) -> Option<String> {
 
 /// At most `max` chars of `s`, with an ellipsis when cut.
 fn prefix(s: &str, max: usize) -> String {
-    let mut out: String = s.chars().take(max).collect();
-    if out.len() < s.len() {
+    // The byte offset of char `max`: a char starts at every byte that is not a continuation
+    // byte (0b10xx_xxxx). A loop, not `chars().take(max).collect()` (smaller wasm).
+    let b = s.as_bytes();
+    let (mut end, mut chars) = (0, 0);
+    while end < b.len() {
+        if b.get(end).is_some_and(|&c| (c as i8) >= -0x40) {
+            if chars == max {
+                break;
+            }
+            chars += 1;
+        }
+        end += 1;
+    }
+    let mut out = s.get(..end).unwrap_or(s).to_owned();
+    if end < s.len() {
         out.push('…');
     }
     out
@@ -50,6 +63,27 @@ pub(crate) fn provider_error(
     e
 }
 
+/// [`provider_error`] from JSON members: the type and the message read as strings, the code
+/// as a string or a number's text ([`code_of`]). One copy of those reads for every decoder.
+#[inline(never)]
+pub(crate) fn provider_error_of(
+    protocol: Protocol,
+    error_type: Option<Json<'_>>,
+    code: Option<Json<'_>>,
+    message: Option<Json<'_>>,
+    index: u64,
+) -> StreamError {
+    let error_type = error_type.and_then(Json::as_str);
+    let message = message.and_then(Json::as_str);
+    provider_error(
+        protocol,
+        error_type.as_deref(),
+        code_of(code),
+        message.as_deref(),
+        index,
+    )
+}
+
 /// The `invalid_json` error for frame `index`, quoting a bounded prefix of its data.
 pub(crate) fn invalid_json(data: &str, index: u64, err: &JsonError) -> StreamError {
     let mut message = String::from("event ");
@@ -61,4 +95,22 @@ pub(crate) fn invalid_json(data: &str, index: u64, err: &JsonError) -> StreamErr
     let mut e = StreamError::new(ErrorCode::InvalidJson, message);
     e.event_index = Some(index);
     e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix;
+
+    #[test]
+    fn prefix_is_chars_take() {
+        for s in ["", "abc", "Ünïcødé 漢字🎉 and more", "🎉🎉🎉🎉", "ab漢"] {
+            for max in 0..8 {
+                let mut want: String = s.chars().take(max).collect();
+                if want.len() < s.len() {
+                    want.push('…');
+                }
+                assert_eq!(prefix(s, max), want, "{s:?} {max}");
+            }
+        }
+    }
 }

@@ -32,9 +32,10 @@
 //! - `data: [DONE]`, which Gemini never sends but OpenAI-style proxies in front of it add, is
 //!   taken as a terminator rather than as JSON that does not parse.
 
-use super::errors::{code_of, provider_error};
+use super::errors::{provider_error, provider_error_of};
 use super::protocol::{Protocol, ProviderDecoder};
 use super::sink::EventSink;
+use crate::http::split_once_byte;
 use crate::json::{Json, Obj};
 use crate::outcome::FinishReason;
 
@@ -71,11 +72,11 @@ impl ProviderDecoder for Gemini {
         let o = v.obj();
         if let Some(err) = o.get("error").filter(|e| e.is_object()) {
             let err = err.obj();
-            let mut e = provider_error(
+            let mut e = provider_error_of(
                 Protocol::Gemini,
-                err.str("status").as_deref(),
-                code_of(err.get("code")),
-                err.str("message").as_deref(),
+                err.get("status"),
+                err.get("code"),
+                err.get("message"),
                 index,
             );
             e.retry_after_ms = retry_delay_ms(&err);
@@ -85,14 +86,20 @@ impl ProviderDecoder for Gemini {
         // One pass over the chunk's members for the four read here.
         let [candidates, feedback, usage_metadata] =
             o.pick(["candidates", "promptFeedback", "usageMetadata"]);
-        let first = candidates
-            .and_then(Json::items)
-            .into_iter()
-            .flatten()
-            .map(Json::obj)
-            .enumerate()
-            .find(|(pos, c)| c.u64("index").unwrap_or(*pos as u64) == 0)
-            .map(|(_, c)| c);
+        let mut first = None;
+        if let Some(items) = candidates.and_then(Json::items) {
+            let mut pos = 0;
+            // Counted by hand: `enumerate` stays a call at opt-level "z" (wasm size).
+            #[allow(clippy::explicit_counter_loop)]
+            for c in items {
+                let c = c.obj();
+                if c.u64("index").unwrap_or(pos) == 0 {
+                    first = Some(c);
+                    break;
+                }
+                pos += 1;
+            }
+        }
         let Some(candidate) = first else {
             let feedback = feedback.map(Json::obj).unwrap_or_default();
             if let Some(reason) = feedback.str("blockReason") {
@@ -104,7 +111,8 @@ impl ProviderDecoder for Gemini {
         };
         let [content, finish_reason] = candidate.pick(["content", "finishReason"]);
         let parts = content.map(Json::obj).unwrap_or_default().get("parts");
-        for part in parts.and_then(Json::items).into_iter().flatten() {
+        let mut parts = parts.and_then(Json::items);
+        while let Some(part) = parts.as_mut().and_then(Iterator::next) {
             let part = part.obj();
             let [text, thought, function_call] = part.pick(["text", "thought", "functionCall"]);
             let thought = thought.and_then(Json::as_bool) == Some(true);
@@ -191,36 +199,41 @@ fn blocked(reason: &str, feedback: &Obj<'_>, index: u64) -> crate::error::Stream
 
 /// A `google.rpc.RetryInfo` detail's `retryDelay` (a protobuf Duration: `"34.4s"`), in ms.
 fn retry_delay_ms(err: &Obj<'_>) -> Option<u64> {
-    let mut details = err.get("details").and_then(Json::items)?;
-    let delay = details.find_map(|d| {
+    let details = err.get("details").and_then(Json::items)?;
+    for d in details {
         let d = d.obj();
-        let ty = d.str("@type")?;
-        ty.ends_with("google.rpc.RetryInfo")
-            .then(|| d.str("retryDelay"))?
-    })?;
-    duration_ms(&delay)
+        let retry_info = d
+            .str("@type")
+            .is_some_and(|t| t.ends_with("google.rpc.RetryInfo"));
+        if let Some(delay) = d.str("retryDelay").filter(|_| retry_info) {
+            return duration_ms(&delay);
+        }
+    }
+    None
 }
 
 /// A protobuf Duration's JSON form (`"3s"`, `"34.4s"`, `"0.250s"`) in milliseconds.
 fn duration_ms(s: &str) -> Option<u64> {
     let s = s.strip_suffix('s')?;
-    let (secs, frac) = s.split_once('.').unwrap_or((s, ""));
-    if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit()) {
+    let (secs, frac) = split_once_byte(s, b'.').unwrap_or((s, ""));
+    if secs.is_empty() || !all_digits(secs) || !all_digits(frac) {
         return None;
     }
-    if !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+    // Plain loops: `u64::from_str` without core's generic integer parser.
+    let (frac, mut ms) = (frac.as_bytes(), 0u64);
+    for i in 0..3 {
+        ms = ms * 10 + u64::from(frac.get(i).copied().unwrap_or(b'0') - b'0');
     }
-    let mut ms: u64 = 0;
-    for b in frac.bytes().chain(core::iter::repeat(b'0')).take(3) {
-        ms = ms * 10 + u64::from(b - b'0');
-    }
-    // The digits were checked: `u64::from_str` without core's generic integer parser.
     let mut whole: u64 = 0;
-    for b in secs.bytes() {
+    for &b in secs.as_bytes() {
         whole = whole.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
     }
     whole.checked_mul(1000)?.checked_add(ms)
+}
+
+/// Whether every byte of `s` is an ASCII digit (true for "").
+fn all_digits(s: &str) -> bool {
+    s.as_bytes().iter().all(u8::is_ascii_digit)
 }
 
 #[cfg(test)]

@@ -162,6 +162,7 @@ mod openai;
 mod openai_responses;
 mod protocol;
 mod raw;
+mod read;
 mod reply;
 mod sink;
 

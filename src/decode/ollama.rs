@@ -9,7 +9,7 @@
 //! the terminator. A line `{"error": "..."}` (the documented mid-stream error) is a provider
 //! error, retryable only when its message says overloaded or busy.
 
-use super::errors::provider_error;
+use super::errors::provider_error_of;
 use super::protocol::{Protocol, ProviderDecoder};
 use super::sink::EventSink;
 use crate::json::Json;
@@ -32,12 +32,16 @@ impl ProviderDecoder for Ollama {
         let o = v.obj();
         if let Some(err) = o.get("error").filter(|e| e.is_object() || e.is_string()) {
             let fields = err.obj();
-            let message = err.as_str().or(fields.str("message"));
-            sink.fail(provider_error(
+            let message = if err.is_string() {
+                Some(err)
+            } else {
+                fields.get("message")
+            };
+            sink.fail(provider_error_of(
                 Protocol::Ollama,
-                fields.str("type").as_deref(),
+                fields.get("type"),
                 None,
-                message.as_deref(),
+                message,
                 index,
             ));
             return;
@@ -46,8 +50,8 @@ impl ProviderDecoder for Ollama {
             let m = m.obj();
             sink.thinking_of(m.get("thinking"));
             sink.text_of(m.get("content"));
-            let calls = m.get("tool_calls").and_then(Json::items);
-            for call in calls.into_iter().flatten() {
+            let mut calls = m.get("tool_calls").and_then(Json::items);
+            while let Some(call) = calls.as_mut().and_then(Iterator::next) {
                 let call = call.obj();
                 let f = call.obj("function");
                 // A string is the arguments' text; an object (Ollama's usual form) or any

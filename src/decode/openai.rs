@@ -16,8 +16,9 @@
 //!   produces nothing.
 //! - `{"error": {"message", "type", "code"}}` (or `"error": "text"`): a provider error.
 
-use super::errors::{code_of, provider_error};
+use super::errors::provider_error_of;
 use super::protocol::{Protocol, ProviderDecoder};
+use super::read;
 use super::sink::EventSink;
 use crate::error::StreamError;
 use crate::json::{Json, Obj};
@@ -59,10 +60,15 @@ impl ProviderDecoder for OpenAi {
         let Some(choices) = choices.and_then(Json::items) else {
             return self.usage(usage, sink);
         };
-        for (pos, choice) in choices.enumerate() {
+        // Positions counted by hand: opt-level "z" keeps `enumerate` as calls.
+        let mut next_pos: u64 = 0;
+        #[allow(clippy::explicit_counter_loop)]
+        for choice in choices {
+            let pos = next_pos;
+            next_pos += 1;
             let [choice_index, delta, finish_reason] =
                 choice.obj().pick(["index", "delta", "finish_reason"]);
-            let choice_index = choice_index.and_then(Json::as_u64).unwrap_or(pos as u64);
+            let choice_index = choice_index.and_then(Json::as_u64).unwrap_or(pos);
             if choice_index != 0 {
                 continue;
             }
@@ -83,28 +89,24 @@ impl ProviderDecoder for OpenAi {
                 );
                 sink.text_of(content);
                 if let Some(calls) = tool_calls.and_then(Json::items) {
-                    for (p, call) in calls.enumerate() {
+                    let mut p: u32 = 0;
+                    for call in calls {
                         let call = call.obj();
-                        let i = call
-                            .index("index")
-                            .unwrap_or_else(|| u32::try_from(p).unwrap_or(u32::MAX));
+                        let i = call.index("index").unwrap_or(p);
+                        p = p.saturating_add(1);
                         let function = call.obj("function");
-                        sink.tool(
+                        read::tool(
+                            sink,
                             i,
-                            call.str("id").as_deref(),
-                            function.str("name").as_deref(),
-                            function.str("arguments").as_deref().unwrap_or(""),
+                            call.get("id"),
+                            function.get("name"),
+                            function.get("arguments"),
                         );
                     }
                 }
                 if let Some(f) = function_call.filter(|f| f.is_object()) {
                     let f = f.obj();
-                    sink.tool(
-                        0,
-                        None,
-                        f.str("name").as_deref(),
-                        f.str("arguments").as_deref().unwrap_or(""),
-                    );
+                    read::tool(sink, 0, None, f.get("name"), f.get("arguments"));
                 }
             }
             if let Some(reason) = finish_reason.and_then(Json::as_str) {
@@ -138,15 +140,15 @@ pub(crate) fn map_finish(reason: &str) -> FinishReason {
 
 /// `{"message", "type", "code"}` or a bare string.
 fn error_from(err: Json<'_>, index: u64) -> StreamError {
-    if let Some(message) = err.as_str() {
-        return provider_error(Protocol::OpenAi, None, None, Some(&message), index);
+    if err.is_string() {
+        return provider_error_of(Protocol::OpenAi, None, None, Some(err), index);
     }
     let err: Obj<'_> = err.obj();
-    provider_error(
+    provider_error_of(
         Protocol::OpenAi,
-        err.str("type").as_deref(),
-        code_of(err.get("code")),
-        err.str("message").as_deref(),
+        err.get("type"),
+        err.get("code"),
+        err.get("message"),
         index,
     )
 }

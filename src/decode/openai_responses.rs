@@ -16,6 +16,7 @@
 
 use super::errors::{code_of, provider_error};
 use super::protocol::{Protocol, ProviderDecoder};
+use super::read;
 use super::sink::EventSink;
 use crate::json::{Json, Obj};
 use crate::outcome::FinishReason;
@@ -58,23 +59,22 @@ impl ProviderDecoder for Responses {
             }
             "response.function_call_arguments.delta" => {
                 self.saw_function_call = true;
-                sink.tool(
+                read::tool(
+                    sink,
                     o.index("output_index").unwrap_or(0),
                     None,
                     None,
-                    o.str("delta").as_deref().unwrap_or(""),
+                    o.get("delta"),
                 );
             }
             "response.completed" => {
                 let response = o.obj("response");
                 usage(&response, sink);
-                let produced_call =
-                    response
-                        .get("output")
-                        .and_then(Json::items)
-                        .is_some_and(|mut items| {
-                            items.any(|i| i.obj().str("type").as_deref() == Some("function_call"))
-                        });
+                let mut produced_call = false;
+                let mut items = response.get("output").and_then(Json::items);
+                while let Some(item) = items.as_mut().and_then(Iterator::next) {
+                    produced_call |= item.obj().str("type").as_deref() == Some("function_call");
+                }
                 let reason = if self.saw_function_call || produced_call {
                     FinishReason::ToolCalls
                 } else {

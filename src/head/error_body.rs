@@ -68,11 +68,11 @@ pub fn parse_error_body(body: &[u8]) -> Option<ErrorInfo> {
 pub fn body_preview(body: &[u8], max: usize) -> String {
     let cut = body.get(..max).unwrap_or(body);
     let s = lossy(cut);
-    let s: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    s.trim().to_string()
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        out.push(if c.is_control() { ' ' } else { c });
+    }
+    out.trim().to_owned()
 }
 
 fn reason_phrase(status: u16) -> &'static str {
@@ -114,7 +114,12 @@ pub fn http_error(
     } else {
         cat(&["HTTP ", &status_text, " ", reason])
     };
-    let detail = match info.as_ref().and_then(|i| i.message.clone()) {
+    // The fields moved out (no copy of the message).
+    let (message, labels) = match info {
+        Some(i) => (i.message, Some((i.error_type, i.code))),
+        None => (None, None),
+    };
+    let detail = match message {
         Some(m) => m,
         None => body_preview(body, BODY_PREVIEW_BYTES),
     };
@@ -127,10 +132,10 @@ pub fn http_error(
     e.status = Some(status);
     e.retry_after_ms = retry_after_ms;
     e.retryable = Some(is_retryable_status(status));
-    if let Some(info) = info {
+    if let Some((error_type, code)) = labels {
         e.provider = provider_name(protocol);
-        e.error_type = info.error_type;
-        e.provider_code = info.code;
+        e.error_type = error_type;
+        e.provider_code = code;
     }
     e
 }
@@ -146,7 +151,6 @@ pub fn json_body_error(
         Some(info) => {
             let message = info
                 .message
-                .clone()
                 .unwrap_or_else(|| "the provider returned an error".to_string());
             let mut e = StreamError::new(ErrorCode::ProviderError, message);
             e.provider = provider_name(protocol);

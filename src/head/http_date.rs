@@ -1,24 +1,44 @@
 //! HTTP dates (RFC 9110 §5.6.7), for `Retry-After` and `Date`.
 
+use crate::http::split_once_byte;
+
 /// Parses an HTTP date (RFC 9110 §5.6.7: IMF-fixdate, obsolete RFC 850 and asctime forms) into
 /// seconds since the Unix epoch.
 pub fn parse_http_date(s: &str) -> Option<u64> {
     // At most six whitespace-separated parts (no `Vec`: this is wasm code size).
     let mut parts = [""; 6];
     let mut n = 0;
-    for p in s.split_whitespace() {
-        *parts.get_mut(n)? = p;
-        n += 1;
+    // `split_whitespace` by hand (its Filter<Split<..>> adapters cost wasm): the runs of
+    // chars that are not Unicode white space.
+    let mut start = None;
+    let mut chars = s.char_indices();
+    loop {
+        let (i, white) = match chars.next() {
+            Some((i, c)) => (i, c.is_whitespace()),
+            None => (s.len(), true),
+        };
+        match (white, start) {
+            (true, Some(st)) => {
+                *parts.get_mut(n)? = s.get(st..i)?;
+                n += 1;
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+        if i == s.len() {
+            break;
+        }
     }
     let (day, month, year, time) = match (n, parts) {
         // Sun, 06 Nov 1994 08:49:37 GMT
         (6, [_wd, d, m, y, t, "GMT"]) => (int(d)?, m, int(y)?, t),
         // Sunday, 06-Nov-94 08:49:37 GMT
         (4, [_wd, dmy, t, "GMT", ..]) => {
-            let mut it = dmy.split('-');
-            let d = int(it.next()?)?;
-            let m = it.next()?;
-            let y = int(it.next()?)?;
+            let mut it = Some(dmy);
+            let d = int(field(&mut it, b'-')?)?;
+            let m = field(&mut it, b'-')?;
+            let y = int(field(&mut it, b'-')?)?;
             // RFC 9110: a two-digit year more than 50 years in the future is in the past century.
             let y = match y {
                 ..=69 => 2000 + y,
@@ -32,23 +52,36 @@ pub fn parse_http_date(s: &str) -> Option<u64> {
         _ => return None,
     };
     // The month's three letters, any case, as its position in this list.
-    let month = MONTHS
-        .chunks(3)
-        .position(|m| m.eq_ignore_ascii_case(month.as_bytes()))? as i64
-        + 1;
+    let mut m = 0;
+    while !MONTHS
+        .get(m * 3..m * 3 + 3)?
+        .eq_ignore_ascii_case(month.as_bytes())
+    {
+        m += 1;
+    }
+    let month = m as i64 + 1;
     if !(1..=31).contains(&day) || !(1970..=9999).contains(&year) {
         return None;
     }
-    let mut hms = time.split(':');
-    let h = int(hms.next()?)?;
-    let mi = int(hms.next()?)?;
-    let se = int(hms.next()?)?;
-    if hms.next().is_some() || h > 23 || mi > 59 || se > 60 {
+    let mut hms = Some(time);
+    let h = int(field(&mut hms, b':')?)?;
+    let mi = int(field(&mut hms, b':')?)?;
+    let se = int(field(&mut hms, b':')?)?;
+    if hms.is_some() || h > 23 || mi > 59 || se > 60 {
         return None;
     }
     let days = days_from_civil(year, month, day);
     let secs = days * 86_400 + h * 3600 + mi * 60 + se;
     u64::try_from(secs).ok()
+}
+
+/// The next field of `rest` up to the ASCII `sep` (`None` once `rest` is used up): what
+/// `str::split(char)`'s `next` returns, without core's char searcher.
+fn field<'a>(rest: &mut Option<&'a str>, sep: u8) -> Option<&'a str> {
+    let s = (*rest)?;
+    let (field, more) = split_once_byte(s, sep).map_or((s, None), |(f, m)| (f, Some(m)));
+    *rest = more;
+    Some(field)
 }
 
 const MONTHS: &[u8] = b"janfebmaraprmayjunjulaugsepoctnovdec";
@@ -64,18 +97,20 @@ fn int(s: &str) -> Option<i64> {
     if digits.is_empty() {
         return None;
     }
-    digits.bytes().try_fold(0i64, |v, d| {
+    let mut v = 0i64;
+    for &d in digits.as_bytes() {
         if !d.is_ascii_digit() {
             return None;
         }
         let d = i64::from(d - b'0');
-        let v = v.checked_mul(10)?;
-        if negative {
-            v.checked_sub(d)
+        v = v.checked_mul(10)?;
+        v = if negative {
+            v.checked_sub(d)?
         } else {
-            v.checked_add(d)
-        }
-    })
+            v.checked_add(d)?
+        };
+    }
+    Some(v)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -251,8 +286,9 @@ mod oracle {
             "[0-9:+-]{0,6}",
             "[a-zA-Z]{3}",
             "[+-]?[0-9]{0,3}-[a-zA-Z]{3}-[+-]?[0-9]{0,3}",
-        ], 0..8), sep in prop_oneof![Just(" "), Just("  "), Just("\t")]) {
-            let s = parts.join(sep);
+        ], 0..8), sep in prop_oneof![Just(" "), Just("  "), Just("\t"), Just("\u{a0}"), Just(" \u{3000}")],
+            edge in prop_oneof![Just(""), Just(" "), Just("\u{2003}")]) {
+            let s = [edge, &parts.join(sep), edge].concat();
             prop_assert_eq!(parse_http_date(&s), parse_http_date_oracle(&s), "{:?}", s);
         }
     }

@@ -46,6 +46,7 @@ use wasm_bindgen::prelude::*;
 use super::stream::Shared;
 use crate::decode::Protocol;
 use crate::driver::Driver;
+use crate::http::split_once_byte;
 use crate::outcome::StreamResult;
 use crate::retry::RetryPolicy;
 use crate::session::{Config, FlushMode, NetworkError, NetworkErrorKind, Output, SmoothUnit};
@@ -333,10 +334,13 @@ impl Guard {
         let d = &mut self.driver;
         match input {
             Input::Head(status, headers) => {
-                let mut parts = headers.split('\n');
+                // `name\nvalue\n...`: a name without a value line is dropped.
                 let mut pairs = Vec::new();
-                while let (Some(n), Some(v)) = (parts.next(), parts.next()) {
+                let mut rest = headers;
+                while let Some((n, more)) = split_once_byte(rest, b'\n') {
+                    let (v, more) = split_once_byte(more, b'\n').unwrap_or((more, ""));
                     pairs.push((n, v));
+                    rest = more;
                 }
                 d.handle_response_head(now, status, &pairs);
             }
