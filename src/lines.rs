@@ -182,9 +182,11 @@ impl LineSplitter {
 
     /// Splits `input`, calling `on_line` for each complete line (or over-cap report) in order.
     pub(crate) fn feed(&mut self, input: &[u8], mut on_line: impl FnMut(Line<'_>)) {
-        self.feed_owned(input, |got| match got {
-            Got::Line(line) => on_line(line),
-            Got::Joined(buf) => on_line(Line::Complete(buf)),
+        self.feed_owned(input, |got| {
+            on_line(match got {
+                Got::Line(line) => line,
+                Got::Joined(buf) => Line::Complete(buf),
+            })
         });
     }
 
@@ -372,6 +374,30 @@ mod tests {
             }
             assert_eq!(find_line_end(&vec![b'x'; len], true), None);
         }
+    }
+
+    #[test]
+    fn a_line_longer_than_a_block_is_joined_whole() {
+        let line: Vec<u8> = (0..3 * BLOCK + 77).map(|i| b'a' + (i % 26) as u8).collect();
+        let mut wire = line.clone();
+        wire.extend_from_slice(b"\nnext\n");
+        for chunk in [1000, BLOCK - 1, BLOCK, BLOCK + 1, wire.len()] {
+            let chunks: Vec<&[u8]> = wire.chunks(chunk).collect();
+            let got = split(LineEnding::CrLfOrCr, 8 * BLOCK, &chunks);
+            assert_eq!(
+                got,
+                vec![Some(line.clone()), Some(b"next".to_vec())],
+                "{chunk}"
+            );
+        }
+        // Over the cap: reported once, nothing kept.
+        let mut s = LineSplitter::new(LineEnding::Lf, 2 * BLOCK);
+        let mut n = 0;
+        for c in wire.chunks(1000) {
+            s.feed(c, |l| n += usize::from(l == Line::TooLong));
+        }
+        assert_eq!(n, 1);
+        assert!(s.blocks.is_empty() && s.partial.capacity() <= BLOCK);
     }
 
     #[test]

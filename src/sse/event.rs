@@ -97,12 +97,13 @@ impl EventBuilder {
         self.dropping = true;
     }
 
-    /// Processes one complete line that the line splitter joined from several chunks, in the
-    /// buffer that holds it. A `data` line that starts the event's data (the usual long line:
-    /// one large chunk of a provider's stream) becomes the data buffer itself, its field name
-    /// skipped by `data_from`: a long line is never held twice. Any other line is processed
-    /// as [`EventBuilder::line`] does.
-    pub(crate) fn joined_line(&mut self, buf: &mut Vec<u8>, out: &mut Queue) {
+    /// Takes a complete line that the line splitter joined from several chunks, in the buffer
+    /// that holds it, when it is a `data` line that starts the event's data (the usual long
+    /// line: one large chunk of a provider's stream): the buffer becomes the data buffer
+    /// itself, its field name skipped by `data_from`, so a long line is never held twice.
+    /// `false` (the buffer left as it was) for any other line: process it with
+    /// [`EventBuilder::line`].
+    pub(crate) fn take_data_line(&mut self, buf: &mut Vec<u8>) -> bool {
         if !self.dropping && !self.has_data {
             // The field name is what comes before the first ':', and one space after it is
             // not part of the value (see `line`).
@@ -120,13 +121,13 @@ impl EventBuilder {
                         self.data = line;
                         self.data_from = from;
                         self.has_data = true;
-                        return;
+                        return true;
                     }
                     Err(e) => *buf = e.into_bytes(),
                 }
             }
         }
-        self.line(buf, out);
+        false
     }
 
     /// Processes one complete line (raw bytes, line end removed).

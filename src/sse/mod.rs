@@ -186,10 +186,19 @@ impl SseParser {
         self.queue.recycle();
         let events = &mut self.events;
         let queue = &mut self.queue;
-        self.lines.feed_owned(bytes, |got| match got {
-            Got::Line(Line::Complete(raw)) => events.line(raw, queue),
-            Got::Line(Line::TooLong) => events.too_long(queue),
-            Got::Joined(buf) => events.joined_line(buf, queue),
+        self.lines.feed_owned(bytes, |got| {
+            // One call of `line` (not one per kind of line: smaller wasm).
+            let raw: &[u8] = match got {
+                Got::Line(Line::Complete(raw)) => raw,
+                Got::Line(Line::TooLong) => return events.too_long(queue),
+                Got::Joined(buf) => {
+                    if events.take_data_line(buf) {
+                        return;
+                    }
+                    buf
+                }
+            };
+            events.line(raw, queue)
         });
     }
 
@@ -338,7 +347,6 @@ impl Queue {
     }
 
     /// Releases `moved` once the event that used it was taken (and is no longer borrowed).
-    #[inline]
     fn release_moved(&mut self) {
         if self.moved_lent {
             self.moved_lent = false;
