@@ -30,13 +30,12 @@ pub(crate) enum Line<'a> {
     TooLong,
 }
 
-/// What [`LineSplitter::feed_owned`] hands over.
+/// What [`LineSplitter::feed_owned`] hands over: a line inside one chunk (or an over-cap
+/// report), or a complete line joined from several chunks, in the buffer that holds exactly
+/// its bytes (line end removed), to take (`core::mem::take`) or read.
 #[derive(Debug)]
 pub(crate) enum Got<'a> {
-    /// A line inside one chunk (borrowed from it), or an over-cap report.
     Line(Line<'a>),
-    /// A complete line joined from several chunks: the buffer holds exactly its bytes (line
-    /// end removed). Take it (`core::mem::take`) or read it.
     Joined(&'a mut Vec<u8>),
 }
 
@@ -48,11 +47,10 @@ pub(crate) struct LineSplitter {
     /// The unfinished line (bytes after the last line end). Exists for lines split across
     /// chunks; it never contains a line end, so it is never searched again.
     partial: Vec<u8>,
-    /// The start of a long unfinished line, in blocks of [`BLOCK`] bytes (`partial` holds the
-    /// rest): a line longer than a block is never one buffer that grows. Growing one buffer
-    /// copies the line again at each step, and in the wasm memory every larger buffer lands
-    /// above the ones freed before it (the memory grew by ~3x the line for one 4 MiB line);
-    /// the blocks are joined once, into a buffer of the line's exact size, at its end.
+    /// The start of a long unfinished line in blocks of [`BLOCK`] bytes (`partial` holds the
+    /// rest), joined once at its end into a buffer of its exact size. One growing buffer copies
+    /// the line at each step, and in the wasm memory every larger copy landed above the ones
+    /// freed before it (the memory grew by ~3x the line for one 4 MiB line).
     blocks: Vec<Vec<u8>>,
     /// Bytes in `blocks`.
     blocks_len: usize,
@@ -105,7 +103,7 @@ impl LineSplitter {
 
     /// The bytes of the unfinished line kept so far (blocks and `partial`).
     fn pending_len(&self) -> usize {
-        self.blocks_len.saturating_add(self.partial.len())
+        self.blocks_len + self.partial.len() // both at most the cap
     }
 
     /// Keeps `input` (no line end in it) as the next bytes of the unfinished line.
@@ -113,9 +111,8 @@ impl LineSplitter {
         while !input.is_empty() {
             if self.partial.len() >= BLOCK {
                 if self.blocks.capacity() == 0 {
-                    // Room for a line of the cap at once: the list never moves between the
-                    // blocks (a small block left live between them would split the gap
-                    // they leave when freed).
+                    // Room for a line of the cap: the list never moves (a small block left
+                    // live between the blocks would split the gap they leave when freed).
                     self.blocks = Vec::with_capacity(self.max / BLOCK + 2);
                 }
                 let full = core::mem::replace(&mut self.partial, Vec::with_capacity(BLOCK));
@@ -124,21 +121,14 @@ impl LineSplitter {
             }
             let room = BLOCK.saturating_sub(self.partial.len());
             let (now, rest) = input.split_at(room.min(input.len()));
-            let need = self.partial.len().saturating_add(now.len());
-            if need > self.partial.capacity() {
-                // Up to a block, growing by half (a short line stays one small buffer).
-                let cap = self.partial.capacity();
-                let target = need.max(cap.saturating_add(cap / 2)).min(BLOCK);
-                self.partial
-                    .reserve_exact(target.saturating_sub(self.partial.len()));
-            }
+            grow_bytes(&mut self.partial, now.len());
             self.partial.extend_from_slice(now);
             input = rest;
         }
     }
 
-    /// The unfinished line followed by `tail`, in one buffer of exactly that size, emptying
-    /// the line kept. (A line of one block is its buffer, grown.)
+    /// The unfinished line followed by `tail` in one buffer (of exactly that size for a line
+    /// of several blocks; a line of one block is its buffer, grown), emptying the line kept.
     fn join(&mut self, tail: &[u8]) -> Vec<u8> {
         if self.blocks.is_empty() {
             let mut joined = core::mem::take(&mut self.partial);
@@ -153,8 +143,7 @@ impl LineSplitter {
         }
         self.blocks_len = 0;
         joined.extend_from_slice(&self.partial);
-        // Freed with the blocks (it lies right after them): the gap they leave then holds
-        // the next buffer of the line's size (the text decoded from it).
+        // Freed with the blocks (it lies right after them), to leave one gap.
         self.partial = Vec::new();
         joined.extend_from_slice(tail);
         joined
@@ -190,10 +179,9 @@ impl LineSplitter {
         });
     }
 
-    /// [`LineSplitter::feed`], handing a line joined from several chunks over as the buffer
-    /// that holds it ([`Got::Joined`]): the consumer may take the buffer instead of copying the
-    /// line out of it (a long line arrives over many reads and is that buffer; copying it
-    /// would cost a second buffer of its size).
+    /// [`LineSplitter::feed`], handing a line joined from several chunks over in its buffer
+    /// ([`Got::Joined`]), which the consumer may take instead of copying the line (a second
+    /// buffer of a long line's size).
     pub(crate) fn feed_owned(&mut self, mut input: &[u8], mut on_line: impl FnMut(Got<'_>)) {
         loop {
             if self.skip_lf {
@@ -228,9 +216,7 @@ impl LineSplitter {
                 None => {
                     if self.pending_len().saturating_add(input.len()) > self.partial_cap() {
                         // Free the memory, not just the length.
-                        self.partial = Vec::new();
-                        self.blocks = Vec::new();
-                        self.blocks_len = 0;
+                        (self.partial, self.blocks, self.blocks_len) = (Vec::new(), Vec::new(), 0);
                         self.discarding = true;
                         on_line(Got::Line(Line::TooLong));
                     } else {
@@ -377,27 +363,19 @@ mod tests {
     }
 
     #[test]
-    fn a_line_longer_than_a_block_is_joined_whole() {
+    fn a_line_longer_than_a_block_is_joined_whole_and_over_the_cap_not_kept() {
         let line: Vec<u8> = (0..3 * BLOCK + 77).map(|i| b'a' + (i % 26) as u8).collect();
-        let mut wire = line.clone();
-        wire.extend_from_slice(b"\nnext\n");
+        let wire = [&line[..], b"\nnext\n"].concat();
         for chunk in [1000, BLOCK - 1, BLOCK, BLOCK + 1, wire.len()] {
-            let chunks: Vec<&[u8]> = wire.chunks(chunk).collect();
+            let chunks: Vec<_> = wire.chunks(chunk).collect();
             let got = split(LineEnding::CrLfOrCr, 8 * BLOCK, &chunks);
-            assert_eq!(
-                got,
-                vec![Some(line.clone()), Some(b"next".to_vec())],
-                "{chunk}"
-            );
+            assert_eq!(got, [Some(line.clone()), Some(b"next".to_vec())], "{chunk}");
         }
-        // Over the cap: reported once, nothing kept.
         let mut s = LineSplitter::new(LineEnding::Lf, 2 * BLOCK);
         let mut n = 0;
-        for c in wire.chunks(1000) {
-            s.feed(c, |l| n += usize::from(l == Line::TooLong));
-        }
-        assert_eq!(n, 1);
-        assert!(s.blocks.is_empty() && s.partial.capacity() <= BLOCK);
+        wire.chunks(1000)
+            .for_each(|c| s.feed(c, |l| n += usize::from(l == Line::TooLong)));
+        assert!(n == 1 && s.blocks.is_empty() && s.partial.capacity() <= BLOCK);
     }
 
     #[test]
