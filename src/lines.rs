@@ -30,6 +30,15 @@ pub(crate) enum Line<'a> {
     TooLong,
 }
 
+/// What [`LineSplitter::feed_owned`] hands over: a line inside one chunk (or an over-cap
+/// report), or a complete line joined from several chunks, in the buffer that holds exactly
+/// its bytes (line end removed), to take (`core::mem::take`) or read.
+#[derive(Debug)]
+pub(crate) enum Got<'a> {
+    Line(Line<'a>),
+    Joined(&'a mut Vec<u8>),
+}
+
 /// The bytes -> lines state machine.
 #[derive(Debug)]
 pub(crate) struct LineSplitter {
@@ -38,6 +47,13 @@ pub(crate) struct LineSplitter {
     /// The unfinished line (bytes after the last line end). Exists for lines split across
     /// chunks; it never contains a line end, so it is never searched again.
     partial: Vec<u8>,
+    /// The start of a long unfinished line in blocks of [`BLOCK`] bytes (`partial` holds the
+    /// rest), joined once at its end into a buffer of its exact size. One growing buffer copies
+    /// the line at each step, and in the wasm memory every larger copy landed above the ones
+    /// freed before it (the memory grew by ~3x the line for one 4 MiB line).
+    blocks: Vec<Vec<u8>>,
+    /// Bytes in `blocks`.
+    blocks_len: usize,
     /// The previous chunk ended with a CR (SSE mode): an LF at the start of the next chunk
     /// belongs to that CR and is skipped, so CR | LF across a chunk boundary is ONE line end.
     skip_lf: bool,
@@ -54,6 +70,8 @@ impl LineSplitter {
             ending,
             max,
             partial: Vec::new(),
+            blocks: Vec::new(),
+            blocks_len: 0,
             skip_lf: false,
             discarding: false,
             examined: 0,
@@ -68,7 +86,7 @@ impl LineSplitter {
     /// True when bytes after the last line end are pending (an incomplete line, buffered or
     /// being discarded).
     pub(crate) fn has_partial(&self) -> bool {
-        !self.partial.is_empty() || self.discarding
+        !self.partial.is_empty() || !self.blocks.is_empty() || self.discarding
     }
 
     /// True while the rest of an over-cap line is being dropped.
@@ -80,7 +98,55 @@ impl LineSplitter {
     pub(crate) fn take_partial(&mut self) -> Vec<u8> {
         self.discarding = false;
         self.skip_lf = false;
-        core::mem::take(&mut self.partial)
+        self.join(&[])
+    }
+
+    /// The bytes of the unfinished line kept so far (blocks and `partial`).
+    fn pending_len(&self) -> usize {
+        self.blocks_len + self.partial.len() // both at most the cap
+    }
+
+    /// Keeps `input` (no line end in it) as the next bytes of the unfinished line.
+    fn keep(&mut self, mut input: &[u8]) {
+        while !input.is_empty() {
+            if self.partial.len() >= BLOCK {
+                if self.blocks.capacity() == 0 {
+                    // Room for a line of the cap: the list never moves (a small block left
+                    // live between the blocks would split the gap they leave when freed).
+                    self.blocks = Vec::with_capacity(self.max / BLOCK + 2);
+                }
+                let full = core::mem::replace(&mut self.partial, Vec::with_capacity(BLOCK));
+                self.blocks_len = self.blocks_len.saturating_add(full.len());
+                self.blocks.push(full);
+            }
+            let room = BLOCK.saturating_sub(self.partial.len());
+            let (now, rest) = input.split_at(room.min(input.len()));
+            grow_bytes(&mut self.partial, now.len());
+            self.partial.extend_from_slice(now);
+            input = rest;
+        }
+    }
+
+    /// The unfinished line followed by `tail` in one buffer (of exactly that size for a line
+    /// of several blocks; a line of one block is its buffer, grown), emptying the line kept.
+    fn join(&mut self, tail: &[u8]) -> Vec<u8> {
+        if self.blocks.is_empty() {
+            let mut joined = core::mem::take(&mut self.partial);
+            grow_bytes(&mut joined, tail.len());
+            joined.extend_from_slice(tail);
+            return joined;
+        }
+        let total = self.pending_len().saturating_add(tail.len());
+        let mut joined = Vec::with_capacity(total);
+        for block in core::mem::take(&mut self.blocks) {
+            joined.extend_from_slice(&block);
+        }
+        self.blocks_len = 0;
+        joined.extend_from_slice(&self.partial);
+        // Freed with the blocks (it lies right after them), to leave one gap.
+        self.partial = Vec::new();
+        joined.extend_from_slice(tail);
+        joined
     }
 
     /// Index of the first line-end byte in `hay`, counting the bytes examined.
@@ -104,7 +170,19 @@ impl LineSplitter {
     }
 
     /// Splits `input`, calling `on_line` for each complete line (or over-cap report) in order.
-    pub(crate) fn feed(&mut self, mut input: &[u8], mut on_line: impl FnMut(Line<'_>)) {
+    pub(crate) fn feed(&mut self, input: &[u8], mut on_line: impl FnMut(Line<'_>)) {
+        self.feed_owned(input, |got| {
+            on_line(match got {
+                Got::Line(line) => line,
+                Got::Joined(buf) => Line::Complete(buf),
+            })
+        });
+    }
+
+    /// [`LineSplitter::feed`], handing a line joined from several chunks over in its buffer
+    /// ([`Got::Joined`]), which the consumer may take instead of copying the line (a second
+    /// buffer of a long line's size).
+    pub(crate) fn feed_owned(&mut self, mut input: &[u8], mut on_line: impl FnMut(Got<'_>)) {
         loop {
             if self.skip_lf {
                 // WHATWG: "end-of-line = ( cr lf / cr / lf )" -- a CR that ended the last chunk
@@ -136,36 +214,35 @@ impl LineSplitter {
             }
             match found {
                 None => {
-                    if self.partial.len().saturating_add(input.len()) > self.partial_cap() {
-                        self.partial = Vec::new(); // free the memory, not just the length
+                    if self.pending_len().saturating_add(input.len()) > self.partial_cap() {
+                        // Free the memory, not just the length.
+                        (self.partial, self.blocks, self.blocks_len) = (Vec::new(), Vec::new(), 0);
                         self.discarding = true;
-                        on_line(Line::TooLong);
+                        on_line(Got::Line(Line::TooLong));
                     } else {
-                        grow_bytes(&mut self.partial, input.len());
-                        self.partial.extend_from_slice(input);
+                        self.keep(input);
                     }
                     return;
                 }
                 Some(i) => {
                     let head = input.get(..i).unwrap_or_default();
                     let rest = self.after_end(input, i);
-                    if self.partial.is_empty() {
+                    if self.pending_len() == 0 {
                         // Zero-copy: the whole line is inside this chunk.
                         let line = self.strip_cr(head);
                         if line.len() > self.max {
-                            on_line(Line::TooLong);
+                            on_line(Got::Line(Line::TooLong));
                         } else {
-                            on_line(Line::Complete(line));
+                            on_line(Got::Line(Line::Complete(line)));
                         }
                     } else {
-                        let mut joined = core::mem::take(&mut self.partial);
-                        grow_bytes(&mut joined, head.len());
-                        joined.extend_from_slice(head);
-                        let line = self.strip_cr(&joined);
-                        if line.len() > self.max {
-                            on_line(Line::TooLong);
+                        let mut joined = self.join(head);
+                        let cut = self.strip_cr(&joined).len();
+                        joined.truncate(cut);
+                        if joined.len() > self.max {
+                            on_line(Got::Line(Line::TooLong));
                         } else {
-                            on_line(Line::Complete(line));
+                            on_line(Got::Joined(&mut joined));
                         }
                         // Keep the allocation for the next split line, unless it is large.
                         joined.clear();
@@ -204,6 +281,11 @@ impl LineSplitter {
         }
     }
 }
+
+/// The block size of a long unfinished line (see `LineSplitter::blocks`): a 64 KiB wasm page
+/// less room for the allocator's own words, so that blocks tile the memory (a block of exactly
+/// 64 KiB takes two pages in talc, and the memory grew by twice the line).
+const BLOCK: usize = 64 * 1024 - 64;
 
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
@@ -278,6 +360,22 @@ mod tests {
             }
             assert_eq!(find_line_end(&vec![b'x'; len], true), None);
         }
+    }
+
+    #[test]
+    fn a_line_longer_than_a_block_is_joined_whole_and_over_the_cap_not_kept() {
+        let line: Vec<u8> = (0..3 * BLOCK + 77).map(|i| b'a' + (i % 26) as u8).collect();
+        let wire = [&line[..], b"\nnext\n"].concat();
+        for chunk in [1000, BLOCK - 1, BLOCK, BLOCK + 1, wire.len()] {
+            let chunks: Vec<_> = wire.chunks(chunk).collect();
+            let got = split(LineEnding::CrLfOrCr, 8 * BLOCK, &chunks);
+            assert_eq!(got, [Some(line.clone()), Some(b"next".to_vec())], "{chunk}");
+        }
+        let mut s = LineSplitter::new(LineEnding::Lf, 2 * BLOCK);
+        let mut n = 0;
+        wire.chunks(1000)
+            .for_each(|c| s.feed(c, |l| n += usize::from(l == Line::TooLong)));
+        assert!(n == 1 && s.blocks.is_empty() && s.partial.capacity() <= BLOCK);
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Peak heap while one 4 MiB event streams through the core (a `Driver`, as every host runs it): at most 3x the event plus
-//! 1 MiB, fed in 64 KiB and in 1 KiB reads, SSE and NDJSON. The host drains the outputs after
+//! Peak heap while one 4 MiB event streams through the core (a `Driver`, as every host runs it): at most 2x the event plus
+//! 1 MiB (the browser's bound is 3x plus 1 MiB: `tests/web_memory.rs`), fed in 64 KiB and in 1 KiB reads, SSE and NDJSON. The host drains the outputs after
 //! every read (as the browser host does, which hands each flush to JS at once); the flushes
 //! are checked against the text as they come, so the test keeps no copy of its own.
 //!
@@ -138,13 +138,14 @@ fn peak(protocol: Protocol, flush: FlushMode, wire: &[u8], text: &str, chunk: us
 }
 
 #[test]
-fn peak_heap_of_a_4_mib_event_is_at_most_3x_plus_1_mib() {
+fn peak_heap_of_a_4_mib_event_is_at_most_2x_plus_1_mib() {
     let runs = [
         ("openai", Protocol::OpenAi, openai()),
         ("ollama", Protocol::Ollama, ollama()),
     ];
     for (name, protocol, (wire, text, event)) in &runs {
-        let budget = 3 * event + MIB;
+        // The bound is 3x + 1 MiB; the core keeps 2x + 1 MiB (measured: 2.02x).
+        let budget = 2 * event + MIB;
         for flush in [FlushMode::Immediate, FlushMode::Frame] {
             for chunk in [64 * 1024, 1024] {
                 let got = peak(*protocol, flush, wire, text, chunk);

@@ -143,7 +143,9 @@ impl TextFramer {
         if !self.started && !self.pending.is_empty() {
             self.started = true;
             if self.pending.starts_with('\u{feff}') {
-                self.pending.replace_range(..'\u{feff}'.len_utf8(), "");
+                // `remove` of the one char, not `replace_range` (its splice code is ~1 KB of
+                // wasm).
+                self.pending.remove(0);
             }
         }
         if invalid_before == 0 && self.utf8.invalid_sequences() > 0 {

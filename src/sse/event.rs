@@ -13,6 +13,9 @@ pub(crate) struct EventBuilder {
     /// (`has_data` says whether there was one). Spans lines, so it carries state across
     /// `feed` calls.
     data: String,
+    /// Where the data starts in `data`: 0, or (a data line taken whole, see
+    /// [`EventBuilder::joined_line`]) the length of its `data:` field name.
+    data_from: usize,
     /// A `data` field was processed in this block (the spec's data buffer is not empty).
     has_data: bool,
     /// "event type buffer". Spans lines, so it carries state across `feed` calls.
@@ -37,6 +40,7 @@ impl EventBuilder {
         EventBuilder {
             max,
             data: String::new(),
+            data_from: 0,
             has_data: false,
             event_type: String::new(),
             id_buffer: String::new(),
@@ -76,6 +80,7 @@ impl EventBuilder {
 
     fn reset_block(&mut self) {
         self.data = String::new();
+        self.data_from = 0;
         self.has_data = false;
         self.event_type.clear();
     }
@@ -90,6 +95,39 @@ impl EventBuilder {
         self.reset_block();
         self.pending_fields = true;
         self.dropping = true;
+    }
+
+    /// Takes a complete line that the line splitter joined from several chunks, in the buffer
+    /// that holds it, when it is a `data` line that starts the event's data (the usual long
+    /// line: one large chunk of a provider's stream): the buffer becomes the data buffer
+    /// itself, its field name skipped by `data_from`, so a long line is never held twice.
+    /// `false` (the buffer left as it was) for any other line: process it with
+    /// [`EventBuilder::line`].
+    pub(crate) fn take_data_line(&mut self, buf: &mut Vec<u8>) -> bool {
+        if !self.dropping && !self.has_data {
+            // The field name is what comes before the first ':', and one space after it is
+            // not part of the value (see `line`).
+            let from = match buf.get(..6) {
+                Some(b"data: ") => Some(6),
+                _ if buf.starts_with(b"data:") => Some(5),
+                _ => None,
+            };
+            // Within the cap (no separator: this is the event's first value), and UTF-8 (an
+            // invalid line is decoded with replacements by `line`).
+            if let Some(from) = from.filter(|&f| buf.len().saturating_sub(f) <= self.max) {
+                match String::from_utf8(core::mem::take(buf)) {
+                    Ok(line) => {
+                        self.pending_fields = true;
+                        self.data = line;
+                        self.data_from = from;
+                        self.has_data = true;
+                        return true;
+                    }
+                    Err(e) => *buf = e.into_bytes(),
+                }
+            }
+        }
+        false
     }
 
     /// Processes one complete line (raw bytes, line end removed).
@@ -156,6 +194,7 @@ impl EventBuilder {
                 let grown = self
                     .data
                     .len()
+                    .saturating_sub(self.data_from)
                     .saturating_add(sep.len())
                     .saturating_add(value.len());
                 if grown > self.max {
@@ -216,7 +255,13 @@ impl EventBuilder {
         // 5. If the event type buffer has a value other than the empty string, change the type
         // of the newly created event to equal the value of the event type buffer."
         // (An empty type is queued as `message`.)
-        out.push_event(&self.event_type, &mut self.data, &self.id_string);
+        out.push_event(
+            &self.event_type,
+            &mut self.data,
+            self.data_from,
+            &self.id_string,
+        );
+        self.data_from = 0;
         // "6. Set the data buffer and the event type buffer to the empty string."
         self.event_type.clear();
     }

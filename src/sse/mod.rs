@@ -52,7 +52,7 @@ use crate::fifo::Fifo;
 use std::ops::Range;
 
 use crate::error::FrameError;
-use crate::lines::{Line, LineEnding, LineSplitter};
+use crate::lines::{Got, Line, LineEnding, LineSplitter};
 use event::EventBuilder;
 
 /// Default cap on one line and on one event's accumulated data: 8 MiB.
@@ -186,9 +186,19 @@ impl SseParser {
         self.queue.recycle();
         let events = &mut self.events;
         let queue = &mut self.queue;
-        self.lines.feed(bytes, |line| match line {
-            Line::Complete(raw) => events.line(raw, queue),
-            Line::TooLong => events.too_long(queue),
+        self.lines.feed_owned(bytes, |got| {
+            // One call of `line` (not one per kind of line: smaller wasm).
+            let raw: &[u8] = match got {
+                Got::Line(Line::Complete(raw)) => raw,
+                Got::Line(Line::TooLong) => return events.too_long(queue),
+                Got::Joined(buf) => {
+                    if events.take_data_line(buf) {
+                        return;
+                    }
+                    buf
+                }
+            };
+            events.line(raw, queue)
         });
     }
 
@@ -301,10 +311,15 @@ enum Queued {
 pub(crate) struct Queue {
     items: Fifo<Queued>,
     store: String,
-    /// The data of one queued event, moved in whole.
+    /// The data of one queued event, moved in whole: `moved[moved_from..]` (a data line
+    /// taken whole from the line splitter still starts with its `data:` field name).
     moved: String,
+    moved_from: usize,
     /// `moved` holds a queued event's data.
     moved_used: bool,
+    /// The event whose data is `moved` was taken: its data is released at the next `pop` or
+    /// `recycle` (a large event's buffer is not held while the rest of its read is decoded).
+    moved_lent: bool,
     /// The last event ID of the item taken last (for [`SseParser::next_event`]).
     last_id: Range<usize>,
 }
@@ -316,9 +331,11 @@ impl Queue {
     /// Once every item was taken, forgets their strings (keeping a small buffer).
     #[inline]
     fn recycle(&mut self) {
+        self.release_moved();
         if self.items.is_empty() && (self.moved_used || !self.store.is_empty()) {
             self.last_id = 0..0;
             self.moved_used = false;
+            self.moved_from = 0;
             for buf in [&mut self.store, &mut self.moved] {
                 if buf.capacity() > Self::KEEP {
                     *buf = String::new();
@@ -329,22 +346,44 @@ impl Queue {
         }
     }
 
+    /// Releases `moved` once the event that used it was taken (and is no longer borrowed).
+    fn release_moved(&mut self) {
+        if self.moved_lent {
+            self.moved_lent = false;
+            self.moved_used = false;
+            self.moved_from = 0;
+            if self.moved.capacity() > Self::KEEP {
+                self.moved = String::new();
+            } else {
+                self.moved.clear();
+            }
+        }
+    }
+
     fn push(&mut self, item: Queued) {
         self.items.push_back(item);
     }
 
-    /// Queues an event: `data` is moved in whole when the `moved` buffer is free (`data` gets
-    /// its old allocation for the next event), else appended to the store.
-    fn push_event(&mut self, event_type: &str, data: &mut String, last_event_id: &str) {
+    /// Queues an event whose data is `data[from..]`: `data` is moved in whole when the
+    /// `moved` buffer is free (`data` gets its old allocation for the next event), else
+    /// appended to the store.
+    fn push_event(
+        &mut self,
+        event_type: &str,
+        data: &mut String,
+        from: usize,
+        last_event_id: &str,
+    ) {
         self.recycle();
         let data_range = if !self.moved_used {
             self.moved_used = true;
             core::mem::swap(&mut self.moved, data);
+            self.moved_from = from;
             data.clear();
             None
         } else {
             let start = self.store.len();
-            self.store.push_str(data);
+            self.store.push_str(data.get(from..).unwrap_or_default());
             data.clear();
             Some(start..self.store.len())
         };
@@ -371,6 +410,7 @@ impl Queue {
     }
 
     fn pop(&mut self) -> Option<ItemRef<'_>> {
+        self.release_moved();
         Some(match self.items.pop_front()? {
             Queued::Event {
                 event_type,
@@ -378,11 +418,12 @@ impl Queue {
                 last_event_id,
             } => {
                 self.last_id = last_event_id;
+                self.moved_lent = data.is_none();
                 ItemRef::Event {
                     event_type: event_type.as_ref().map_or("message", |r| self.get(r)),
                     data: match &data {
                         Some(r) => self.get(r),
-                        None => &self.moved,
+                        None => self.moved.get(self.moved_from..).unwrap_or_default(),
                     },
                 }
             }

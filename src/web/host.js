@@ -15,6 +15,8 @@ const FINISHED = 4; // guard.result() (JSON without the text) + guard.text()
 const FRAME = 8; // text waits for an animation frame
 const REARM = 16; // re-arm the timer at guard.deadline()
 const SENT = 32; // with FINISHED: the result's text is all the text sent, in order
+// The largest slice of a read handed to the Guard in one call (see Loop.feed).
+const INPUT_MAX = 64 * 1024;
 // guard.error kinds
 const OTHER = 0;
 const RESET = 1;
@@ -319,19 +321,31 @@ class Loop {
     reader.read().then(onRead, onErr);
   }
 
-  // A read into the Guard: copied into its input buffer in the wasm memory, then one call.
+  // A read into the Guard: copied into its input buffer in the wasm memory, then one call. A
+  // read over INPUT_MAX bytes (a network that coalesces reads hands out a megabyte or more)
+  // goes in slices of INPUT_MAX, so the input buffer, which the wasm memory keeps for good,
+  // never holds a large read next to the event it carries. The text of every slice reaches
+  // the sink before the flags are acted on: still one onText per read.
   feed(bytes) {
     const guard = this.g;
-    const n = bytes.length;
-    if (n > this.cap) {
-      this.at = guard.input(n);
-      this.cap = n;
+    const total = bytes.length;
+    let f = 0;
+    for (let off = 0; off < total || off === 0; off += INPUT_MAX) {
+      const part = total > INPUT_MAX ? bytes.subarray(off, off + INPUT_MAX) : bytes;
+      const n = part.length;
+      if (n > this.cap) {
+        this.at = guard.input(n);
+        this.cap = n;
+      }
+      let v = this.view;
+      // A grown memory detaches the old buffer (its views become empty).
+      if (v === null || v.byteLength === 0) v = this.view = new Uint8Array(guard.memory().buffer);
+      v.set(part, this.at);
+      f |= guard.feed(now(), n);
+      // The rest of the read is not for this attempt (or for no attempt at all).
+      if (f & (ABORT | CONNECT | FINISHED)) break;
     }
-    let v = this.view;
-    // A grown memory detaches the old buffer (its views become empty).
-    if (v === null || v.byteLength === 0) v = this.view = new Uint8Array(guard.memory().buffer);
-    v.set(bytes, this.at);
-    return guard.feed(now(), n);
+    return f;
   }
 
   arm() {
