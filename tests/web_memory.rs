@@ -2,9 +2,9 @@
 //! scenario) streamed through `stream()` as the harness writes it (one write: the browser
 //! cuts it into reads of its own, up to a megabyte or more), re-chunked into 1 KiB writes and
 //! into 100,000-byte writes, grows the instance's memory by at most 3x the event plus 1 MiB.
-//! Wasm memory never shrinks, so its size after the streams is their peak. The core's own bound (a counting allocator, no allocator
-//! slack) is `tests/memory.rs`; this one counts what the page keeps: the allocator's slack, the
-//! reads copied in, the flushes copied out.
+//! Wasm memory never shrinks, so its size after the streams is their peak. The core's own
+//! bound (a counting allocator, no allocator slack) is `tests/memory.rs`; this one counts what
+//! the page keeps: the allocator's slack, the reads copied in, the flushes copied out.
 //!
 //! Its own test binary, so the instance's memory is not grown by other tests first.
 #![cfg(target_arch = "wasm32")]
