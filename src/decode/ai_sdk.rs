@@ -184,19 +184,11 @@ fn not_a_part(index: u64) -> StreamError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::protocol::decode_frames;
     use crate::decode::StreamEvent;
 
     fn run(parts: &[&str]) -> Vec<StreamEvent> {
-        let mut d = AiSdk::default();
-        let mut sink = EventSink::default();
-        for (i, p) in parts.iter().enumerate() {
-            if d.on_signal(p, &mut sink) {
-                continue;
-            }
-            let v = Json::parse(p).unwrap_or(Json::NULL);
-            d.on_json("message", v, i as u64, &mut sink);
-        }
-        sink.drain()
+        decode_frames(AiSdk::default(), "message", parts)
     }
 
     fn meta(name: &str) -> StreamEvent {

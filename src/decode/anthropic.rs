@@ -120,18 +120,13 @@ pub(crate) fn map_stop_reason(reason: &str) -> FinishReason {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::protocol::decode_frames;
     use crate::decode::StreamEvent;
     use crate::error::ErrorCode;
     use crate::outcome::Usage;
 
     fn run(events: &[&str]) -> Vec<StreamEvent> {
-        let mut d = Anthropic;
-        let mut sink = EventSink::default();
-        for (i, e) in events.iter().enumerate() {
-            let v = Json::parse(e).unwrap_or(Json::NULL);
-            d.on_json("", v, i as u64, &mut sink);
-        }
-        sink.drain()
+        decode_frames(Anthropic, "", events)
     }
 
     #[test]

@@ -239,18 +239,13 @@ fn all_digits(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::protocol::decode_frames;
     use crate::decode::StreamEvent;
     use crate::error::ErrorCode;
     use crate::outcome::Usage;
 
     fn run(chunks: &[&str]) -> Vec<StreamEvent> {
-        let mut d = Gemini::default();
-        let mut sink = EventSink::default();
-        for (i, c) in chunks.iter().enumerate() {
-            let v = Json::parse(c).unwrap_or(Json::NULL);
-            d.on_json("", v, i as u64, &mut sink);
-        }
-        sink.drain()
+        decode_frames(Gemini::default(), "", chunks)
     }
 
     #[test]

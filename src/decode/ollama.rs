@@ -90,17 +90,12 @@ impl ProviderDecoder for Ollama {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::protocol::decode_frames;
     use crate::decode::StreamEvent;
     use crate::outcome::Usage;
 
     fn run(lines: &[&str]) -> Vec<StreamEvent> {
-        let mut d = Ollama::default();
-        let mut sink = EventSink::default();
-        for (i, l) in lines.iter().enumerate() {
-            let v = Json::parse(l).unwrap_or(Json::NULL);
-            d.on_json("", v, i as u64, &mut sink);
-        }
-        sink.drain()
+        decode_frames(Ollama::default(), "", lines)
     }
 
     #[test]

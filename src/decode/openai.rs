@@ -156,17 +156,12 @@ fn error_from(err: Json<'_>, index: u64) -> StreamError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::protocol::decode_frames;
     use crate::decode::StreamEvent;
     use crate::error::ErrorCode;
 
     fn run(chunks: &[&str]) -> Vec<StreamEvent> {
-        let mut d = OpenAi;
-        let mut sink = EventSink::default();
-        for (i, c) in chunks.iter().enumerate() {
-            let v = Json::parse(c).unwrap_or(Json::NULL);
-            d.on_json("message", v, i as u64, &mut sink);
-        }
-        sink.drain()
+        decode_frames(OpenAi, "message", chunks)
     }
 
     #[test]

@@ -135,17 +135,12 @@ fn usage(response: &Obj<'_>, sink: &mut EventSink) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::protocol::decode_frames;
     use crate::decode::StreamEvent;
     use crate::error::ErrorCode;
 
     fn run(events: &[&str]) -> Vec<StreamEvent> {
-        let mut d = Responses::default();
-        let mut sink = EventSink::default();
-        for (i, e) in events.iter().enumerate() {
-            let v = Json::parse(e).unwrap_or(Json::NULL);
-            d.on_json("", v, i as u64, &mut sink);
-        }
-        sink.drain()
+        decode_frames(Responses::default(), "", events)
     }
 
     #[test]

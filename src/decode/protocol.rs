@@ -202,6 +202,26 @@ impl Decoder {
     }
 }
 
+/// What a provider decoder's unit tests feed it: each frame as the stream decoder hands it
+/// over (a signal first, else its JSON, `null` when it is not JSON), with the SSE event type
+/// `event_type`; the events it produced.
+#[cfg(test)]
+pub(crate) fn decode_frames<D: ProviderDecoder>(
+    mut d: D,
+    event_type: &str,
+    frames: &[&str],
+) -> Vec<super::StreamEvent> {
+    let mut sink = EventSink::default();
+    for (i, f) in frames.iter().enumerate() {
+        if d.on_signal(f, &mut sink) {
+            continue;
+        }
+        let v = Json::parse(f).unwrap_or(Json::NULL);
+        d.on_json(event_type, v, i as u64, &mut sink);
+    }
+    sink.drain()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
