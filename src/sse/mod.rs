@@ -303,6 +303,19 @@ enum Queued {
     TooLarge(usize),
 }
 
+/// The most a queue buffer keeps allocated once its events were taken; a larger one is freed.
+const KEEP: usize = 64 * 1024;
+
+/// Empties a queue buffer, releasing its memory when it grew past [`KEEP`] (one large event
+/// does not pin its size for the rest of the stream).
+fn forget(buf: &mut String) {
+    if buf.capacity() > KEEP {
+        *buf = String::new();
+    } else {
+        buf.clear();
+    }
+}
+
 /// The items parsed and not taken yet, their strings back to back in one buffer: an event
 /// costs no allocation of its own, and the buffers are reused from chunk to chunk. One
 /// event's data is moved in whole instead of copied (a large event is never copied, and no
@@ -325,9 +338,6 @@ pub(crate) struct Queue {
 }
 
 impl Queue {
-    /// Bytes of store kept allocated once the queue is empty; a larger one is freed.
-    const KEEP: usize = 64 * 1024;
-
     /// Once every item was taken, forgets their strings (keeping a small buffer).
     #[inline]
     fn recycle(&mut self) {
@@ -336,13 +346,8 @@ impl Queue {
             self.last_id = 0..0;
             self.moved_used = false;
             self.moved_from = 0;
-            for buf in [&mut self.store, &mut self.moved] {
-                if buf.capacity() > Self::KEEP {
-                    *buf = String::new();
-                } else {
-                    buf.clear();
-                }
-            }
+            forget(&mut self.store);
+            forget(&mut self.moved);
         }
     }
 
@@ -352,11 +357,7 @@ impl Queue {
             self.moved_lent = false;
             self.moved_used = false;
             self.moved_from = 0;
-            if self.moved.capacity() > Self::KEEP {
-                self.moved = String::new();
-            } else {
-                self.moved.clear();
-            }
+            forget(&mut self.moved);
         }
     }
 
@@ -389,9 +390,7 @@ impl Queue {
         };
         let event_type = (!event_type.is_empty()).then(|| self.append(event_type));
         let last_event_id = self.append(last_event_id);
-        if data.capacity() > Self::KEEP {
-            *data = String::new();
-        }
+        forget(data);
         self.push(Queued::Event {
             event_type,
             data: data_range,
