@@ -13,6 +13,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -215,7 +216,17 @@ pub(crate) async fn stream(
     mut on_output: impl FnMut(&Output),
 ) -> Report {
     let t0 = Instant::now();
-    let now = move || Millis(t0.elapsed().as_millis() as u64);
+    // Milliseconds rounded up, so a wait of N ms the driver counts from an event is N ms or more
+    // of real time after it (rounding down, a reconnect could come 99.x ms after the server's
+    // close for `retry: 100`). `fed` is the last time handed to the driver: an attempt ends when
+    // the driver saw it end (its retry wait counts from there), not when this loop next reads
+    // the clock.
+    let fed = AtomicU64::new(0);
+    let now = || {
+        let ms = t0.elapsed().as_micros().div_ceil(1000) as u64;
+        fed.store(ms, Ordering::Relaxed);
+        Millis(ms)
+    };
     let get = spec.method.eq_ignore_ascii_case("GET");
     let mut driver = Driver::new(
         opts.config.clone(),
@@ -296,7 +307,7 @@ pub(crate) async fn stream(
                 report.attempts.push(Attempt {
                     last_event_id,
                     started_ms,
-                    finished_ms: now().0,
+                    finished_ms: fed.load(Ordering::Relaxed),
                     outcome: code,
                 });
             }
