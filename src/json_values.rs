@@ -24,6 +24,7 @@ use std::ops::Range;
 
 use crate::error::FrameError;
 use crate::fifo::Fifo;
+use crate::text::KEEP;
 use crate::text::{grow_bytes, lossy, push_u64};
 
 /// What the splitter produces.
@@ -82,9 +83,6 @@ enum State {
     /// After the closing `]`, or after an invalid byte: everything is ignored.
     Done,
 }
-
-/// Bytes of store kept allocated once every value was taken; a larger one is freed.
-const STORE_KEEP: usize = 64 * 1024;
 
 /// The splitter.
 #[derive(Debug)]
@@ -226,7 +224,7 @@ impl JsonValuesSplitter {
         if keep == 0 {
             return;
         }
-        if keep == self.store.len() && self.store.capacity() > STORE_KEEP {
+        if keep == self.store.len() && self.store.capacity() > KEEP {
             self.store = Vec::new();
         } else {
             self.store.copy_within(keep.., 0);

@@ -23,7 +23,7 @@ use std::ops::Range;
 
 use crate::error::FrameError;
 use crate::lines::{Line, LineEnding, LineSplitter};
-use crate::text::lossy;
+use crate::text::{forget, lossy, KEEP};
 
 /// The splitter.
 #[derive(Debug)]
@@ -35,7 +35,7 @@ pub struct NdjsonSplitter {
     /// the one line in `large`.
     queue: Fifo<Result<Option<Range<usize>>, FrameError>>,
     store: String,
-    /// One queued line longer than [`STORE_KEEP`], in a buffer of its own (so no buffer holding
+    /// One queued line longer than [`KEEP`], in a buffer of its own (so no buffer holding
     /// a huge line grows to take the next one).
     large: String,
     /// `large` holds a queued line.
@@ -49,9 +49,6 @@ impl Default for NdjsonSplitter {
         Self::new()
     }
 }
-
-/// Bytes of line store kept allocated once every line was taken; a larger one is freed.
-const STORE_KEEP: usize = 64 * 1024;
 
 /// JSON whitespace only (RFC 8259 `ws`, minus LF which cannot occur inside a line).
 fn is_blank(line: &[u8]) -> bool {
@@ -91,7 +88,7 @@ impl NdjsonSplitter {
         self.lines.feed(bytes, |line| match line {
             Line::Complete(raw) => {
                 if is_blank(raw) {
-                } else if raw.len() > STORE_KEEP && !*large_used {
+                } else if raw.len() > KEEP && !*large_used {
                     *large_used = true;
                     large.push_str(&lossy(raw));
                     queue.push_back(Ok(None));
@@ -113,11 +110,7 @@ impl NdjsonSplitter {
     /// Once every line was taken, forgets them (keeping a small buffer).
     pub(crate) fn recycle(&mut self) {
         if self.queue.is_empty() {
-            if self.store.capacity() > STORE_KEEP {
-                self.store = String::new();
-            } else {
-                self.store.clear();
-            }
+            forget(&mut self.store);
             self.large = String::new();
             self.large_used = false;
         }

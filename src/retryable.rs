@@ -83,18 +83,7 @@ fn contains(hay: &str, needle: &str) -> bool {
 /// `s.parse::<u16>().ok()` (an optional `+`, then ASCII digits, no overflow) without the
 /// generic integer parser.
 fn parse_u16(s: &str) -> Option<u16> {
-    let digits = s.strip_prefix('+').unwrap_or(s);
-    if digits.is_empty() {
-        return None;
-    }
-    let mut v: u16 = 0;
-    for &d in digits.as_bytes() {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u16::from(d - b'0'))?;
-    }
-    Some(v)
+    u16::try_from(crate::text::digits(s.strip_prefix('+').unwrap_or(s))?).ok()
 }
 
 #[cfg(test)]

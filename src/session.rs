@@ -530,10 +530,7 @@ impl Session {
         if self.decided() {
             return None;
         }
-        match (self.watchdog.deadline(), self.batcher.deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        Millis::earliest(self.watchdog.deadline(), self.batcher.deadline())
     }
 
     /// The four timer deadlines, each of which only moves later.

@@ -50,6 +50,36 @@ pub(crate) fn grow(s: &mut String, additional: usize) {
     }
 }
 
+/// The value of `digits`: one or more ASCII digits and nothing else, `None` past `u64::MAX`
+/// (the integer parsers of `retryable` and `http_date` build on it instead of core's generic
+/// `str::parse`).
+pub(crate) fn digits(digits: &str) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &d in digits.as_bytes() {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(v)
+}
+
+/// The most a reused buffer (a parser's queue or line store) keeps allocated once emptied; a
+/// larger one is freed, so one large event does not pin its size for the rest of the stream.
+pub(crate) const KEEP: usize = 64 * 1024;
+
+/// Empties a reused buffer, releasing its memory when it grew past [`KEEP`].
+pub(crate) fn forget(buf: &mut String) {
+    if buf.capacity() > KEEP {
+        *buf = String::new();
+    } else {
+        buf.clear();
+    }
+}
+
 /// [`grow`] for bytes.
 pub(crate) fn grow_bytes(v: &mut Vec<u8>, additional: usize) {
     let need = v.len().saturating_add(additional);
@@ -246,6 +276,30 @@ mod tests {
     }
 
     #[test]
+    fn digits_is_u64_from_str_without_a_sign() {
+        for t in [
+            "0",
+            "007",
+            "42",
+            "18446744073709551615",
+            "18446744073709551616",
+            "",
+            "+1",
+            "-1",
+            "1a",
+            " 1",
+            "1 ",
+        ] {
+            let want = if t.starts_with('+') {
+                None
+            } else {
+                t.parse::<u64>().ok()
+            };
+            assert_eq!(digits(t), want, "{t:?}");
+        }
+    }
+
+    #[test]
     fn json_strings_are_serde_jsons() {
         for s in [
             "",
@@ -271,6 +325,12 @@ mod props {
         #[test]
         fn lossy_matches_from_utf8_lossy(b in prop::collection::vec(any::<u8>(), 0..40)) {
             prop_assert_eq!(lossy(&b), String::from_utf8_lossy(&b));
+        }
+
+        #[test]
+        fn digits_matches_u64_from_str(s in "[0-9]{0,22}|[0-9a+ -]{0,4}") {
+            let want = if s.starts_with('+') { None } else { s.parse::<u64>().ok() };
+            prop_assert_eq!(digits(&s), want);
         }
 
         #[test]

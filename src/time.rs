@@ -13,6 +13,14 @@ impl Millis {
     pub fn since(self, earlier: Millis) -> u64 {
         self.0.saturating_sub(earlier.0)
     }
+
+    /// The earlier of two optional deadlines (`None`: not armed).
+    pub(crate) fn earliest(a: Option<Millis>, b: Option<Millis>) -> Option<Millis> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 impl Add<u64> for Millis {
@@ -26,5 +34,20 @@ impl Sub<Millis> for Millis {
     type Output = u64;
     fn sub(self, rhs: Millis) -> u64 {
         self.since(rhs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn earliest_of_optional_deadlines() {
+        let (a, b) = (Some(Millis(5)), Some(Millis(9)));
+        assert_eq!(Millis::earliest(a, b), a);
+        assert_eq!(Millis::earliest(b, a), a);
+        assert_eq!(Millis::earliest(None, b), b);
+        assert_eq!(Millis::earliest(b, None), b);
+        assert_eq!(Millis::earliest(None, None), None);
     }
 }

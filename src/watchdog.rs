@@ -60,11 +60,9 @@ impl Deadlines {
 
     /// The earliest armed deadline.
     pub fn earliest(&self) -> Option<Millis> {
-        let mut earliest: Option<Millis> = None;
+        let mut earliest = None;
         for &(_, d) in &self.in_order() {
-            if let Some(d) = d {
-                earliest = Some(earliest.map_or(d, |e| e.min(d)));
-            }
+            earliest = Millis::earliest(earliest, d);
         }
         earliest
     }

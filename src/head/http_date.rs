@@ -94,23 +94,12 @@ fn int(s: &str) -> Option<i64> {
         Some(b'+') => (false, s.get(1..)?),
         _ => (false, s),
     };
-    if digits.is_empty() {
-        return None;
+    let m = crate::text::digits(digits)?;
+    if negative {
+        0i64.checked_sub_unsigned(m)
+    } else {
+        i64::try_from(m).ok()
     }
-    let mut v = 0i64;
-    for &d in digits.as_bytes() {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        let d = i64::from(d - b'0');
-        v = v.checked_mul(10)?;
-        v = if negative {
-            v.checked_sub(d)?
-        } else {
-            v.checked_add(d)?
-        };
-    }
-    Some(v)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).

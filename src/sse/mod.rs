@@ -53,6 +53,7 @@ use std::ops::Range;
 
 use crate::error::FrameError;
 use crate::lines::{Got, Line, LineEnding, LineSplitter};
+use crate::text::forget;
 use event::EventBuilder;
 
 /// Default cap on one line and on one event's accumulated data: 8 MiB.
@@ -301,19 +302,6 @@ enum Queued {
     Retry(u64),
     Comment,
     TooLarge(usize),
-}
-
-/// The most a queue buffer keeps allocated once its events were taken; a larger one is freed.
-const KEEP: usize = 64 * 1024;
-
-/// Empties a queue buffer, releasing its memory when it grew past [`KEEP`] (one large event
-/// does not pin its size for the rest of the stream).
-fn forget(buf: &mut String) {
-    if buf.capacity() > KEEP {
-        *buf = String::new();
-    } else {
-        buf.clear();
-    }
 }
 
 /// The items parsed and not taken yet, their strings back to back in one buffer: an event
