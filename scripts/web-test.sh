@@ -132,6 +132,12 @@ trap 'scripts/web-harness.sh stop' EXIT
 # caps a page load at 30 s (not 300), and a page that has not said "Loading Wasm module..."
 # 45 s after its runner started the browser never will: its runner is stopped (instead of
 # waiting out WASM_BINDGEN_TEST_TIMEOUT). A test that ran and failed is never run again.
+# Whether the test page of log $1 never loaded: its runner started the browser, and the page
+# never said "Loading Wasm module...".
+page_never_loaded() {
+  grep -q 'Running headless tests' "$1" && ! grep -q 'Loading Wasm module' "$1"
+}
+
 # The processes under $1 in its session (the harness the browser wrapper started has its own).
 kill_tree() {
   local sid c
@@ -145,18 +151,17 @@ kill_tree() {
 # `wasm-pack ARGS` for test file $2 with its output shown and kept in $1; returns its status.
 # A test page stuck before its first test (above) has its runner, driver and browser stopped.
 run_file() {
-  local log=$1 file=$2 pid shown stuck=0 runner
+  local log=$1 file=$2 pid shown waited=0 runner
   shift 2
   wasm-pack "$@" >"$log" 2>&1 &
   pid=$!
   tail -n +1 -f --pid="$pid" "$log" &
   shown=$!
   while kill -0 "$pid" 2>/dev/null; do
-    if grep -q 'Running headless tests' "$log" && ! grep -q 'Loading Wasm module' "$log"; then
-      stuck=$((stuck + 1))
-      if [ "$stuck" -ge 45 ]; then
+    if page_never_loaded "$log"; then
+      waited=$((waited + 1))
+      if [ "$waited" -eq 45 ]; then
         for runner in $(pgrep -f "wasm-bindgen-test-runner .*/deps/$file-[0-9a-f]*\.wasm"); do kill_tree "$runner"; done
-        stuck=-1000
       fi
     fi
     sleep 1
@@ -185,8 +190,7 @@ for b in $browsers; do
       [ -n "$filter" ] && args+=(-- "$filter")
       run_file "$log" "$t" "${args[@]}"
       rc=$?
-      if [ "$rc" -ne 0 ] && [ "$attempt" -lt 3 ] && grep -q 'Running headless tests' "$log" &&
-        ! grep -Eq '^running [0-9]+ tests?' "$log"; then
+      if [ "$rc" -ne 0 ] && [ "$attempt" -lt 3 ] && page_never_loaded "$log"; then
         echo "web-test: $t in $name: the test page never ran (the runner's server left a module request unanswered); running it again"
         reruns=$((reruns + 1))
         rm -f "$log"
