@@ -24,8 +24,7 @@ use std::ops::Range;
 
 use crate::error::FrameError;
 use crate::fifo::Fifo;
-use crate::text::KEEP;
-use crate::text::{grow_bytes, lossy, push_u64};
+use crate::text::{grow_bytes, lossy, push_u64, KEEP};
 
 /// What the splitter produces.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -50,15 +50,15 @@ pub(crate) fn grow(s: &mut String, additional: usize) {
     }
 }
 
-/// The value of `digits`: one or more ASCII digits and nothing else, `None` past `u64::MAX`
+/// The value of `s`: one or more ASCII digits and nothing else, `None` past `u64::MAX`
 /// (the integer parsers of `retryable` and `http_date` build on it instead of core's generic
 /// `str::parse`).
-pub(crate) fn digits(digits: &str) -> Option<u64> {
-    if digits.is_empty() {
+pub(crate) fn digits(s: &str) -> Option<u64> {
+    if s.is_empty() {
         return None;
     }
     let mut v: u64 = 0;
-    for &d in digits.as_bytes() {
+    for &d in s.as_bytes() {
         if !d.is_ascii_digit() {
             return None;
         }
