@@ -13,8 +13,9 @@
 //                    time, and build/bench-profile-ROW.cpuprofile (open it in DevTools)
 //   --list           print the rows and exit
 //
-// Per row: warm-up round(s), then paired rounds in alternating order (product first on even
-// rounds, JavaScript first on odd ones), each arm after a forced GC and in a fresh page per row
+// Per row: warm-up round(s), then paired rounds in alternating order (product, JavaScript, floor
+// on even rounds, the reverse on odd ones; the floor reads the same body and drops the bytes:
+// what the stream itself costs both arms), each arm after a forced GC and in a fresh page per row
 // (a fresh wasm instance, so memory before/after is the row's own). The last line is
 // `ratio_js_over_wasm_1KiB=<median>` (OpenAI fixture, 1 KiB reads) when that row ran.
 import { chromium } from "playwright-core";
@@ -245,6 +246,7 @@ async function runArm(ctx, row, arm, { gc = true } = {}) {
   if (r.outcome !== "complete") {
     throw new Mismatch(`${row.id} ${arm}: outcome ${r.outcome} ${r.error ?? ""}`);
   }
+  if (arm === "floor") return r;
   const diff = await ctx.page.evaluate((f) => globalThis.bench.check(f), row.fixture);
   if (diff) {
     throw new Mismatch(
@@ -257,8 +259,8 @@ async function runArm(ctx, row, arm, { gc = true } = {}) {
 
 async function runRow(ctx, row, rounds, fixtureInfo) {
   const memStart = await freshPage(ctx, "pkg", fixtureInfo.get(row.fixture));
-  const arms = row.productOnly ? ["product"] : ["product", "js"];
-  const results = { product: [], js: [] };
+  const arms = row.productOnly ? ["product"] : ["product", "js", "floor"];
+  const results = { product: [], js: [], floor: [] };
   for (let r = -row.warmup; r < rounds; r++) {
     const order = Math.abs(r) % 2 === 0 ? arms : [...arms].reverse();
     for (const arm of order) {
@@ -276,8 +278,22 @@ function summarise(m) {
   const jm = j.map((x) => x.ms);
   const ratios = p.map((x, i) => jm[i] / x.ms);
   const mbps = (ms) => (m.bytes / 1e6 / (median(ms) / 1000)).toFixed(1);
+  // The floor (the same reads, the bytes dropped) taken from each arm in its round: what is
+  // left is each arm's own work.
+  const fm = m.results.floor.map((x) => x.ms);
+  const own = (ms) => ms.map((x, i) => x - fm[i]);
+  const pw = own(pm);
+  const jw = own(jm);
+  const ownRatios = pw.map((x, i) => jw[i] / x);
   return {
     ratio: median(ratios),
+    floor: [
+      m.row.label,
+      range(fm, fmtMs),
+      `${fmtMs(median(pw))} / ${fmtMs(median(jw))}`,
+      `${Math.round((100 * median(fm)) / median(pm))}% / ${Math.round((100 * median(fm)) / median(jm))}%`,
+      range(ownRatios, (x) => x.toFixed(2)),
+    ],
     cells: [
       m.row.label,
       pm.length,
@@ -307,6 +323,8 @@ const HEADER = [
   "long tasks",
   "wasm mem MiB",
 ];
+
+const FLOOR_HEADER = ["row", "floor ms (min-max)", "own ms wasm / JS", "floor share wasm / JS", "own JS/wasm (min-max)"];
 
 // ---------------------------------------------------------------------------------------------
 // Profiling
@@ -422,6 +440,12 @@ async function main() {
         "wasm mem: the instance's memory.buffer in a fresh page before the row -> after it.\n",
     );
     console.log(table(HEADER, summaries.map((s) => s.cells)));
+    console.log(
+      "\nfloor: the same reads in the same page and round, the bytes dropped (getReader(), await read()): what both arms\n" +
+        "pay for the stream whatever they do. own ms: an arm's median time minus the floor of its round. own JS/wasm: the\n" +
+        "per-round ratio of those (for information; the ratio above is the measure).\n",
+    );
+    console.log(table(FLOOR_HEADER, summaries.map((s) => s.floor)));
     if (frame) {
       const p = frame.results.product;
       const calls = median(p.map((x) => x.calls));

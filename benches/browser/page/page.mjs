@@ -7,6 +7,8 @@
 //   js       the pipeline chat frontends write instead: fetch, getReader(), TextDecoder in
 //            stream mode, eventsource-parser, JSON.parse of every data payload, string
 //            concatenation of the text deltas.
+//   floor    neither: the same body read to its end and dropped (getReader(), await read()).
+//            What both arms pay for the stream itself, whatever they do with the bytes.
 // Modes:
 //   inpage   a Response built here whose body is a pull-based ReadableStream handing out
 //            exactly `chunk` bytes per read (optionally one read per task: `paced`).
@@ -89,6 +91,18 @@ function countReads(counter) {
   return () => {
     proto.read = read;
   };
+}
+
+/// The floor arm: every read of the body, nothing done with the bytes but counting them.
+async function readOnly(response) {
+  const reader = response.body.getReader();
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.length;
+  }
+  return bytes;
 }
 
 /// The JavaScript arm.
@@ -182,7 +196,11 @@ const bench = {
     let out;
     const t0 = performance.now();
     try {
-      if (spec.arm === "js") {
+      if (spec.arm === "floor") {
+        const bytes = await readOnly(spec.mode === "net" ? await fetch(url) : makeResponse());
+        // No text to check: the arm is checked by its byte count.
+        out = { text: null, outcome: bytes === fx.bytes.length ? "complete" : `read ${bytes} of ${fx.bytes.length} bytes` };
+      } else if (spec.arm === "js") {
         out = await jsPipeline(spec.mode === "net" ? await fetch(url) : makeResponse(), fx.protocol);
       } else {
         let text = "";
@@ -211,7 +229,7 @@ const bench = {
     }
     const t1 = performance.now();
     counting = false;
-    state.lastText = out.text;
+    if (out.text !== null) state.lastText = out.text;
     const memAfter = product.wasmMemoryBytes();
     // A long task is reported when it ends: let the run's task end, then collect.
     await new Promise((resolve) => setTimeout(resolve, 0));
