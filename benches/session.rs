@@ -12,6 +12,10 @@
 //! - `tiny`: 200,000 chat chunks of 1-3 characters, 15 MB.
 //!
 //! Each fixture is checked once (outcome `complete`, the exact text) before it is measured.
+//! `STREAMGUARD_BENCH_ONLY=NAME` keeps one fixture. Instruction counts, which a shared machine
+//! does not disturb: `STREAMGUARD_BENCH_ONLY=openai valgrind --tool=callgrind
+//! --toggle-collect='*session*run*' target/release/deps/session-* none` (the filter `none`
+//! measures nothing; the check runs the fixture once), then `callgrind_annotate`.
 //! Kept quick (10 samples, short warm-up and measurement).
 
 use std::hint::black_box;
@@ -348,7 +352,13 @@ fn run(protocol: Protocol, wire: &[u8], chunk: usize) -> (String, Option<StreamR
 }
 
 fn bench(c: &mut Criterion) {
-    let fixtures = fixtures();
+    // STREAMGUARD_BENCH_ONLY=line: one fixture (e.g. under valgrind --tool=callgrind with a
+    // filter that measures nothing: the check below still runs it once, at 1 KiB reads).
+    let only = std::env::var("STREAMGUARD_BENCH_ONLY").ok();
+    let fixtures: Vec<Fixture> = fixtures()
+        .into_iter()
+        .filter(|f| only.as_deref().is_none_or(|o| o == f.name))
+        .collect();
     for f in &fixtures {
         println!(
             "fixture {:<9} {:>11} B  text {:>9} B  fnv1a {:08x}",
