@@ -182,10 +182,8 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 /// time.
 #[inline(always)]
 fn skip_plain(b: &[u8], mut i: usize) -> usize {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
     while let Some(v) = word(b, i) {
-        let hits = eq_bytes(v, b'"') | eq_bytes(v, b'\\') | (v.wrapping_sub(LO * 0x20) & !v & HI);
+        let hits = not_plain(v);
         if hits != 0 {
             return i + (hits.trailing_zeros() / 8) as usize;
         }
@@ -198,6 +196,34 @@ fn skip_plain(b: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// The bytes of `v` that end a run of plain string bytes (`"`, `\` or a control character),
+/// as the high bit of each; only the lowest one is exact (a borrow may mark bytes above it).
+#[inline(always)]
+fn not_plain(v: u64) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    eq_bytes(v, b'"') | eq_bytes(v, b'\\') | (v.wrapping_sub(LO * 0x20) & !v & HI)
+}
+
+/// [`scan_str`] with its common case inline: a string without escape that closes within the
+/// eight bytes after its opening quote (most keys and short values) costs no call.
+#[inline(always)]
+fn scan_short_str(b: &[u8], i: usize) -> Result<(usize, bool), JsonError> {
+    let Some(v) = word(b, i) else {
+        return scan_str(b, i);
+    };
+    let hits = not_plain(v);
+    if hits == 0 {
+        return scan_str(b, i + 8);
+    }
+    let at = i + (hits.trailing_zeros() / 8) as usize;
+    if b.get(at) == Some(&b'"') {
+        return Ok((at + 1, false));
+    }
+    // An escape or a control character at `at`; the bytes before it are plain.
+    scan_str(b, at)
 }
 
 /// The index of the first `\` at or after `i`, eight bytes at a time.
@@ -214,49 +240,47 @@ fn find_backslash(b: &[u8], mut i: usize) -> Option<usize> {
     rest.iter().position(|&c| c == b'\\').map(|p| i + p)
 }
 
-/// Whether `c` is an ASCII hex digit.
-#[inline(always)]
-fn is_hex(c: u8) -> bool {
-    c.is_ascii_hexdigit()
-}
-
 /// Scans a string whose opening quote is at `i - 1`; returns the index after the closing quote
-/// and whether the string holds an escape (serde_json's `ignore_str`).
+/// and whether the string holds an escape (serde_json's `ignore_str`). Escapes back to back (a
+/// run of non-ASCII text sent as `\uXXXX`) are read one after another without a new search.
 fn scan_str(b: &[u8], mut i: usize) -> Result<(usize, bool), JsonError> {
     let n = b.len();
     let mut escaped = false;
     loop {
         i = skip_plain(b, i);
-        match b.get(i) {
-            None => return Err(JsonError::at(b, n, Code::EofWhileParsingString)),
-            Some(b'"') => return Ok((i + 1, escaped)),
-            Some(b'\\') => {
-                escaped = true;
-                i += 1;
-                let Some(&c) = b.get(i) else {
-                    return Err(JsonError::at(b, n, Code::EofWhileParsingString));
-                };
-                i += 1;
-                match c {
-                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
-                    b'u' => match b.get(i..i + 4) {
-                        Some(hex) => {
-                            i += 4;
-                            if !hex.iter().all(|&h| is_hex(h)) {
-                                return Err(JsonError::at(b, i, Code::InvalidEscape));
+        loop {
+            match b.get(i) {
+                None => return Err(JsonError::at(b, n, Code::EofWhileParsingString)),
+                Some(b'"') => return Ok((i + 1, escaped)),
+                Some(b'\\') => {
+                    escaped = true;
+                    let Some(&c) = b.get(i + 1) else {
+                        return Err(JsonError::at(b, n, Code::EofWhileParsingString));
+                    };
+                    i += 2;
+                    match c {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                        b'u' => match b.get(i..i + 4) {
+                            Some(&[w, x, y, z]) => {
+                                i += 4;
+                                if (hex(w) | hex(x) | hex(y) | hex(z)) >= 16 {
+                                    return Err(JsonError::at(b, i, Code::InvalidEscape));
+                                }
                             }
-                        }
-                        None => return Err(JsonError::at(b, n, Code::EofWhileParsingString)),
-                    },
-                    _ => return Err(JsonError::at(b, i, Code::InvalidEscape)),
+                            _ => return Err(JsonError::at(b, n, Code::EofWhileParsingString)),
+                        },
+                        _ => return Err(JsonError::at(b, i, Code::InvalidEscape)),
+                    }
                 }
-            }
-            Some(_) => {
-                return Err(JsonError::at(
-                    b,
-                    i,
-                    Code::ControlCharacterWhileParsingString,
-                ))
+                Some(&c) if c < 0x20 => {
+                    return Err(JsonError::at(
+                        b,
+                        i,
+                        Code::ControlCharacterWhileParsingString,
+                    ))
+                }
+                // Plain bytes again: back to the word-at-a-time search.
+                Some(_) => break,
             }
         }
     }
@@ -392,7 +416,7 @@ fn scan_into(b: &[u8], toks: &mut Writer<'_>, stack: &mut Vec<usize>) -> Result<
         let mut opened = false;
         i = match c {
             b'"' => {
-                let (end, escaped) = scan_str(b, i + 1)?;
+                let (end, escaped) = scan_short_str(b, i + 1)?;
                 aux = usize::from(escaped);
                 end
             }
@@ -473,7 +497,7 @@ fn scan_into(b: &[u8], toks: &mut Writer<'_>, stack: &mut Vec<usize>) -> Result<
                 None => return Err(peek_error(i, Code::EofWhileParsingObject)),
             }
             let start = i;
-            let (end, escaped) = scan_str(b, i + 1)?;
+            let (end, escaped) = scan_short_str(b, i + 1)?;
             toks.put(Tok {
                 start,
                 end,
@@ -740,59 +764,66 @@ impl<'a> Iterator for Items<'a> {
 
 /// Appends the unescaped text of `s` (a string's inner text that the scanner accepted) to
 /// `out`; `false` for an invalid surrogate escape (a lone surrogate, which serde_json's check
-/// lets through). Copies runs between escapes whole.
+/// lets through). Copies runs between escapes whole, and reads escapes back to back without a
+/// new search.
 fn unescape_into(s: &str, out: &mut String) -> bool {
     // Unescaping never lengthens: one reservation for the whole string.
     grow(out, s.len());
     let b = s.as_bytes();
     let mut run = 0; // the start of the bytes not copied yet
-    while let Some(pos) = find_backslash(b, run) {
-        out.push_str(s.get(run..pos).unwrap_or_default());
-        let Some(&c) = b.get(pos + 1) else {
-            return false;
-        };
-        let mut used = 2;
-        let ch = match c {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
-            b'u' => {
-                let Some(hi) = hex4(b, pos + 2) else {
-                    return false;
-                };
-                used = 6;
-                let code = if (0xD800..0xDC00).contains(&hi) {
-                    if b.get(pos + 6..pos + 8) != Some(b"\\u") {
-                        return false;
-                    }
-                    let Some(lo) = hex4(b, pos + 8) else {
-                        return false;
-                    };
-                    if !(0xDC00..0xE000).contains(&lo) {
-                        return false;
-                    }
-                    used = 12;
-                    0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
-                } else {
-                    hi
-                };
-                match char::from_u32(code) {
-                    Some(ch) => ch,
-                    None => return false,
-                }
+    while let Some(mut pos) = find_backslash(b, run) {
+        if pos > run {
+            out.push_str(s.get(run..pos).unwrap_or_default());
+        }
+        loop {
+            let Some((ch, used)) = unescape_one(b, pos) else {
+                return false;
+            };
+            out.push(ch);
+            pos += used;
+            if b.get(pos) != Some(&b'\\') {
+                break;
             }
-            _ => return false,
-        };
-        out.push(ch);
-        run = pos + used;
+        }
+        run = pos;
     }
-    out.push_str(s.get(run..).unwrap_or_default());
+    if run < b.len() {
+        out.push_str(s.get(run..).unwrap_or_default());
+    }
     true
+}
+
+/// The escape at `pos` (a `\`) of a string the scanner accepted: its character and length.
+/// `None` for a lone or reversed surrogate.
+#[inline(always)]
+fn unescape_one(b: &[u8], pos: usize) -> Option<(char, usize)> {
+    let ch = match *b.get(pos + 1)? {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        b'u' => {
+            let hi = hex4(b, pos + 2)?;
+            if !(0xD800..0xDC00).contains(&hi) {
+                return char::from_u32(hi).map(|c| (c, 6));
+            }
+            if b.get(pos + 6..pos + 8) != Some(b"\\u") {
+                return None;
+            }
+            let lo = hex4(b, pos + 8)?;
+            if !(0xDC00..0xE000).contains(&lo) {
+                return None;
+            }
+            return char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
+                .map(|c| (c, 12));
+        }
+        _ => return None,
+    };
+    Some((ch, 2))
 }
 
 /// `a == b`, inline (short keys: a call to `memcmp` costs more than the loop).
@@ -811,23 +842,37 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     true
 }
 
-/// The value of a hex digit.
+/// The value of each byte as a hex digit; 16 for a byte that is not one.
+static HEX: [u8; 256] = {
+    let mut t = [16u8; 256];
+    let mut d = 0;
+    while d < 10 {
+        t[b'0' as usize + d] = d as u8;
+        d += 1;
+    }
+    let mut d = 0;
+    while d < 6 {
+        t[b'a' as usize + d] = 10 + d as u8;
+        t[b'A' as usize + d] = 10 + d as u8;
+        d += 1;
+    }
+    t
+};
+
+/// The value of a hex digit (16: not one).
 #[inline(always)]
-fn hex(d: u8) -> Option<u32> {
-    let v = match d {
-        b'0'..=b'9' => d - b'0',
-        b'a'..=b'f' => d - b'a' + 10,
-        b'A'..=b'F' => d - b'A' + 10,
-        _ => return None,
-    };
-    Some(u32::from(v))
+fn hex(d: u8) -> u32 {
+    u32::from(HEX.get(usize::from(d)).copied().unwrap_or(16))
 }
 
-/// The four hex digits of `b` at `i`.
+/// The four hex digits of `b` at `i`: one table read per digit, one test for all four.
 #[inline(always)]
 fn hex4(b: &[u8], i: usize) -> Option<u32> {
     match b.get(i..i + 4)? {
-        &[a, b, c, d] => Some(hex(a)? << 12 | hex(b)? << 8 | hex(c)? << 4 | hex(d)?),
+        &[a, b, c, d] => {
+            let (a, b, c, d) = (hex(a), hex(b), hex(c), hex(d));
+            ((a | b | c | d) < 16).then_some(a << 12 | b << 8 | c << 4 | d)
+        }
         _ => None,
     }
 }
@@ -1161,8 +1206,63 @@ mod props {
         Shape::of(text).map(|_| ())
     }
 
+    /// `s` as a JSON string in ASCII: every other character as `\uXXXX` (astral ones as
+    /// surrogate pairs), as Python's `json.dumps` sends it: escapes back to back.
+    fn ascii_json(s: &str) -> String {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                ' '..='~' => out.push(c),
+                _ => {
+                    let mut units = [0u16; 2];
+                    for u in c.encode_utf16(&mut units) {
+                        out.push_str(&format!("\\u{u:04x}"));
+                    }
+                }
+            }
+        }
+        out.push('"');
+        out
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Escape-dense strings (escapes back to back, read without a new search): read back
+        /// exactly; cut, or with one byte replaced, accepted and rejected like serde_json, and
+        /// read as the same string wherever serde_json reads one.
+        #[test]
+        fn escapes_back_to_back_agree_with_serde_json(
+            s in "(\\PC|[\u{e9}\u{65e5}\u{1F600}\u{1D518}\u{0}-\u{1f}\"\\\\])*",
+            cut in any::<prop::sample::Index>(),
+            flip in any::<prop::sample::Index>(),
+            byte in prop::sample::select(vec![b'"', b'\\', b'u', b'x', b'0', b'd', b'D', b'8', b'c', b'f', 1u8]),
+        ) {
+            let lit = ascii_json(&s);
+            let j = Json::parse(&lit).expect("valid");
+            let read = j.as_str();
+            prop_assert_eq!(read.as_deref(), Some(s.as_str()));
+            let mut out = String::from("x");
+            prop_assert!(j.write_str(&mut out));
+            prop_assert_eq!(out.get(1..), Some(s.as_str()));
+            let oracle_read = serde_json::from_str::<String>(&lit).ok();
+            prop_assert_eq!(oracle_read.as_deref(), Some(s.as_str()));
+            let at = cut.index(lit.len() + 1);
+            let mut flipped = lit.clone().into_bytes();
+            if let Some(b) = flipped.get_mut(flip.index(lit.len())) {
+                *b = byte;
+            }
+            let flipped = String::from_utf8(flipped).unwrap_or_default();
+            for text in [lit.get(..at).unwrap_or_default(), flipped.as_str()] {
+                prop_assert_eq!(ours(text), oracle(text), "{:?}", text);
+                if let Ok(want) = serde_json::from_str::<String>(text) {
+                    let got = Json::parse(text).expect("valid").as_str();
+                    prop_assert_eq!(got.as_deref(), Some(want.as_str()), "{:?}", text);
+                }
+            }
+        }
 
         #[test]
         fn agrees_with_serde_json_value(v in value()) {
