@@ -34,8 +34,10 @@ impl ProviderDecoder for Anthropic {
 
     fn on_json(&mut self, event_type: &str, v: Json<'_>, index: u64, sink: &mut EventSink) {
         let o = v.obj();
-        // One pass over the event's members for the two every event reads.
-        let [json_type, block_index] = o.pick(["type", "index"]);
+        // One pass over the event's members for those every event reads (and `delta`, which
+        // the most frequent events read: no second pass for it).
+        let [json_type, block_index, delta] = o.pick(["type", "index", "delta"]);
+        let delta = delta.map(Json::obj).unwrap_or_default();
         let json_type = json_type.and_then(Json::as_str);
         let ty = json_type.as_deref().unwrap_or(event_type);
         let block_index = block_index
@@ -68,8 +70,7 @@ impl ProviderDecoder for Anthropic {
             }
             "content_block_delta" => {
                 let [delta_type, text, thinking, partial_json] =
-                    o.obj("delta")
-                        .pick(["type", "text", "thinking", "partial_json"]);
+                    delta.pick(["type", "text", "thinking", "partial_json"]);
                 match delta_type.and_then(Json::as_str).as_deref() {
                     Some("text_delta") => sink.text_of(text),
                     Some("thinking_delta") => sink.thinking_of(thinking),
@@ -83,7 +84,7 @@ impl ProviderDecoder for Anthropic {
             "message_delta" => {
                 let u = o.obj("usage");
                 sink.usage(u.u64("input_tokens"), u.u64("output_tokens"));
-                match o.obj("delta").str("stop_reason") {
+                match delta.str("stop_reason") {
                     Some(r) => sink.finish(map_stop_reason(&r), Some(&r)),
                     None => sink.meta(ty),
                 }

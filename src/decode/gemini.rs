@@ -70,7 +70,10 @@ impl ProviderDecoder for Gemini {
 
     fn on_json(&mut self, _event_type: &str, v: Json<'_>, index: u64, sink: &mut EventSink) {
         let o = v.obj();
-        if let Some(err) = o.get("error").filter(|e| e.is_object()) {
+        // One pass over the chunk's members for the four read here.
+        let [error, candidates, feedback, usage_metadata] =
+            o.pick(["error", "candidates", "promptFeedback", "usageMetadata"]);
+        if let Some(err) = error.filter(|e| e.is_object()) {
             let err = err.obj();
             let mut e = provider_error_of(
                 Protocol::Gemini,
@@ -83,9 +86,6 @@ impl ProviderDecoder for Gemini {
             sink.fail(e);
             return;
         }
-        // One pass over the chunk's members for the four read here.
-        let [candidates, feedback, usage_metadata] =
-            o.pick(["candidates", "promptFeedback", "usageMetadata"]);
         let mut first = None;
         if let Some(items) = candidates.and_then(Json::items) {
             let mut pos = 0;
