@@ -12,10 +12,9 @@
 //! - `tiny`: 200,000 chat chunks of 1-3 characters, 15 MB.
 //!
 //! Each fixture is checked once (outcome `complete`, the exact text) before it is measured.
-//! `STREAMGUARD_BENCH_ONLY=NAME` keeps one fixture. Instruction counts, which a shared machine
-//! does not disturb: `STREAMGUARD_BENCH_ONLY=openai valgrind --tool=callgrind
-//! --toggle-collect='*session*run*' target/release/deps/session-* none` (the filter `none`
-//! measures nothing; the check runs the fixture once), then `callgrind_annotate`.
+//! `STREAMGUARD_BENCH_ONLY=NAME` keeps one fixture. `scripts/bench-instructions.sh` counts the
+//! instructions of that check's one run per fixture under callgrind (a shared machine does not
+//! disturb them).
 //! Kept quick (10 samples, short warm-up and measurement).
 
 use std::hint::black_box;

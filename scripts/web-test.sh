@@ -132,6 +132,7 @@ trap 'scripts/web-harness.sh stop' EXIT
 # caps a page load at 30 s (not 300), and a page that has not said "Loading Wasm module..."
 # 45 s after its runner started the browser never will: its runner is stopped (instead of
 # waiting out WASM_BINDGEN_TEST_TIMEOUT). A test that ran and failed is never run again.
+
 # Whether the test page of log $1 never loaded: its runner started the browser, and the page
 # never said "Loading Wasm module...".
 page_never_loaded() {
