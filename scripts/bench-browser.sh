@@ -11,13 +11,46 @@
 #   scripts/bench-browser.sh --rows openai-1k,line-64k --rounds 10
 #   scripts/bench-browser.sh --profile openai-1k   # CPU profile of the product arm
 #   scripts/bench-browser.sh --list          # the rows
+#   scripts/bench-browser.sh --baseline /tmp/pkg-old --rows openai-1k,line-16k
+#                                            # A/B: another build (scripts/build-wasm.sh DIR,
+#                                            # e.g. from an older commit) as a fourth arm
+#
+# --baseline DIR: DIR is a wasm-pack --target web output (streamguard.js, streamguard_bg.wasm).
+# Every row but the frame row then also runs it, same options and same text check, in the same
+# rounds as the working tree's build, and an A/B table (base ms, product ms, base/product per
+# round: > 1 means the working tree is faster) follows the floor table, with
+# `ab_base_over_product_median=<median of the rows' medians>` just before the last line.
+# On a shared, noisy machine this in-run comparison is the one to trust, not two separate runs.
 #
 # The last line is `ratio_js_over_wasm_1KiB=<median>`; a text mismatch exits non-zero.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-cd "$STREAMGUARD_ROOT"
 
 say() { printf '\033[1mbench-browser:\033[0m %s\n' "$*" >&2; }
+
+# --baseline DIR: resolved against the caller's directory (before the cd below) and checked
+# before anything is built; bench.mjs gets the absolute path.
+args=()
+while [ $# -gt 0 ]; do
+  if [ "$1" = "--baseline" ]; then
+    [ $# -ge 2 ] || { say "--baseline needs a directory (a wasm-pack --target web output)"; exit 2; }
+    baseline=$2
+    for f in streamguard.js streamguard_bg.wasm; do
+      [ -f "$baseline/$f" ] || {
+        say "--baseline $baseline: no $f there (build one with scripts/build-wasm.sh DIR)"
+        exit 2
+      }
+    done
+    args+=(--baseline "$(cd "$baseline" && pwd)")
+    shift 2
+  else
+    args+=("$1")
+    shift
+  fi
+done
+set -- ${args[@]+"${args[@]}"}
+
+cd "$STREAMGUARD_ROOT"
 
 for tool in wasm-pack wasm-bindgen wasm-opt node npm chromium; do
   command -v "$tool" >/dev/null || { say "$tool is missing: run scripts/setup.sh first"; exit 1; }

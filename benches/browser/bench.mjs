@@ -3,6 +3,7 @@
 // the expected text after every run (a mismatch fails the run).
 //
 //   node benches/browser/bench.mjs [--quick] [--rows ID,ID] [--rounds N] [--profile ROW] [--list]
+//                                  [--baseline DIR]
 //
 // scripts/bench-browser.sh builds what this needs (build/bench-pkg, build/bench-pkg-profiling,
 // the harness) and runs it. Options (flags, or the environment variables in brackets):
@@ -12,15 +13,23 @@
 //   --profile ROW    CPU profile of the product arm on one row: the top functions by self
 //                    time, and build/bench-profile-ROW.cpuprofile (open it in DevTools)
 //   --list           print the rows and exit
+//   --baseline DIR   A/B in the same run: DIR, another wasm-pack --target web output (e.g.
+//                    scripts/build-wasm.sh DIR from an older commit), served at /pkg-base, runs
+//                    as a fourth arm "base" in every row but the frame row (not with --profile);
+//                    an A/B table follows the floor table, and
+//                    `ab_base_over_product_median=<median of the rows' medians>` comes just
+//                    before the last line (base/product > 1: the working tree is faster)
 //
 // Per row: warm-up round(s), then paired rounds in alternating order (product, JavaScript, floor
 // on even rounds, the reverse on odd ones; the floor reads the same body and drops the bytes:
 // what the stream itself costs both arms), each arm after a forced GC and in a fresh page per row
-// (a fresh wasm instance, so memory before/after is the row's own). The last line is
-// `ratio_js_over_wasm_1KiB=<median>` (OpenAI fixture, 1 KiB reads) when that row ran.
+// (a fresh wasm instance, so memory before/after is the row's own). With --baseline the rounds
+// are base, product, JavaScript, floor (and the reverse): the base arm next to the product's.
+// The last line is `ratio_js_over_wasm_1KiB=<median>` (OpenAI fixture, 1 KiB reads) when that
+// row ran.
 import { chromium } from "playwright-core";
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,6 +61,7 @@ function parseArgs(argv) {
     rounds: env.BENCH_ROUNDS ? Number(env.BENCH_ROUNDS) : null,
     profile: null,
     list: false,
+    baseline: null,
     harness: env.STREAMGUARD_HARNESS || join(env.CARGO_TARGET_DIR || join(ROOT, "target"), "debug", "streamguard-harness"),
     chromium: env.CHROMIUM || "/usr/bin/chromium",
   };
@@ -67,14 +77,20 @@ function parseArgs(argv) {
     else if (a === "--profile") opts.profile = value();
     else if (a === "--list") opts.list = true;
     else if (a === "--harness") opts.harness = value();
+    else if (a === "--baseline") opts.baseline = resolve(value());
     else usage(`unknown argument ${a}`);
   }
   if (opts.rounds !== null && !(Number.isInteger(opts.rounds) && opts.rounds > 0)) usage("--rounds takes a positive integer");
+  if (opts.baseline) {
+    for (const f of ["streamguard.js", "streamguard_bg.wasm"]) {
+      if (!existsSync(join(opts.baseline, f))) usage(`--baseline ${opts.baseline}: no ${f} there (a wasm-pack --target web output)`);
+    }
+  }
   return opts;
 }
 
 function usage(message) {
-  console.error(`bench: ${message}\nusage: node benches/browser/bench.mjs [--quick] [--rows ID,ID] [--rounds N] [--profile ROW] [--list]`);
+  console.error(`bench: ${message}\nusage: node benches/browser/bench.mjs [--quick] [--rows ID,ID] [--rounds N] [--profile ROW] [--list] [--baseline DIR]`);
   process.exit(2);
 }
 
@@ -160,8 +176,9 @@ function writeFixtures() {
 }
 
 /// Starts `streamguard-harness serve` on a free port with the page, the product, the fixtures
-/// and eventsource-parser mounted; resolves to [url, child].
-async function startHarness(path) {
+/// and eventsource-parser mounted (and the baseline at /pkg-base when given); resolves to
+/// [url, child].
+async function startHarness(path, baseline) {
   try {
     statSync(path);
   } catch {
@@ -173,6 +190,7 @@ async function startHarness(path) {
     `${join(BUILD, "bench-pkg-profiling")}:/pkg-profiling`,
     `${FIXTURE_DIR}:/fixtures`,
     `${join(HERE, "node_modules", "eventsource-parser", "dist")}:/esp`,
+    ...(baseline ? [`${baseline}:/pkg-base`] : []),
   ];
   const args = ["serve", "--host", "127.0.0.1", "--port", "0", "--quiet", ...mounts.flatMap((m) => ["--static", m])];
   const child = spawn(path, args, { stdio: ["ignore", "pipe", "inherit"] });
@@ -216,11 +234,11 @@ async function openPage(browser, base) {
   return { page, cdp, base };
 }
 
-async function freshPage(ctx, variant, fixture) {
+async function freshPage(ctx, variant, fixture, baseline = null) {
   await ctx.page.goto(ctx.base + "/");
   await ctx.page.waitForFunction(() => globalThis.bench !== undefined);
   await ctx.cdp.send("Performance.enable");
-  const memory = await ctx.page.evaluate((v) => globalThis.bench.load(v), variant);
+  const memory = await ctx.page.evaluate(([v, b]) => globalThis.bench.load(v, b), [variant, baseline]);
   await ctx.page.evaluate(([n, p]) => globalThis.bench.prepare(n, p), [fixture.name, fixture.protocol]);
   return memory;
 }
@@ -257,10 +275,12 @@ async function runArm(ctx, row, arm, { gc = true } = {}) {
   return r;
 }
 
-async function runRow(ctx, row, rounds, fixtureInfo) {
-  const memStart = await freshPage(ctx, "pkg", fixtureInfo.get(row.fixture));
-  const arms = row.productOnly ? ["product"] : ["product", "js", "floor"];
-  const results = { product: [], js: [], floor: [] };
+/// `ab`: the row also runs the baseline ("base", served at /pkg-base), next to the product.
+async function runRow(ctx, row, rounds, fixtureInfo, ab = false) {
+  const withBase = ab && !row.productOnly;
+  const memStart = await freshPage(ctx, "pkg", fixtureInfo.get(row.fixture), withBase ? "pkg-base" : null);
+  const arms = row.productOnly ? ["product"] : withBase ? ["base", "product", "js", "floor"] : ["product", "js", "floor"];
+  const results = { product: [], js: [], floor: [], base: [] };
   for (let r = -row.warmup; r < rounds; r++) {
     const order = Math.abs(r) % 2 === 0 ? arms : [...arms].reverse();
     for (const arm of order) {
@@ -285,8 +305,12 @@ function summarise(m) {
   const pw = own(pm);
   const jw = own(jm);
   const ownRatios = pw.map((x, i) => jw[i] / x);
+  const bm = m.results.base.map((x) => x.ms);
+  const abRatios = bm.map((x, i) => x / pm[i]);
   return {
     ratio: median(ratios),
+    abRatio: bm.length ? median(abRatios) : null,
+    ab: bm.length ? [m.row.label, range(bm, fmtMs), range(pm, fmtMs), range(abRatios, (x) => x.toFixed(2))] : null,
     floor: [
       m.row.label,
       range(fm, fmtMs),
@@ -325,6 +349,8 @@ const HEADER = [
 ];
 
 const FLOOR_HEADER = ["row", "floor ms (min-max)", "own ms wasm / JS", "floor share wasm / JS", "own JS/wasm (min-max)"];
+
+const AB_HEADER = ["row", "base ms (min-max)", "product ms (min-max)", "base/product (min-max)"];
 
 // ---------------------------------------------------------------------------------------------
 // Profiling
@@ -414,7 +440,13 @@ async function main() {
   const wasm = join(BUILD, "bench-pkg", "streamguard_bg.wasm");
   const glue = join(BUILD, "bench-pkg", "streamguard.js");
   console.log(`product: ${wasm} ${fmtInt(statSync(wasm).size)} B, glue ${fmtInt(statSync(glue).size)} B`);
-  const [base, harness] = await startHarness(opts.harness);
+  if (opts.baseline) {
+    const bw = join(opts.baseline, "streamguard_bg.wasm");
+    const bg = join(opts.baseline, "streamguard.js");
+    console.log(`baseline: ${bw} ${fmtInt(statSync(bw).size)} B, glue ${fmtInt(statSync(bg).size)} B`);
+    if (opts.profile) process.stderr.write("bench: --profile profiles the product only: --baseline is not run\n");
+  }
+  const [base, harness] = await startHarness(opts.harness, opts.baseline);
   const browser = await chromium.launch({ executablePath: opts.chromium, headless: true, args: CHROMIUM_FLAGS });
   let status = 0;
   try {
@@ -428,7 +460,7 @@ async function main() {
     let frame = null;
     for (const row of selected) {
       const t = Date.now();
-      const m = await runRow(ctx, row, roundsOf(row), fixtureInfo);
+      const m = await runRow(ctx, row, roundsOf(row), fixtureInfo, opts.baseline !== null);
       if (row.productOnly) frame = m;
       else measured.push(m);
       process.stderr.write(`bench: ${row.id} done in ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
@@ -446,6 +478,14 @@ async function main() {
         "per-round ratio of those (for information; the ratio above is the measure).\n",
     );
     console.log(table(FLOOR_HEADER, summaries.map((s) => s.floor)));
+    const ab = summaries.filter((s) => s.ab);
+    if (opts.baseline && ab.length) {
+      console.log(
+        `\nA/B: base = ${opts.baseline}, product = build/bench-pkg (the working tree), in the same rounds\n` +
+          "(base, product, JS, floor; the reverse on odd rounds). base/product: per paired round (> 1: the product is faster).\n",
+      );
+      console.log(table(AB_HEADER, ab.map((s) => s.ab)));
+    }
     if (frame) {
       const p = frame.results.product;
       const calls = median(p.map((x) => x.calls));
@@ -467,6 +507,7 @@ async function main() {
       }
     }
     console.log(`\ntotal ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    if (opts.baseline && ab.length) console.log(`ab_base_over_product_median=${median(ab.map((s) => s.abRatio)).toFixed(3)}`);
     const headline = summaries.find((s, i) => measured[i].row.id === HEADLINE);
     if (headline) console.log(`ratio_js_over_wasm_1KiB=${headline.ratio.toFixed(3)}`);
     return status;

@@ -9,6 +9,8 @@
 //            concatenation of the text deltas.
 //   floor    neither: the same body read to its end and dropped (getReader(), await read()).
 //            What both arms pay for the stream itself, whatever they do with the bytes.
+//   base     with a baseline (bench.mjs --baseline DIR, served at /pkg-base): another build of
+//            the product, run exactly as `product` (A/B in the same rounds).
 // Modes:
 //   inpage   a Response built here whose body is a pull-based ReadableStream handing out
 //            exactly `chunk` bytes per read (optionally one read per task: `paced`).
@@ -21,7 +23,8 @@ const SSE_HEADERS = { "content-type": "text/event-stream" };
 // The two places that know how the product is reached: change these when its packaging does.
 
 /// Loads the product. Today: the wasm-pack `--target web` output, which needs `await init()`.
-/// `variant` is the directory it is served from (`pkg`, or `pkg-profiling` with names kept).
+/// `variant` is the directory it is served from (`pkg`, or `pkg-profiling` with names kept, or
+/// `pkg-base` for a baseline build): each is its own module instance with its own wasm memory.
 async function loadProduct(variant) {
   const mod = await import(`/${variant}/streamguard.js`);
   const wasm = await mod.default();
@@ -144,7 +147,7 @@ const longTasks = [];
 const observer = new PerformanceObserver((list) => longTasks.push(...list.getEntries()));
 observer.observe({ type: "longtask", buffered: true });
 
-const state = { product: null, fixtures: new Map(), lastText: "" };
+const state = { product: null, base: null, fixtures: new Map(), lastText: "" };
 
 async function fetchOk(url, as) {
   const res = await fetch(url);
@@ -153,9 +156,11 @@ async function fetchOk(url, as) {
 }
 
 const bench = {
-  /// Loads the product (`pkg` or `pkg-profiling`); returns its wasm memory in bytes.
-  async load(variant) {
+  /// Loads the product (`pkg` or `pkg-profiling`), and the baseline for the `base` arm when
+  /// given (`pkg-base`); returns the product's wasm memory in bytes.
+  async load(variant, baseline = null) {
     state.product = await loadProduct(variant);
+    state.base = baseline ? await loadProduct(baseline) : null;
     return state.product.wasmMemoryBytes();
   },
 
@@ -176,7 +181,8 @@ const bench = {
   /// One arm of one row: { arm, fixture, mode, chunk, flush, paced }.
   async run(spec) {
     const fx = state.fixtures.get(spec.fixture);
-    const product = state.product;
+    const product = spec.arm === "base" ? state.base : state.product;
+    if (!product) throw new Error(`arm ${spec.arm}: no product loaded`);
     const counter = { reads: 0 };
     const url = spec.mode === "net" ? `/fixtures/${spec.fixture}.sse` : `/bench/${spec.fixture}.sse`;
     const makeResponse = () =>
