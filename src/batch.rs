@@ -135,6 +135,7 @@ impl Batcher {
 
     /// `text` (everything so far) now ends at `end` (a char boundary past the last push):
     /// the new part arrived at `now`. Returns a flush when the mode flushes at once.
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     pub fn push(&mut self, now: Millis, text: &str, end: usize) -> Option<Range<usize>> {
         let new = text.get(self.end..end).filter(|t| !t.is_empty())?;
         let prev = self.pending(text).chars().next_back();

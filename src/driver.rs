@@ -114,6 +114,7 @@ impl Driver {
     }
 
     /// A body chunk of the current attempt (one call per network read).
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     pub fn handle_bytes(&mut self, now: Millis, bytes: &[u8]) {
         if matches!(self.phase, Phase::Attempt) {
             self.session.handle_bytes(now, bytes);
@@ -204,6 +205,7 @@ impl Driver {
     /// copied): for a host that has all the text already ([`Driver::text`] stays the final
     /// text after the end).
     #[cfg(target_arch = "wasm32")]
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     pub(crate) fn poll_output_textless(&mut self) -> Option<Output> {
         self.outputs.pop_front()
     }
@@ -277,6 +279,7 @@ impl Driver {
     }
 
     /// Moves the session's outputs out; an attempt's `Finished` becomes a wait or the result.
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     fn pump(&mut self, now: Millis) {
         while let Some(out) = self.session.poll_output_textless() {
             match out {

@@ -54,6 +54,7 @@ impl Tape {
 
     /// Checks that `text` is exactly one JSON value (whitespace around it allowed) and returns
     /// a view of it.
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     pub(crate) fn parse<'a>(&'a mut self, text: &'a str) -> Result<Json<'a>, JsonError> {
         if self.toks.capacity() > Self::KEEP {
             self.toks = Vec::new();
@@ -243,6 +244,7 @@ fn find_backslash(b: &[u8], mut i: usize) -> Option<usize> {
 /// Scans a string whose opening quote is at `i - 1`; returns the index after the closing quote
 /// and whether the string holds an escape (serde_json's `ignore_str`). Escapes back to back (a
 /// run of non-ASCII text sent as `\uXXXX`) are read one after another without a new search.
+#[cfg_attr(streamguard_speed, optimize(speed))]
 fn scan_str(b: &[u8], mut i: usize) -> Result<(usize, bool), JsonError> {
     let n = b.len();
     let mut escaped = false;
@@ -303,6 +305,7 @@ fn scan_ident(b: &[u8], mut i: usize, rest: &[u8]) -> Result<usize, JsonError> {
 
 /// Scans a number whose first digit is at `i` (after any `-`); returns the index after it
 /// (serde_json's `ignore_integer`, `ignore_decimal`, `ignore_exponent`).
+#[cfg_attr(streamguard_speed, optimize(speed))]
 fn scan_number(b: &[u8], mut i: usize) -> Result<usize, JsonError> {
     let n = b.len();
     let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
@@ -399,6 +402,7 @@ impl Writer<'_> {
 }
 
 /// [`scan`] into a [`Writer`].
+#[cfg_attr(streamguard_speed, optimize(speed))]
 fn scan_into(b: &[u8], toks: &mut Writer<'_>, stack: &mut Vec<usize>) -> Result<(), JsonError> {
     let n = b.len();
     let peek_error = |i: usize, code| JsonError::at(b, n.min(i + 1), code);
@@ -766,6 +770,7 @@ impl<'a> Iterator for Items<'a> {
 /// `out`; `false` for an invalid surrogate escape (a lone surrogate, which serde_json's check
 /// lets through). Copies runs between escapes whole, and reads escapes back to back without a
 /// new search.
+#[cfg_attr(streamguard_speed, optimize(speed))]
 fn unescape_into(s: &str, out: &mut String) -> bool {
     // Unescaping never lengthens: one reservation for the whole string.
     grow(out, s.len());
@@ -781,7 +786,7 @@ fn unescape_into(s: &str, out: &mut String) -> bool {
             };
             out.push(ch);
             pos += used;
-            if b.get(pos) != Some(&b'\\') {
+            if !matches!(b.get(pos), Some(b'\\')) {
                 break;
             }
         }
@@ -811,7 +816,7 @@ fn unescape_one(b: &[u8], pos: usize) -> Option<(char, usize)> {
             if !(0xD800..0xDC00).contains(&hi) {
                 return char::from_u32(hi).map(|c| (c, 6));
             }
-            if b.get(pos + 6..pos + 8) != Some(b"\\u") {
+            if !matches!(b.get(pos + 6..pos + 8), Some([b'\\', b'u'])) {
                 return None;
             }
             let lo = hex4(b, pos + 8)?;
@@ -915,6 +920,7 @@ impl<'a> Obj<'a> {
     }
 
     /// [`Obj::pick`] without a copy of the loop per number of keys.
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     fn pick_into(&self, keys: &[&str], found: &mut [Option<Json<'a>>]) {
         let Some(j) = self.0 else {
             return;

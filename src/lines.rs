@@ -129,6 +129,7 @@ impl LineSplitter {
 
     /// The unfinished line followed by `tail` in one buffer (of exactly that size for a line
     /// of several blocks; a line of one block is its buffer, grown), emptying the line kept.
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     fn join(&mut self, tail: &[u8]) -> Vec<u8> {
         if self.blocks.is_empty() {
             let mut joined = core::mem::take(&mut self.partial);
@@ -150,6 +151,7 @@ impl LineSplitter {
     }
 
     /// Index of the first line-end byte in `hay`, counting the bytes examined.
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     fn find_end(&mut self, hay: &[u8]) -> Option<usize> {
         let found = find_line_end(hay, self.ending == LineEnding::CrLfOrCr);
         let looked = match found {
@@ -170,6 +172,7 @@ impl LineSplitter {
     }
 
     /// Splits `input`, calling `on_line` for each complete line (or over-cap report) in order.
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     pub(crate) fn feed(&mut self, input: &[u8], mut on_line: impl FnMut(Line<'_>)) {
         self.feed_owned(input, |got| {
             on_line(match got {
@@ -182,6 +185,7 @@ impl LineSplitter {
     /// [`LineSplitter::feed`], handing a line joined from several chunks over in its buffer
     /// ([`Got::Joined`]), which the consumer may take instead of copying the line (a second
     /// buffer of a long line's size).
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     pub(crate) fn feed_owned(&mut self, mut input: &[u8], mut on_line: impl FnMut(Got<'_>)) {
         loop {
             if self.skip_lf {

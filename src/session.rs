@@ -389,6 +389,7 @@ impl Session {
     }
 
     /// A body chunk arrived. An empty chunk is not a byte (it stops no timer).
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     pub fn handle_bytes(&mut self, now: Millis, bytes: &[u8]) {
         let Some(now) = self.begin(now, true) else {
             return;
@@ -630,6 +631,7 @@ impl Session {
     /// Drains decoded events. `open`: the body is still open (an end asks for an abort).
     /// Text and thinking arrive as places in the reply: nothing is copied unless an event is
     /// emitted (thinking with `emit_events`) or text is flushed.
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     fn drain(&mut self, now: Millis, open: bool) {
         while !self.decided() {
             let Some(decoded) = self.decoder.next_decoded() else {
@@ -691,6 +693,7 @@ impl Session {
     }
 
     /// A content delta of `size` bytes at `now`: the content timer, the stats, the cap.
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     fn on_content(&mut self, now: Millis, size: usize) {
         self.watchdog.on_content(now);
         self.metrics.on_content(now);
@@ -717,6 +720,7 @@ impl Session {
         }
     }
 
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     fn emit_range(&mut self, range: Range<usize>) {
         let text = self.text().get(range).unwrap_or_default().to_owned();
         self.metrics.on_flush();

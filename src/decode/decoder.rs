@@ -217,6 +217,7 @@ impl StreamDecoder {
     }
 
     /// Takes one frame from the framer and decodes it; `false` when the framer needs bytes.
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     fn pull_one(&mut self) -> bool {
         let Some(frame) = self.framer.next_frame_ref() else {
             return false;

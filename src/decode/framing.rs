@@ -222,6 +222,7 @@ impl Framer {
     }
 
     /// Hands in bytes (a sniffer holds them).
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     pub(crate) fn feed(&mut self, bytes: &[u8]) {
         match self {
             Framer::Sse(p) => p.feed(bytes),
@@ -243,6 +244,7 @@ impl Framer {
     }
 
     /// The next frame, borrowed, or `None` when the framer needs bytes.
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     pub(crate) fn next_frame_ref(&mut self) -> Option<FrameRef<'_>> {
         match self {
             Framer::Sniff(_) => None,

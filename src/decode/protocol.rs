@@ -174,6 +174,7 @@ macro_rules! with_decoder {
 }
 
 impl ProviderDecoder for JsonDecoder {
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     fn on_json(&mut self, event_type: &str, v: Json<'_>, index: u64, sink: &mut EventSink) {
         with_decoder!(self, d => d.on_json(event_type, v, index, sink))
     }

@@ -70,6 +70,7 @@ impl EventSink {
         }
     }
 
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     fn push(&mut self, event: StreamEvent) {
         if self.end.is_some() {
             return;
@@ -95,6 +96,7 @@ impl EventSink {
 
     /// Answer text from a JSON value: a string is unescaped straight into the reply (no
     /// intermediate copy); anything else, an empty string and an invalid string are dropped.
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     pub(crate) fn text_of(&mut self, value: Option<Json<'_>>) {
         self.string_of(value, false);
     }
@@ -119,6 +121,7 @@ impl EventSink {
     /// [`EventSink::text_of`] (or `thinking_of`), saying whether `value` is a string that
     /// reads: `false` when it is absent, of another type, or has an invalid surrogate escape
     /// (where [`Json::as_str`] answers `None`).
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     pub(crate) fn string_of(&mut self, value: Option<Json<'_>>, thinking: bool) -> bool {
         let (read, range) = self.append(value, thinking);
         if let Some(range) = range {

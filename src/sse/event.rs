@@ -131,6 +131,7 @@ impl EventBuilder {
     }
 
     /// Processes one complete line (raw bytes, line end removed).
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     pub(crate) fn line(&mut self, raw: &[u8], out: &mut Queue) {
         // "If the line is empty (a blank line): Dispatch the event, as defined below."
         if raw.is_empty() {

@@ -183,6 +183,7 @@ impl SseParser {
         self.split(rest);
     }
 
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     fn split(&mut self, bytes: &[u8]) {
         self.queue.recycle();
         let events = &mut self.events;

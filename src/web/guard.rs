@@ -329,6 +329,7 @@ impl Guard {
     /// One host event: a deadline that has passed first, then the event, then the flags.
     /// One copy of that sequence for every export (not inlined into each: smaller wasm).
     #[inline(never)]
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     fn apply(&mut self, now: f64, input: Input<'_>) -> u32 {
         let now = self.due(now);
         let d = &mut self.driver;
@@ -365,6 +366,7 @@ impl Guard {
 
     /// Drains the driver: text and events to the sink, the rest as flags. A JS result gets no
     /// copy of the text: the host has it (`SENT`) or takes `text()`, the driver's.
+    #[cfg_attr(streamguard_speed, optimize(speed))]
     fn flags(&mut self) -> u32 {
         let mut f = 0;
         let js = matches!(self.to, To::Js(_));
