@@ -19,6 +19,10 @@ const LONG_FILES: &[(&str, &str)] = &[
         "the `auto` rules: what the head and the first bytes decide (200 lines of tests)",
     ),
     (
+        "src/lines.rs",
+        "the line splitter of SSE and NDJSON: CR, LF and CRLF across reads, the line cap, the word-at-a-time search (its tests included)",
+    ),
+    (
         "src/web/guard.rs",
         "the Guard: the driver behind the host's ABI (one export per host event, the flags, the sink)",
     ),
