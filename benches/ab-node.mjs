@@ -12,6 +12,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { exactReads } from "./browser/page/reads.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const [fixture, chunkArg, roundsArg, ...pkgs] = process.argv.slice(2);
@@ -26,21 +27,6 @@ const bytes = new Uint8Array(readFileSync(join(dir, `${fixture}.sse`)));
 const expected = readFileSync(join(dir, `${fixture}.txt`), "utf8");
 const protocol = fixture === "anthropic" ? "anthropic" : "openai";
 
-/// A body handing out exactly `chunk` bytes per read, only when a read is pending.
-function body() {
-  let at = 0;
-  return new ReadableStream(
-    {
-      pull(c) {
-        if (at >= bytes.length) return c.close();
-        c.enqueue(bytes.slice(at, at + chunk));
-        at += chunk;
-      },
-    },
-    { highWaterMark: 0 },
-  );
-}
-
 const builds = [];
 for (const p of pkgs) {
   const abs = resolve(p);
@@ -49,7 +35,9 @@ for (const p of pkgs) {
   await mod.default({ module_or_path: readFileSync(join(abs, "streamguard_bg.wasm")) });
   builds.push(mod);
 }
-globalThis.fetch = () => Promise.resolve(new Response(body(), { headers: { "content-type": "text/event-stream" } }));
+// The browser benchmark's in-page body: `chunk` bytes per read, answered at once.
+globalThis.fetch = () =>
+  Promise.resolve(new Response(exactReads(bytes, chunk, { reads: 0 }, false), { headers: { "content-type": "text/event-stream" } }));
 
 async function run(mod) {
   let text = "";

@@ -16,6 +16,7 @@
 //            exactly `chunk` bytes per read (optionally one read per task: `paced`).
 //   net      the fixture file fetched from the harness over loopback.
 import { createParser } from "/esp/index.js";
+import { exactReads } from "./reads.mjs";
 
 const SSE_HEADERS = { "content-type": "text/event-stream" };
 
@@ -47,39 +48,6 @@ async function productOnResponse(product, makeResponse, options) {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-const channel = new MessageChannel();
-const queued = [];
-channel.port1.onmessage = () => queued.shift()();
-/// Resolves in a new task (no timer clamping).
-function nextTask() {
-  return new Promise((resolve) => {
-    queued.push(resolve);
-    channel.port2.postMessage(0);
-  });
-}
-
-/// A body that hands out exactly `size` bytes per read (the last read: the rest), only when a
-/// read is pending (highWaterMark 0). `paced`: each read is answered in a new task.
-function exactReads(bytes, size, counter, paced) {
-  let offset = 0;
-  const push = (controller) => {
-    const end = Math.min(offset + size, bytes.length);
-    controller.enqueue(bytes.subarray(offset, end));
-    counter.reads++;
-    offset = end;
-    if (offset >= bytes.length) controller.close();
-  };
-  return new ReadableStream(
-    {
-      pull(controller) {
-        if (!paced) return push(controller);
-        return nextTask().then(() => push(controller));
-      },
-    },
-    { highWaterMark: 0 },
-  );
-}
 
 /// Counts the reads that carried bytes, for the network mode (the reads are Chromium's own).
 function countReads(counter) {
