@@ -40,10 +40,10 @@ for f in "${fixtures[@]}"; do
     { cat "$work/$f.log" >&2; say "valgrind failed on $f"; exit 1; }
   bytes=$(sed -n "s/^fixture $f  *\([0-9]*\) B.*/\1/p" "$work/$f.log")
   [ -n "$bytes" ] || { cat "$work/$f.log" >&2; say "no fixture named $f"; exit 1; }
-  total=$(callgrind_annotate "$out" | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+  annotated=$(callgrind_annotate "$out")
+  total=$(awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }' <<<"$annotated")
   printf '\n%-9s %11s B  %13s instructions  %6.2f per byte\n' "$f" "$bytes" "$total" \
     "$(awk -v t="$total" -v b="$bytes" 'BEGIN { print t / b }')"
-  callgrind_annotate "$out" |
-    awk -v top="$top" '/file:function/ { on = 1; getline; next } on && NF && n++ < top' |
+  awk -v top="$top" '/file:function/ { on = 1; getline; next } on && NF && n++ < top' <<<"$annotated" |
     sed -E 's/ \[[^]]*\]$//; s/\?\?\?://; s/[^ ]*\.(rs|S|c)://; s/^/  /' | cut -c1-140
 done
