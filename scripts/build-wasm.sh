@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The release wasm as it ships: `wasm-pack build --target web --release` into OUT_DIR (default
-# pkg/), with the panic runtime left out. Every script that builds the shipped package calls
+# pkg/), with the panic runtime left out, then wasm-opt with its import and export names
+# minified and the glue made to match (below). Every script that builds the shipped package calls
 # this (web-test.sh, bench-browser.sh, demo.sh, package.sh); extra arguments go to wasm-pack
 # build (e.g. --out-name NAME).
 #
 #   scripts/build-wasm.sh [OUT_DIR] [wasm-pack build arguments...]
-#   scripts/build-wasm.sh --wasm-opt-args   # prints the wasm-opt arguments wasm-pack runs
-#                                           # (Cargo.toml), for a build of the same wasm with names
+#   scripts/build-wasm.sh --wasm-opt-args   # prints the wasm-opt passes of Cargo.toml (without
+#                                           # the minified names), for a build of the same wasm
+#                                           # with names
 #
 # Why a script: `panic = "abort"` alone still links the standard library's panic machinery
 # (the message formatting of every `expect`, overflow and bounds check: core::fmt, Display
@@ -39,10 +41,13 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$STREAMGUARD_ROOT"
 
-if [ "${1:-}" = "--wasm-opt-args" ]; then
-  # [package.metadata.wasm-pack.profile.release] wasm-opt = ["-Os", ...] -> -Os ...
+# [package.metadata.wasm-pack.profile.release] wasm-opt = ["-Os", ...] -> -Os ...
+wasm_opt_args() {
   awk '/^\[/ { s = ($0 == "[package.metadata.wasm-pack.profile.release]") }
     s && /^wasm-opt *=/ { sub(/^[^=]*= */, ""); gsub(/[][",]/, " "); $1 = $1; print }' Cargo.toml
+}
+if [ "${1:-}" = "--wasm-opt-args" ]; then
+  wasm_opt_args
   exit 0
 fi
 
@@ -52,7 +57,25 @@ out=${1:-pkg}
 export RUSTC_BOOTSTRAP=1
 export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Ctarget-feature=-reference-types --cfg streamguard_speed"
 export CARGO_TARGET_DIR="${STREAMGUARD_WASM_TARGET_DIR:-$STREAMGUARD_ROOT/target/wasm-release}"
-# --mode no-install: fail fast when the wasm-bindgen CLI does not match the crate (TOOLCHAIN.md);
-# wasm-pack runs the first wasm-opt on PATH, npm's binaryen from build/tools (env.sh).
-nice wasm-pack --quiet build --target web --release --mode no-install --out-dir "$out" "$@" . \
+# --mode no-install: fail fast when the wasm-bindgen CLI does not match the crate (TOOLCHAIN.md).
+# --no-opt: wasm-opt runs below instead, to keep the map of the names it minifies.
+nice wasm-pack --quiet build --target web --release --mode no-install --no-opt --out-dir "$out" "$@" . \
   -- --no-default-features -Zbuild-std=std,panic_abort
+
+# wasm-opt (the first on PATH: npm's binaryen from build/tools, env.sh) with the passes listed in
+# Cargo.toml, as wasm-pack runs them, then --minify-imports-and-exports-and-modules: one-letter
+# import, export and module names instead of wasm-bindgen's (`__wbg_t_<16 hex digits>` under
+# "./streamguard_bg.js", `guard_feed`), which the .wasm and the glue both spell out; the glue is
+# rewritten to match by scripts/minify-glue.mjs. 970 B gzip less download: the wasm 44,134 ->
+# 43,561 B, the bundled JS (entry.js) 7,778 -> 7,381 B. wasm-opt prints the map (old -> new
+# names) on stdout.
+# streamguard_bg.wasm.d.ts (the exports' old names, for bundlers that import the .wasm as a
+# module; the glue does not) would be wrong: it is removed.
+wasm=$(echo "$out"/*_bg.wasm)
+[ -f "$wasm" ] || { echo "build-wasm: expected one $out/*_bg.wasm, got: $wasm" >&2; exit 1; }
+map=$(mktemp)
+trap 'rm -f "$map"' EXIT
+# shellcheck disable=SC2046 # one argument per word
+wasm-opt "$wasm" -o "$wasm" $(wasm_opt_args) --minify-imports-and-exports-and-modules >"$map"
+node scripts/minify-glue.mjs "${wasm%_bg.wasm}.js" "$wasm" "$map"
+rm -f "$wasm.d.ts"

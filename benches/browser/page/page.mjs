@@ -29,9 +29,12 @@ const SSE_HEADERS = { "content-type": "text/event-stream" };
 async function loadProduct(variant) {
   const mod = await import(`/${variant}/streamguard.js`);
   const wasm = await mod.default();
+  // The exports' names are minified in the shipped build (scripts/build-wasm.sh): the memory is
+  // the export that is one.
+  const memory = Object.values(wasm).find((v) => v instanceof WebAssembly.Memory);
   return {
     stream: mod.stream,
-    wasmMemoryBytes: () => wasm.memory.buffer.byteLength,
+    wasmMemoryBytes: () => memory.buffer.byteLength,
   };
 }
 

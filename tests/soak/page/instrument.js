@@ -174,8 +174,9 @@
   // ---- the wasm instance's memory ------------------------------------------------------------
   const keep = (x) => {
     const instance = x instanceof WebAssembly.Instance ? x : x && x.instance;
-    const m = instance && instance.exports && instance.exports.memory;
-    if (m instanceof WebAssembly.Memory) wasmMemory = m;
+    // The exports' names are minified in the shipped build: the memory is the export that is one.
+    const m = instance && instance.exports && Object.values(instance.exports).find((v) => v instanceof WebAssembly.Memory);
+    if (m) wasmMemory = m;
     return x;
   };
   WebAssembly.instantiate = function instantiate(...args) {
