@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Writes the JavaScript of the npm package's browser entry into OUT_DIR: entry.js, ONE minified
 # ES module that every entry of the package shares: npm/entry.js with wasm-bindgen's glue (streamguard.js) and its snippets (src/web/options.js,
-# host.js) inlined, by esbuild (pinned in build/tools by scripts/setup.sh). Whitespace,
-# comments, local names and the module boundaries go; exports and behaviour stay. The glue's
-# default wasm URL is made relative the way bundlers recognise an asset:
-# new URL("./streamguard_bg.wasm", import.meta.url), kept as written by esbuild.
+# host.js) inlined, by esbuild, then minified again by terser (both pinned in build/tools by
+# scripts/setup.sh). Whitespace, comments, local names and the module boundaries go; exports
+# and behaviour stay. The glue's default wasm URL is made relative the way bundlers recognise
+# an asset: new URL("./streamguard_bg.wasm", import.meta.url), kept as written by both.
 # And index.js, npm/index.js minified (it imports ./entry.js). scripts/package.sh ships both;
 # scripts/web-test.sh measures them for the size budget.
 #
@@ -18,6 +18,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$STREAMGUARD_ROOT"
 
 command -v esbuild >/dev/null 2>&1 || { echo "bundle-glue: esbuild not found (run scripts/setup.sh)" >&2; exit 1; }
+command -v terser >/dev/null 2>&1 || { echo "bundle-glue: terser not found (run scripts/setup.sh)" >&2; exit 1; }
 [ $# -eq 2 ] || { echo "usage: scripts/bundle-glue.sh WASM_PACK_OUT_DIR OUT_DIR" >&2; exit 2; }
 pkg=$1
 out=$2
@@ -37,7 +38,11 @@ grep -q "new URL('./streamguard_bg.wasm', import.meta.url)" "$work/streamguard.j
   { echo "bundle-glue: the glue's default wasm URL was not found (wasm-bindgen changed its output?)" >&2; exit 1; }
 sed "s#@SNIPPETS@#$snippets#g" npm/entry.js >"$work/entry.js"
 # --target es2022: what the sources use (class fields, `??=`) is kept as written.
-esbuild "$work/entry.js" --bundle --minify --format=esm --target=es2022 --log-level=warning --outfile="$out/entry.js" --allow-overwrite
+esbuild "$work/entry.js" --bundle --minify --format=esm --target=es2022 --log-level=warning --outfile="$work/bundle.js" --allow-overwrite
+# Then terser over esbuild's output, its safe passes only (no `unsafe*` option): it folds
+# more (sequences, conditionals, a second pass) and mangles better. 7,381 -> 7,153 B gzip
+# (terser alone, on the unminified bundle: 7,199 B).
+terser "$work/bundle.js" --module --ecma 2022 --compress passes=2 --mangle --output "$out/entry.js"
 grep -q 'new URL("./streamguard_bg.wasm",import.meta.url)' "$out/entry.js" ||
   { echo "bundle-glue: the bundle lost new URL(\"./streamguard_bg.wasm\", import.meta.url)" >&2; exit 1; }
 esbuild npm/index.js --minify --format=esm --target=es2022 --log-level=warning --outfile="$out/index.js" --allow-overwrite

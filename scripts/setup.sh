@@ -16,6 +16,7 @@ TWIGGY_VERSION=0.8.0
 BINARYEN_VERSION=132.0.0
 TYPESCRIPT_VERSION=5.9.3
 ESBUILD_VERSION=0.28.2
+TERSER_VERSION=5.51.4
 CARGO_FUZZ_VERSION=0.13.2
 
 # The wasm-bindgen CLI must be exactly the wasm-bindgen crate version in Cargo.lock.
@@ -85,18 +86,20 @@ if [ "$(twiggy --version 2>/dev/null | awk '{print $2}')" != "$TWIGGY_VERSION" ]
   cargo install -q --locked twiggy --version "$TWIGGY_VERSION" --force
 fi
 
-# npm tools, pinned, in build/tools: wasm-opt (binaryen >= 110), tsc, and esbuild (the
+# npm tools, pinned, in build/tools: wasm-opt (binaryen >= 110), tsc, esbuild and terser (the
 # shipped JS is bundled and minified by scripts/bundle-glue.sh).
 tools_ok() {
   [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" = "${BINARYEN_VERSION%%.*}" ] &&
     [ "$(tsc --version 2>/dev/null | awk '{print $2}')" = "$TYPESCRIPT_VERSION" ] &&
-    [ "$(esbuild --version 2>/dev/null)" = "$ESBUILD_VERSION" ]
+    [ "$(esbuild --version 2>/dev/null)" = "$ESBUILD_VERSION" ] &&
+    [ "$(terser --version 2>/dev/null)" = "terser $TERSER_VERSION" ]
 }
 if ! tools_ok; then
-  step "npm install binaryen@$BINARYEN_VERSION typescript@$TYPESCRIPT_VERSION esbuild@$ESBUILD_VERSION into build/tools"
+  step "npm install binaryen@$BINARYEN_VERSION typescript@$TYPESCRIPT_VERSION esbuild@$ESBUILD_VERSION terser@$TERSER_VERSION into build/tools"
   mkdir -p "$STREAMGUARD_TOOLS"
   npm install --silent --no-audit --no-fund --prefix "$STREAMGUARD_TOOLS" \
-    "binaryen@$BINARYEN_VERSION" "typescript@$TYPESCRIPT_VERSION" "esbuild@$ESBUILD_VERSION" >/dev/null
+    "binaryen@$BINARYEN_VERSION" "typescript@$TYPESCRIPT_VERSION" "esbuild@$ESBUILD_VERSION" \
+    "terser@$TERSER_VERSION" >/dev/null
   hash -r
 fi
 
