@@ -32,12 +32,11 @@
 # 6-9% less time per stream). Cargo.toml builds the dependencies, the standard library among
 # them, at opt-level 2: smaller and faster than "z" for them (together: +219 B, 6-13%).
 #
-# `-Zinline-mir=no`: rustc does not inline at the MIR level (LLVM's inliner, which opt-level
-# "z" and the speed attributes steer, still runs): 156 B gzip less wasm (43,561 -> 43,405), no
-# change in time (Node A/B, best of 9-11: openai 21.7 / 21.9 ms, tiny 116.5 / 117.6, anthropic
-# 15.1 / 14.3, line 24.7 / 24.1). `-Zmir-opt-level=1` (-24 B), `-Zfmt-debug=none` and
-# `-Zlocation-detail=none` (0 B: no formatting or panic location is left) and
-# `-Ctarget-feature=-multivalue` (+44 B with the glue) were measured and not kept.
+# Measured and not kept: `-Zinline-mir=no` (rustc's MIR inliner off): 156 B gzip less wasm but
+# 2-4% more time (Node A/B, medians of 15-21 interleaved runs: tiny 116.5 -> 121.7 ms, anthropic
+# at 16 KiB reads 11.3 -> 11.7-11.8, openai 25.0 -> 25.1); `-Cllvm-args=-inline-threshold=0`:
+# -225 B, 3-6% more time; `-Zmir-opt-level=1`: -24 B; `-Ctarget-feature=-multivalue`: +44 B
+# with the glue; `-Zfmt-debug=none`, `-Zlocation-detail=none`: 0 B (nothing of either is left).
 #
 # The Rust API of the browser layer (feature `rust-api`, on by default for Rust users) is left
 # out: no JS export reaches it, but the Guard's Rust sink kept it linked (1,226 B gzip).
@@ -62,7 +61,7 @@ out=${1:-pkg}
 [ $# -gt 0 ] && shift
 
 export RUSTC_BOOTSTRAP=1
-export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Ctarget-feature=-reference-types -Zinline-mir=no --cfg streamguard_speed"
+export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Ctarget-feature=-reference-types --cfg streamguard_speed"
 export CARGO_TARGET_DIR="${STREAMGUARD_WASM_TARGET_DIR:-$STREAMGUARD_ROOT/target/wasm-release}"
 # --mode no-install: fail fast when the wasm-bindgen CLI does not match the crate (TOOLCHAIN.md).
 # --no-opt: wasm-opt runs below instead, to keep the map of the names it minifies.
