@@ -97,8 +97,7 @@ const body = [...modules]
   .map(([mod, entries]) => {
     const lits = [...new Set(entries.filter((e) => e.literal).map((e) => e.literal))];
     const extra = entries.filter((e) => e.key).map((e) => `        ${e.key}: ${e.value},\n`).join("");
-    if (lits.length > 1) fail(`module ${mod} takes imports from ${lits.join(" and ")}`);
-    if (lits.length === 0) return `        ${JSON.stringify(mod)}: {\n__proto__: null,\n${extra}},\n`;
+    if (lits.length !== 1) fail(`module ${mod} takes imports from ${lits.length} literals of the glue, not one`);
     const head = `\n    const ${lits[0]} = {\n        __proto__: null,\n`;
     const at = glue.indexOf(head, start);
     if (at < 0) fail(`${lits[0]} does not open with __proto__: null`);
