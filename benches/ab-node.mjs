@@ -9,7 +9,7 @@
 //   node benches/ab-node.mjs openai 1024 9 /tmp/pkg-a /tmp/pkg-b [...]
 //
 // Fixtures: openai, anthropic, line, tiny (build/bench-fixtures/NAME.sse and NAME.txt).
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { exactReads } from "./browser/page/reads.mjs";
@@ -31,9 +31,19 @@ const builds = [];
 for (const p of pkgs) {
   const abs = resolve(p);
   // A query string per build: each is its own module instance with its own wasm memory.
-  const mod = await import(`${pathToFileURL(join(abs, "streamguard.js"))}?${builds.length}`);
-  await mod.default({ module_or_path: readFileSync(join(abs, "streamguard_bg.wasm")) });
-  builds.push(mod);
+  const wasm = readFileSync(join(abs, "streamguard_bg.wasm"));
+  if (existsSync(join(abs, "entry.js"))) {
+    // The package's entry (scripts/build-wasm.sh writes it next to the wasm), as npm/node.js uses it.
+    const { entry } = await import(`${pathToFileURL(join(abs, "entry.js"))}?${builds.length}`);
+    const api = entry(() => wasm);
+    await api.init();
+    builds.push(api);
+  } else {
+    // A build from before that: the wasm-pack glue's own `stream` export.
+    const mod = await import(`${pathToFileURL(join(abs, "streamguard.js"))}?${builds.length}`);
+    await mod.default({ module_or_path: wasm });
+    builds.push(mod);
+  }
 }
 // The browser benchmark's in-page body: `chunk` bytes per read, answered at once.
 globalThis.fetch = () =>

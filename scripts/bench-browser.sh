@@ -83,6 +83,9 @@ if [ -n "$wasm_opt_args" ]; then
   wasm-opt $wasm_opt_args -g build/bench-pkg-profiling/streamguard_bg.wasm \
     -o build/bench-pkg-profiling/streamguard_bg.wasm
 fi
+# The package's browser entry around it, as build-wasm.sh writes one for build/bench-pkg, not
+# minified (the profile names host.js's functions).
+scripts/bundle-glue.sh build/bench-pkg-profiling build/bench-pkg-profiling --readable
 
 say "building the harness"
 nice cargo build -q -p streamguard-harness --locked >&2

@@ -25,8 +25,9 @@ if [ "$setup" = 1 ] && [ -x scripts/setup.sh ]; then
   scripts/setup.sh
 fi
 
-# pkg/: the release wasm as it ships (scripts/build-wasm.sh: wasm-pack build --target web
-# --release with the panic runtime left out, npm's binaryen first on PATH).
+# pkg/: the release wasm as it ships, with the npm package's browser entry next to it
+# (scripts/build-wasm.sh: wasm-pack build --target web --release with the panic runtime left
+# out, npm's binaryen first on PATH, then scripts/bundle-glue.sh).
 say "building pkg/ (scripts/build-wasm.sh)"
 scripts/build-wasm.sh pkg >&2
 

@@ -5,10 +5,10 @@
 #   scripts/package.sh        -> build/package/streamguard-<version>.tgz
 #
 # Steps: `scripts/build-wasm.sh` (the shipped release wasm) into build/package/wasm; the package folder
-# build/package/streamguard/ from the wasm; entry.js, one minified module of npm/entry.js with
-# the wasm's JS glue and its snippets (options.js, host.js) inlined, and index.js minified
-# (scripts/bundle-glue.sh); the other entries in npm/ (node.js, deno.js, workerd.js, react.js), index.d.ts
-# (src/web/api.d.ts + npm/init.d.ts), react.d.ts, npm/README.md, LICENSE-MIT, LICENSE-APACHE
+# build/package/streamguard/ from the wasm and what build-wasm.sh wrote next to it: entry.js, one
+# minified module of npm/entry.js with the wasm's JS glue, options.js and host.js inlined,
+# index.js minified (scripts/bundle-glue.sh), and index.d.ts (src/web/api.d.ts +
+# npm/init.d.ts); the other entries in npm/ (node.js, deno.js, workerd.js, react.js), react.d.ts, npm/README.md, LICENSE-MIT, LICENSE-APACHE
 # and npm/package.json with the crate's version; then `npm pack`. Prints the size a browser
 # downloads (wasm + entry.js + index.js, gzip -9 each). Assumes the tools of scripts/setup.sh
 # (wasm-pack, wasm-bindgen, wasm-opt, esbuild on PATH via scripts/env.sh).
@@ -42,12 +42,14 @@ rm -f "$build_log"
 
 rm -rf "$stage"
 mkdir -p "$stage"
-cp "$wasm_dir/streamguard_bg.wasm" "$stage/"
-scripts/bundle-glue.sh "$wasm_dir" "$stage" >&2 || fail "scripts/bundle-glue.sh failed"
+# build-wasm.sh wrote the browser entry (entry.js, index.js: scripts/bundle-glue.sh) and
+# index.d.ts next to the wasm.
+for f in streamguard_bg.wasm entry.js index.js index.d.ts; do
+  cp "$wasm_dir/$f" "$stage/$f"
+done
 for f in node.js deno.js workerd.js react.js react.d.ts README.md; do
   cp "npm/$f" "$stage/$f"
 done
-cat src/web/api.d.ts npm/init.d.ts >"$stage/index.d.ts"
 sed "s#\"version\": \"0.0.0\"#\"version\": \"$version\"#" npm/package.json >"$stage/package.json"
 grep -q "\"version\": \"$version\"" "$stage/package.json" || fail "could not set the version in package.json"
 cp LICENSE-MIT LICENSE-APACHE "$stage/"

@@ -1,5 +1,5 @@
-// The streamguard demo page. No framework, no CDN: the wasm module comes from /pkg/ (built by
-// wasm-pack) and the scenarios from the harness serving this page.
+// The streamguard demo page. No framework, no CDN: the library comes from /pkg/ (the npm
+// package's browser entry and wasm, built by scripts/build-wasm.sh) and the scenarios from the harness serving this page.
 //
 // Rules kept here on purpose:
 // - streamed and server-provided text is only ever set with textContent / text nodes;
@@ -94,7 +94,7 @@ const TERMINATOR = {
   auto: "no terminator",
 };
 
-let lib = null; // the wasm module's exports, once loaded
+let lib = null; // the library's exports, once its wasm is loaded
 let scenarios = new Map(); // name -> scenario entry from /_harness/scenarios
 let current = null; // the run in progress (or the last one)
 let lastTimeoutKind = null; // "scenario" | "custom": only overwrite timeouts when it changes
@@ -109,7 +109,7 @@ async function main() {
   const [libResult] = await Promise.allSettled([loadLib(), loadScenarios()]);
   if (libResult.status === "rejected") {
     ui.loadStatus.textContent =
-      "Could not load /pkg/streamguard.js. Build it with `wasm-pack build --target web --release` (scripts/demo.sh does). " +
+      "Could not load /pkg/index.js. Build it with `scripts/build-wasm.sh pkg` (scripts/demo.sh does). " +
       String(libResult.reason && libResult.reason.message ? libResult.reason.message : libResult.reason);
     ui.loadStatus.classList.add("error");
     setState("error");
@@ -122,8 +122,9 @@ async function main() {
 }
 
 async function loadLib() {
-  const mod = await import("./pkg/streamguard.js");
-  await mod.default();
+  // The npm package's browser entry, as scripts/build-wasm.sh writes it next to the wasm.
+  const mod = await import("./pkg/index.js");
+  await mod.init();
   lib = mod;
 }
 

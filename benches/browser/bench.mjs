@@ -438,12 +438,15 @@ async function main() {
   console.log(`seed 0x${SEED.toString(16)}`);
   const fixtureInfo = writeFixtures();
   const wasm = join(BUILD, "bench-pkg", "streamguard_bg.wasm");
-  const glue = join(BUILD, "bench-pkg", "streamguard.js");
-  console.log(`product: ${wasm} ${fmtInt(statSync(wasm).size)} B, glue ${fmtInt(statSync(glue).size)} B`);
+  // The JS the page loads: the package's bundled entry, or (a baseline built before
+  // build-wasm.sh wrote one) the wasm-pack glue.
+  const js = (dir) => ["entry.js", "streamguard.js"].map((f) => join(dir, f)).find((f) => existsSync(f));
+  const glue = js(join(BUILD, "bench-pkg"));
+  console.log(`product: ${wasm} ${fmtInt(statSync(wasm).size)} B, JS ${glue} ${fmtInt(statSync(glue).size)} B`);
   if (opts.baseline) {
     const bw = join(opts.baseline, "streamguard_bg.wasm");
-    const bg = join(opts.baseline, "streamguard.js");
-    console.log(`baseline: ${bw} ${fmtInt(statSync(bw).size)} B, glue ${fmtInt(statSync(bg).size)} B`);
+    const bg = js(opts.baseline);
+    console.log(`baseline: ${bw} ${fmtInt(statSync(bw).size)} B, JS ${bg} ${fmtInt(statSync(bg).size)} B`);
     if (opts.profile) process.stderr.write("bench: --profile profiles the product only: --baseline is not run\n");
   }
   const [base, harness] = await startHarness(opts.harness, opts.baseline);

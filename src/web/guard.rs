@@ -26,7 +26,8 @@
 //! `options.js` needs no wasm to validate options, and `host.js`'s `run` / `open` take the
 //! Guard, a promise of one, or a function of the validated `Call` returning either. So a JS
 //! package entry can load the wasm lazily and still return a handle (or throw the TypeError)
-//! synchronously:
+//! synchronously (npm/entry.js, bundled by scripts/bundle-glue.sh, which puts `host.js` next to
+//! the `options.js` snippet: the shipped wasm imports nothing from `host.js`):
 //!
 //! ```js
 //! import init, { Guard } from "./streamguard.js";

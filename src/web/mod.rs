@@ -20,8 +20,9 @@
 //!   `onText`. Glue only: it asks the Guard what to do and never decides a retry, a resume, a
 //!   flush or an outcome.
 //! - `guard`: the `Guard`, the wasm side of that loop (its module docs describe the ABI).
-//! - [`api`]: `stream(options)`, `open(options)` and `guard(options)` for JS, and the
-//!   TypeScript declarations.
+//! - `api` (feature `js-api`): `stream(options)`, `open(options)` and `guard(options)` as wasm
+//!   exports, and the TypeScript declarations. The npm package (`npm/entry.js`) builds the
+//!   same three in JS around the `Guard` and ships a wasm without them.
 //! - [`open`] / [`StreamHandle`]: the same loop for Rust web frontends, with its
 //!   [`Options`] and [`InvalidOption`] (`options.rs`).
 //!
@@ -36,6 +37,7 @@
 //! and `stats` are computed only when read. The result crosses once at the end: its JSON
 //! without the text, plus the text as one string.
 
+#[cfg(feature = "js-api")]
 pub mod api;
 mod guard;
 #[cfg(feature = "rust-api")]

@@ -1,4 +1,4 @@
-// Compile-checked against pkg/streamguard.d.ts (`tsc -p tests/ts/tsconfig.json`, run by
+// Compile-checked against pkg/index.d.ts (`tsc -p tests/ts/tsconfig.json`, run by
 // scripts/web-test.sh): every name of the JS API, used the way the README shows. Not run.
 import init, {
   guard,

@@ -23,17 +23,45 @@ const SSE_HEADERS = { "content-type": "text/event-stream" };
 // ---------------------------------------------------------------------------------------------
 // The two places that know how the product is reached: change these when its packaging does.
 
-/// Loads the product. Today: the wasm-pack `--target web` output, which needs `await init()`.
-/// `variant` is the directory it is served from (`pkg`, or `pkg-profiling` with names kept, or
-/// `pkg-base` for a baseline build): each is its own module instance with its own wasm memory.
+/// Loads the product: the npm package's browser entry (`index.js`, which scripts/build-wasm.sh
+/// writes next to the wasm) with its `init()`, or, for a baseline built before it was there,
+/// the wasm-pack `--target web` glue and its `stream` export. `variant` is the directory it is
+/// served from (`pkg`, or `pkg-profiling` with names kept, or `pkg-base` for a baseline build):
+/// each is its own module instance with its own wasm memory, taken from the instance the load
+/// creates (the package does not hand out its exports).
 async function loadProduct(variant) {
-  const mod = await import(`/${variant}/streamguard.js`);
-  const wasm = await mod.default();
-  // The exports' names are minified in the shipped build (scripts/build-wasm.sh): the memory is
-  // the export that is one.
-  const memory = Object.values(wasm).find((v) => v instanceof WebAssembly.Memory);
+  let memory = null;
+  const { instantiate, instantiateStreaming } = WebAssembly;
+  const keep = (r) => {
+    const exports = (r.instance || r).exports;
+    memory = Object.values(exports).find((v) => v instanceof WebAssembly.Memory) || memory;
+    return r;
+  };
+  WebAssembly.instantiate = (...a) => instantiate.apply(WebAssembly, a).then(keep);
+  if (instantiateStreaming) WebAssembly.instantiateStreaming = (...a) => instantiateStreaming.apply(WebAssembly, a).then(keep);
+  let stream;
+  try {
+    let mod;
+    try {
+      mod = await import(`/${variant}/index.js`);
+    } catch {
+      mod = null;
+    }
+    if (mod) {
+      await mod.init();
+      stream = mod.stream;
+    } else {
+      mod = await import(`/${variant}/streamguard.js`);
+      await mod.default();
+      stream = mod.stream;
+    }
+  } finally {
+    WebAssembly.instantiate = instantiate;
+    if (instantiateStreaming) WebAssembly.instantiateStreaming = instantiateStreaming;
+  }
+  if (!memory) throw new Error(`${variant}: no wasm memory seen while loading`);
   return {
-    stream: mod.stream,
+    stream,
     wasmMemoryBytes: () => memory.buffer.byteLength,
   };
 }
