@@ -32,12 +32,6 @@ function report(e) {
   else g.setTimeout(() => { throw e; }, 0);
 }
 
-const opt = (x) => (x < 0 ? null : x);
-const statsOf = (a) => ({
-  headersMs: opt(a[0]), ttfbMs: opt(a[1]), ttftMs: opt(a[2]), durationMs: a[3], bytes: a[4], events: a[5],
-  keepAlives: a[6], deltas: a[7], flushes: a[8], maxByteGapMs: a[9], maxContentGapMs: a[10], buffered: a[11] === 1,
-});
-
 // `out`: false (the result only), true (an async iterator of text) or the controller of
 // guard()'s readable side (text is enqueued there; `wc`: its writable side's).
 class Loop {
@@ -413,7 +407,7 @@ function info(l) {
   Object.defineProperty(i, "text", { enumerable: true, get: () => (l.final ? l.final.text : l.g ? l.g.text() : "") });
   Object.defineProperty(i, "stats", {
     enumerable: true,
-    get: () => (l.final ? l.final.stats : l.g ? statsOf(l.g.stats(now())) : undefined),
+    get: () => (l.final ? l.final.stats : l.g ? JSON.parse(l.g.stats(now())) : undefined),
   });
   return i;
 }

@@ -43,7 +43,7 @@ export async function getStatus(url) {
   return r.status;
 }
 export function recorder(abortAfterDeltas, controller) {
-  const rec = { deltas: [], frames: [], infoOk: true, infoWhy: "", late: 0, done: false, events: [], textLen: 0, syncAbortAt: -1 };
+  const rec = { deltas: [], frames: [], infoOk: true, infoWhy: "", statsKeys: "", late: 0, done: false, events: [], textLen: 0, syncAbortAt: -1 };
   rec.onText = (delta, info) => {
     if (rec.done) { rec.late++; return; }
     rec.deltas.push(delta);
@@ -54,6 +54,7 @@ export function recorder(abortAfterDeltas, controller) {
     if (typeof t !== "string" || t.length < rec.textLen) { rec.infoOk = false; rec.infoWhy = "info.text shorter than the deltas"; }
     else if (rec.textLen < 65536 && !t.startsWith(rec.deltas.join(""))) { rec.infoOk = false; rec.infoWhy = "info.text does not start with the deltas"; }
     if (!s || typeof s.bytes !== "number" || typeof s.durationMs !== "number") { rec.infoOk = false; rec.infoWhy = "info.stats"; }
+    else rec.statsKeys = Object.keys(s).join(",");
     if (controller && abortAfterDeltas > 0 && s.deltas >= abortAfterDeltas && !controller.signal.aborted) {
       rec.syncAbortAt = rec.deltas.length;
       controller.abort();

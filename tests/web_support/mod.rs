@@ -286,6 +286,19 @@ impl Setup {
             "info check failed: {}",
             get_str(&self.recorder, "infoWhy").unwrap_or_default()
         );
+        // The live stats are the result's stats object, field for field.
+        let live = get_str(&self.recorder, "statsKeys").unwrap_or_default();
+        if !live.is_empty() {
+            let keys: Vec<String> = Object::keys(&Object::from(get(result, "stats")))
+                .iter()
+                .filter_map(|k| k.as_string())
+                .collect();
+            assert_eq!(
+                live,
+                keys.join(","),
+                "info.stats and result.stats name different fields"
+            );
+        }
         if frame_mode && start_frames() {
             let frames = self.frames();
             for w in frames.windows(2) {
