@@ -1,7 +1,8 @@
 // The TypeScript declarations of the JS API. wasm-bindgen copies this file into the generated
-// streamguard.d.ts (src/web/api.rs); scripts/package.sh makes the npm package's index.d.ts from
-// it. tests/ts_vocabulary.rs checks every string union and field list below against what the
-// Rust side produces; keep one declaration per line where it lists a vocabulary.
+// streamguard.d.ts of a build with the `js-api` exports (src/web/api.rs); scripts/build-wasm.sh
+// makes the npm package's index.d.ts from it (with npm/init.d.ts). tests/ts_vocabulary.rs
+// checks every string union and field list below against what the Rust side produces; keep one
+// declaration per line where it lists a vocabulary.
 
 /** The wire protocols. `"auto"` decides from the Content-Type and the first event. */
 export type Protocol =
