@@ -1,5 +1,6 @@
 // The streamguard demo page. No framework, no CDN: the library comes from /pkg/ (the npm
-// package's browser entry and wasm, built by scripts/build-wasm.sh) and the scenarios from the harness serving this page.
+// package's browser entry and wasm, built by scripts/build-wasm.sh) and the scenarios from the
+// harness serving this page.
 //
 // Rules kept here on purpose:
 // - streamed and server-provided text is only ever set with textContent / text nodes;

@@ -41,17 +41,13 @@ async function loadProduct(variant) {
   if (instantiateStreaming) WebAssembly.instantiateStreaming = (...a) => instantiateStreaming.apply(WebAssembly, a).then(keep);
   let stream;
   try {
-    let mod;
-    try {
-      mod = await import(`/${variant}/index.js`);
-    } catch {
-      mod = null;
-    }
-    if (mod) {
+    // Decided by the file being there, so an error inside the entry fails the load.
+    if ((await fetch(`/${variant}/index.js`)).ok) {
+      const mod = await import(`/${variant}/index.js`);
       await mod.init();
       stream = mod.stream;
     } else {
-      mod = await import(`/${variant}/streamguard.js`);
+      const mod = await import(`/${variant}/streamguard.js`);
       await mod.default();
       stream = mod.stream;
     }
