@@ -13,7 +13,7 @@
 //! | [`SENT`] | with `FINISHED`: the result's text is the texts sent so far, concatenated (the host keeps them and takes no `text()`) |
 //!
 //! A network read is copied once, by the host, into the Guard's input buffer in the wasm memory
-//! (`input(len)` gives its address, `memory()` the memory), then `feed(now, len)` takes it:
+//! (`input(len)` gives its address, `memory()` the memory), then `on(now, READ, len)` takes it:
 //! one call and no allocation per read.
 //!
 //! The text of a call goes out in ONE imported call (`sink.t(text)`: one string crossing, and
@@ -65,6 +65,18 @@ pub(crate) const FRAME: u32 = 8;
 pub(crate) const REARM: u32 = 16;
 /// With `FINISHED`: the result's text is all the text sent to the sink, in order.
 pub(crate) const SENT: u32 = 32;
+
+// The host events of `on` (host.js has the same numbers).
+/// A network read.
+const READ: u32 = 0;
+/// The body ended cleanly.
+const EOF: u32 = 1;
+/// The caller aborted.
+const CANCEL: u32 = 2;
+/// An animation frame.
+const TICK: u32 = 3;
+/// The timer fired.
+const TIMER: u32 = 4;
 
 #[wasm_bindgen(module = "/src/web/options.js")]
 extern "C" {
@@ -207,15 +219,25 @@ impl Guard {
         wasm_bindgen::memory()
     }
 
-    // One network read: the first `len` bytes of the `input` buffer. One call per read, the
-    // bytes copied once (by the host, into the buffer).
-    pub fn feed(&mut self, now: f64, len: usize) -> u32 {
-        self.apply(now, Input::Read(len))
-    }
-
-    // The body ended cleanly.
-    pub fn eof(&mut self, now: f64) -> u32 {
-        self.apply(now, Input::Eof)
+    // One host event, `op`: [`READ`] (the first `len` bytes of the `input` buffer: one call per
+    // network read, the bytes copied once, by the host, into the buffer), [`EOF`] (the body
+    // ended cleanly), [`CANCEL`] (the caller aborted), [`TICK`] (an animation frame, or the
+    // host's timer tick where frames do not run) or [`TIMER`] (the timer fired, early or
+    // spuriously: a no-op; also the host's first poll and its re-check on `visibilitychange`).
+    // One export for the five: each export costs its own borrow check and glue.
+    pub fn on(&mut self, now: f64, op: u32, len: usize) -> u32 {
+        match op {
+            READ => self.apply(now, Input::Read(len)),
+            EOF => self.apply(now, Input::Eof),
+            CANCEL => self.apply(now, Input::Abort),
+            TICK => self.apply(now, Input::Frame),
+            TIMER => {
+                self.armed = None;
+                self.driver.handle_timeout(millis(now));
+                self.flags()
+            }
+            _ => 0,
+        }
     }
 
     // The request or the body failed: `kind` 1 is a reset mid-body, anything else "other".
@@ -225,24 +247,6 @@ impl Guard {
             _ => NetworkErrorKind::Other,
         };
         self.apply(now, Input::Error(NetworkError { kind, message }))
-    }
-
-    // The caller aborted.
-    pub fn abort(&mut self, now: f64) -> u32 {
-        self.apply(now, Input::Abort)
-    }
-
-    // The timer fired (early or spurious: a no-op); also the host's first poll and its
-    // re-check on `visibilitychange`.
-    pub fn timeout(&mut self, now: f64) -> u32 {
-        self.armed = None;
-        self.driver.handle_timeout(millis(now));
-        self.flags()
-    }
-
-    // An animation frame (or the host's timer tick where frames do not run).
-    pub fn frame(&mut self, now: f64) -> u32 {
-        self.apply(now, Input::Frame)
     }
 
     // When the timer should fire (the `performance.now()` clock), or -1 for none.

@@ -17,6 +17,12 @@ const REARM = 16; // re-arm the timer at guard.deadline()
 const SENT = 32; // with FINISHED: the result's text is all the text sent, in order
 // The largest slice of a read handed to the Guard in one call (see Loop.feed).
 const INPUT_MAX = 64 * 1024;
+// guard.on(now, op, len): a read of len bytes, the body's end, an abort, a frame, the timer.
+const READ = 0;
+const EOF = 1;
+const CANCEL = 2;
+const TICK = 3;
+const TIMER = 4;
 // guard.error kinds
 const OTHER = 0;
 const RESET = 1;
@@ -66,11 +72,11 @@ class Loop {
     });
     this.onTimer = () => {
       this.tid = 0;
-      if (!this.done) this.step(this.g.timeout(now()));
+      if (!this.done) this.step(this.g.on(now(), TIMER, 0));
     };
     this.onFrame = () => {
       this.fid = 0;
-      if (!this.done) this.step(this.g.frame(now()));
+      if (!this.done) this.step(this.g.on(now(), TICK, 0));
     };
     this.onAbort = () => this.abort();
     // Hidden pages have no frames and late timers: re-check, re-pick frame or timer.
@@ -103,7 +109,7 @@ class Loop {
     // pipe it arms the timers.
     if (this.stop) this.abort();
     else {
-      this.step(guard.timeout(now()));
+      this.step(guard.on(now(), TIMER, 0));
       if (this.c.response && !this.done) this.head(this.conn, this.c.response);
     }
   }
@@ -131,12 +137,12 @@ class Loop {
     }
     this.stop = false;
     this.close();
-    this.step(this.g.abort(now()));
+    this.step(this.g.on(now(), CANCEL, 0));
   }
 
   recheck() {
     this.cancelFrame();
-    return this.g.timeout(now());
+    return this.g.on(now(), TIMER, 0);
   }
 
   step(f) {
@@ -148,7 +154,7 @@ class Loop {
       if (this.stop) {
         this.stop = false;
         this.close();
-        f = (f & REARM) | this.g.abort(now());
+        f = (f & REARM) | this.g.on(now(), CANCEL, 0);
         continue;
       }
       if (this.kick) {
@@ -302,13 +308,13 @@ class Loop {
     let reader = this.reader;
     if (!reader) {
       const body = res.body;
-      if (!body) return this.step(this.g.eof(now()));
+      if (!body) return this.step(this.g.on(now(), EOF, 0));
       reader = this.reader = body.getReader();
     }
     const onErr = (e) => this.net(conn, RESET, e);
     const onRead = (r) => {
       if (conn !== this.conn) return;
-      if (r.done) return this.step(this.g.eof(now()));
+      if (r.done) return this.step(this.g.on(now(), EOF, 0));
       this.step(this.feed(r.value));
       if (conn === this.conn) reader.read().then(onRead, onErr);
     };
@@ -335,7 +341,7 @@ class Loop {
       // A grown memory detaches the old buffer (its views become empty).
       if (v === null || v.byteLength === 0) v = this.view = new Uint8Array(guard.memory().buffer);
       v.set(part, this.at);
-      f |= guard.feed(now(), n);
+      f |= guard.on(now(), READ, n);
       // The rest of the read is not for this attempt (or for no attempt at all).
       if (f & (ABORT | CONNECT | FINISHED)) break;
     }
@@ -381,7 +387,7 @@ class Loop {
 
   end() {
     this.ended = true;
-    if (!this.done) this.step(this.g.eof(now()));
+    if (!this.done) this.step(this.g.on(now(), EOF, 0));
     return this.promise;
   }
 
