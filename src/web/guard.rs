@@ -77,6 +77,9 @@ const CANCEL: u32 = 2;
 const TICK: u32 = 3;
 /// The timer fired.
 const TIMER: u32 = 4;
+// The host events of `with_text`.
+/// A response head.
+const HEAD: u32 = 0;
 
 #[wasm_bindgen(module = "/src/web/options.js")]
 extern "C" {
@@ -200,13 +203,30 @@ impl Guard {
         Guard::with(driver, To::Js(sink))
     }
 
-    // The response head of the current attempt; `headers` is `name\nvalue\nname\nvalue...`.
-    pub fn head(&mut self, now: f64, status: u16, headers: &str) -> u32 {
-        self.apply(now, Input::Head(status, headers))
+    // A host event with a string, `op`: [`HEAD`], the response head of the current attempt
+    // (`n`: its status, `text`: its headers as `name\nvalue\nname\nvalue...`), or any other
+    // (host.js's `FAILED`): the request or the body failed (`n`: 1 for a reset mid-body,
+    // anything else "other"; `text`: the message). One export for the two (see `on`).
+    #[wasm_bindgen(js_name = withText)]
+    pub fn with_text(&mut self, now: f64, op: u32, n: u32, text: &str) -> u32 {
+        let input = if op == HEAD {
+            Input::Head(u16::try_from(n).unwrap_or(0), text)
+        } else {
+            let kind = match n {
+                1 => NetworkErrorKind::Reset,
+                _ => NetworkErrorKind::Other,
+            };
+            Input::Error(NetworkError {
+                kind,
+                message: text.to_owned(),
+            })
+        };
+        self.apply(now, input)
     }
 
     // The address of a buffer in the wasm memory (`memory()`) for reads of up to `len` bytes:
-    // the host copies each read there and calls `feed`. Valid until the next `input` call.
+    // the host copies each read there and calls `on(now, READ, len)`. Valid until the next
+    // `input` call.
     pub fn input(&mut self, len: usize) -> usize {
         if self.input.len() < len {
             self.input.resize(len, 0);
@@ -238,15 +258,6 @@ impl Guard {
             }
             _ => 0,
         }
-    }
-
-    // The request or the body failed: `kind` 1 is a reset mid-body, anything else "other".
-    pub fn error(&mut self, now: f64, kind: u32, message: String) -> u32 {
-        let kind = match kind {
-            1 => NetworkErrorKind::Reset,
-            _ => NetworkErrorKind::Other,
-        };
-        self.apply(now, Input::Error(NetworkError { kind, message }))
     }
 
     // When the timer should fire (the `performance.now()` clock), or -1 for none.

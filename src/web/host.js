@@ -23,6 +23,9 @@ const EOF = 1;
 const CANCEL = 2;
 const TICK = 3;
 const TIMER = 4;
+// guard.withText(now, op, n, text): a response head (n: its status), a failure (n: its kind).
+const HEAD = 0;
+const FAILED = 1;
 // guard.error kinds
 const OTHER = 0;
 const RESET = 1;
@@ -293,7 +296,7 @@ class Loop {
   }
 
   net(conn, kind, e) {
-    if (conn === this.conn) this.step(this.g.error(now(), kind, errorMessage(e)));
+    if (conn === this.conn) this.step(this.g.withText(now(), FAILED, kind, errorMessage(e)));
   }
 
   head(conn, res) {
@@ -303,7 +306,7 @@ class Loop {
     }
     const h = [];
     res.headers.forEach((value, name) => h.push(name, value));
-    this.step(this.g.head(now(), res.status, h.join("\n")));
+    this.step(this.g.withText(now(), HEAD, res.status, h.join("\n")));
     if (conn !== this.conn) return;
     let reader = this.reader;
     if (!reader) {
