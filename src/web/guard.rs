@@ -6,14 +6,14 @@
 //! | flag | the host |
 //! |---|---|
 //! | [`ABORT`] | closes the connection (cancels the reader, aborts the fetch) |
-//! | [`CONNECT`] | sends the next request, with `Last-Event-ID: lastEventId()` when set |
-//! | [`FINISHED`] | takes `result()` (JSON without the text) and `text()`, frees the Guard |
+//! | [`CONNECT`] | sends the next request, with `Last-Event-ID: get(LAST_ID)` when set |
+//! | [`FINISHED`] | takes `get(RESULT)` (JSON without the text) and `get(TEXT)`, frees the Guard |
 //! | [`FRAME`] | asks for an animation frame (text waits for one) |
 //! | [`REARM`] | re-arms its ONE timer at `deadline()` (which moved earlier; a later deadline keeps the armed timer, which then fires early and is a no-op) |
-//! | [`SENT`] | with `FINISHED`: the result's text is the texts sent so far, concatenated (the host keeps them and takes no `text()`) |
+//! | [`SENT`] | with `FINISHED`: the result's text is the texts sent so far, concatenated (the host keeps them and takes no `get(TEXT)`) |
 //!
 //! A network read is copied once, by the host, into the Guard's input buffer in the wasm memory
-//! (`input(len)` gives its address, `memory()` the memory), then `on(now, READ, len)` takes it:
+//! (`input(len)` gives its address, `get(MEMORY)` the memory), then `on(now, READ, len)` takes it:
 //! one call and no allocation per read.
 //!
 //! The text of a call goes out in ONE imported call (`sink.t(text)`: one string crossing, and
@@ -77,6 +77,15 @@ const CANCEL: u32 = 2;
 const TICK: u32 = 3;
 /// The timer fired.
 const TIMER: u32 = 4;
+// What `get` reads (the last: the wasm memory).
+/// The result's JSON.
+const RESULT: u32 = 0;
+/// The text so far.
+const TEXT: u32 = 1;
+/// The `Last-Event-ID` to send.
+const LAST_ID: u32 = 2;
+/// The live stats' JSON.
+const STATS: u32 = 3;
 // The host events of `with_text`.
 /// A response head.
 const HEAD: u32 = 0;
@@ -224,7 +233,7 @@ impl Guard {
         self.apply(now, input)
     }
 
-    // The address of a buffer in the wasm memory (`memory()`) for reads of up to `len` bytes:
+    // The address of a buffer in the wasm memory (`get(MEMORY)`) for reads of up to `len` bytes:
     // the host copies each read there and calls `on(now, READ, len)`. Valid until the next
     // `input` call.
     pub fn input(&mut self, len: usize) -> usize {
@@ -232,11 +241,6 @@ impl Guard {
             self.input.resize(len, 0);
         }
         self.input.as_ptr() as usize
-    }
-
-    // The wasm memory, for the host's view of the `input` buffer.
-    pub fn memory(&self) -> JsValue {
-        wasm_bindgen::memory()
     }
 
     // One host event, `op`: [`READ`] (the first `len` bytes of the `input` buffer: one call per
@@ -265,38 +269,39 @@ impl Guard {
         self.driver.poll_deadline().map_or(-1.0, |d| d.0 as f64)
     }
 
-    // The `Last-Event-ID` of the request `CONNECT` asked for (null: none).
-    #[wasm_bindgen(js_name = lastEventId)]
-    pub fn last_event_id(&self) -> JsValue {
-        self.last_event_id
-            .as_deref()
-            .map_or(JsValue::NULL, JsValue::from_str)
-    }
-
-    // After `FINISHED`: the result as JSON with an empty `text` (the host sets it from the
-    // texts it was sent or `text()`: the text crosses once, as a string, never escaped).
-    pub fn result(&self) -> JsValue {
-        match &self.result {
-            Some(r) => JsValue::from_str(&r.to_json()),
-            None => JsValue::NULL,
+    // What the host reads, `what` (one export for the five: see `on`):
+    // - [`RESULT`]: after `FINISHED`, the result as JSON with an empty `text` (the host sets it
+    //   from the texts it was sent or from [`TEXT`]: the text crosses once, as a string, never
+    //   escaped); null before.
+    // - [`TEXT`]: everything received so far (the result's text after `FINISHED`).
+    // - [`LAST_ID`]: the `Last-Event-ID` of the request `CONNECT` asked for (null: none).
+    // - [`STATS`]: the live stats at `now` (the result's after `FINISHED`) as the JSON of the
+    //   result's `stats`: one string crossing, parsed by the host into the same object the
+    //   result carries.
+    // - anything else (host.js's `MEMORY`): the wasm memory, for the host's view of the `input`
+    //   buffer.
+    pub fn get(&self, what: u32, now: f64) -> JsValue {
+        match what {
+            RESULT => match &self.result {
+                Some(r) => JsValue::from_str(&r.to_json()),
+                None => JsValue::NULL,
+            },
+            TEXT => JsValue::from_str(self.driver.text()),
+            LAST_ID => self
+                .last_event_id
+                .as_deref()
+                .map_or(JsValue::NULL, JsValue::from_str),
+            STATS => {
+                let s = match &self.result {
+                    Some(r) => r.stats,
+                    None => self.driver.stats(millis(now)),
+                };
+                let mut json = String::new();
+                s.write_json(&mut json);
+                JsValue::from_str(&json)
+            }
+            _ => wasm_bindgen::memory(),
         }
-    }
-
-    // Everything received so far (the result's text after `FINISHED`).
-    pub fn text(&self) -> JsValue {
-        JsValue::from_str(self.driver.text())
-    }
-
-    // The live stats (the result's after `FINISHED`) as the JSON of the result's `stats`: one
-    // string crossing, parsed by the host into the same object the result carries.
-    pub fn stats(&self, now: f64) -> JsValue {
-        let s = match &self.result {
-            Some(r) => r.stats,
-            None => self.driver.stats(millis(now)),
-        };
-        let mut json = String::new();
-        s.write_json(&mut json);
-        JsValue::from_str(&json)
     }
 }
 
@@ -373,7 +378,7 @@ impl Guard {
     }
 
     /// Drains the driver: text and events to the sink, the rest as flags. A JS result gets no
-    /// copy of the text: the host has it (`SENT`) or takes `text()`, the driver's.
+    /// copy of the text: the host has it (`SENT`) or takes `get(TEXT)`, the driver's.
     #[cfg_attr(streamguard_speed, optimize(speed))]
     fn flags(&mut self) -> u32 {
         let mut f = 0;

@@ -10,8 +10,8 @@ import { errorMessage } from "./options.js";
 
 // Flags returned by every Guard call (as in guard.rs):
 const ABORT = 1; // close the connection
-const CONNECT = 2; // send the next request (Last-Event-ID: guard.lastEventId())
-const FINISHED = 4; // guard.result() (JSON without the text) + guard.text()
+const CONNECT = 2; // send the next request (Last-Event-ID: guard.get(LAST_ID))
+const FINISHED = 4; // guard.get(RESULT) (JSON without the text) + guard.get(TEXT)
 const FRAME = 8; // text waits for an animation frame
 const REARM = 16; // re-arm the timer at guard.deadline()
 const SENT = 32; // with FINISHED: the result's text is all the text sent, in order
@@ -26,6 +26,13 @@ const TIMER = 4;
 // guard.withText(now, op, n, text): a response head (n: its status), a failure (n: its kind).
 const HEAD = 0;
 const FAILED = 1;
+// guard.get(what, now): the result's JSON, the text so far, the Last-Event-ID to send, the live
+// stats' JSON at now, the wasm memory.
+const RESULT = 0;
+const TEXT = 1;
+const LAST_ID = 2;
+const STATS = 3;
+const MEMORY = 4;
 // guard.error kinds
 const OTHER = 0;
 const RESET = 1;
@@ -222,9 +229,9 @@ class Loop {
     this.cleanup();
     let r;
     if (!this.c.rust) {
-      r = JSON.parse(guard.result());
+      r = JSON.parse(guard.get(RESULT, 0));
       // The text crosses once: the flushes already brought all of it.
-      r.text = f & SENT ? this.all : guard.text();
+      r.text = f & SENT ? this.all : guard.get(TEXT, 0);
     }
     this.all = "";
     this.final = r;
@@ -281,7 +288,7 @@ class Loop {
     const ctl = new AbortController();
     this.ctl = ctl;
     const init = Object.assign({}, c.init, { signal: ctl.signal });
-    const id = this.g.lastEventId();
+    const id = this.g.get(LAST_ID, 0);
     if (id) {
       init.headers = new Headers(init.headers);
       init.headers.set("last-event-id", id);
@@ -342,7 +349,7 @@ class Loop {
       }
       let v = this.view;
       // A grown memory detaches the old buffer (its views become empty).
-      if (v === null || v.byteLength === 0) v = this.view = new Uint8Array(guard.memory().buffer);
+      if (v === null || v.byteLength === 0) v = this.view = new Uint8Array(guard.get(MEMORY, 0).buffer);
       v.set(part, this.at);
       f |= guard.on(now(), READ, n);
       // The rest of the read is not for this attempt (or for no attempt at all).
@@ -413,10 +420,10 @@ class Loop {
 // onText's `info`: one per stream, computed when read; the result's after the end.
 function info(l) {
   const i = {};
-  Object.defineProperty(i, "text", { enumerable: true, get: () => (l.final ? l.final.text : l.g ? l.g.text() : "") });
+  Object.defineProperty(i, "text", { enumerable: true, get: () => (l.final ? l.final.text : l.g ? l.g.get(TEXT, 0) : "") });
   Object.defineProperty(i, "stats", {
     enumerable: true,
-    get: () => (l.final ? l.final.stats : l.g ? JSON.parse(l.g.stats(now())) : undefined),
+    get: () => (l.final ? l.final.stats : l.g ? JSON.parse(l.g.get(STATS, now())) : undefined),
   });
   return i;
 }
