@@ -13,8 +13,8 @@
 //! | [`SENT`] | with `FINISHED`: the result's text is the texts sent so far, concatenated (the host keeps them and takes no `get(TEXT)`) |
 //!
 //! A network read is copied once, by the host, into the Guard's input buffer in the wasm memory
-//! (`input(len)` gives its address, `get(MEMORY)` the memory), then `on(now, READ, len)` takes it:
-//! one call and no allocation per read.
+//! (`on(0, INPUT, len)` gives its address, `get(MEMORY)` the memory), then `on(now, READ, len)`
+//! takes it: one call and no allocation per read.
 //!
 //! The text of a call goes out in ONE imported call (`sink.t(text)`: one string crossing, and
 //! the core coalesces every delta of one read in immediate mode); the decoded events, only when
@@ -233,22 +233,13 @@ impl Guard {
         self.apply(now, input)
     }
 
-    // The address of a buffer in the wasm memory (`get(MEMORY)`) for reads of up to `len` bytes:
-    // the host copies each read there and calls `on(now, READ, len)`. Valid until the next
-    // `input` call.
-    pub fn input(&mut self, len: usize) -> usize {
-        if self.input.len() < len {
-            self.input.resize(len, 0);
-        }
-        self.input.as_ptr() as usize
-    }
-
     // One host event, `op`: [`READ`] (the first `len` bytes of the `input` buffer: one call per
     // network read, the bytes copied once, by the host, into the buffer), [`EOF`] (the body
     // ended cleanly), [`CANCEL`] (the caller aborted), [`TICK`] (an animation frame, or the
     // host's timer tick where frames do not run) or [`TIMER`] (the timer fired, early or
     // spuriously: a no-op; also the host's first poll and its re-check on `visibilitychange`).
-    // One export for the five: each export costs its own borrow check and glue.
+    // And `INPUT` (any other `op`), below. One export for them all: each export costs its own
+    // borrow check and glue.
     pub fn on(&mut self, now: f64, op: u32, len: usize) -> u32 {
         match op {
             READ => self.apply(now, Input::Read(len)),
@@ -260,7 +251,15 @@ impl Guard {
                 self.driver.handle_timeout(millis(now));
                 self.flags()
             }
-            _ => 0,
+            // Not an event: the address of a buffer in the wasm memory (`get(MEMORY)`) for
+            // reads of up to `len` bytes, where the host copies each read before `READ`; valid
+            // until the next `INPUT`. (An address fits the u32 of the flags on wasm32.)
+            _ => {
+                if self.input.len() < len {
+                    self.input.resize(len, 0);
+                }
+                self.input.as_ptr() as u32
+            }
         }
     }
 

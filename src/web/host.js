@@ -23,6 +23,7 @@ const EOF = 1;
 const CANCEL = 2;
 const TICK = 3;
 const TIMER = 4;
+const INPUT = 5; // not an event: the address of a buffer for reads of up to len bytes
 // guard.withText(now, op, n, text): a response head (n: its status), a failure (n: its kind).
 const HEAD = 0;
 const FAILED = 1;
@@ -344,7 +345,7 @@ class Loop {
       const part = total > INPUT_MAX ? bytes.subarray(off, off + INPUT_MAX) : bytes;
       const n = part.length;
       if (n > this.cap) {
-        this.at = guard.input(n);
+        this.at = guard.on(0, INPUT, n);
         this.cap = n;
       }
       let v = this.view;
