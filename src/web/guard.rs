@@ -263,8 +263,9 @@ impl Guard {
         }
     }
 
-    // When the timer should fire (the `performance.now()` clock), or -1 for none.
-    pub fn deadline(&self) -> f64 {
+    // When the timer should fire (the `performance.now()` clock), or -1 for none. (`&mut self`
+    // like every export: one borrow check for the Guard in the wasm, the exclusive one.)
+    pub fn deadline(&mut self) -> f64 {
         self.driver.poll_deadline().map_or(-1.0, |d| d.0 as f64)
     }
 
@@ -279,7 +280,7 @@ impl Guard {
     //   result carries.
     // - anything else (host.js's `MEMORY`): the wasm memory, for the host's view of the `input`
     //   buffer.
-    pub fn get(&self, what: u32, now: f64) -> JsValue {
+    pub fn get(&mut self, what: u32, now: f64) -> JsValue {
         match what {
             RESULT => match &self.result {
                 Some(r) => JsValue::from_str(&r.to_json()),

@@ -8,7 +8,7 @@
 //! ```text
 //!  options ──options.js validate()──> Call ──> Guard::new (wasm: the Driver, all the policy)
 //!                                               ▲  one call per event, returning flags
-//!  host.js loop: fetch, reader.read() ──────────┤  head / feed / eof / error / abort / timeout / frame
+//!  host.js loop: fetch, reader.read() ──────────┤  on: read / eof / abort / timer / frame; withText: head / error
 //!    ONE setTimeout at deadline()               │  ABORT · CONNECT · FINISHED · FRAME · REARM
 //!    requestAnimationFrame (or a 16 ms timer)   │
 //!    visibilitychange re-check                  └─ sink.t(text) once per call; onText/onEvent after it
