@@ -491,6 +491,26 @@ fn event_types_and_fields_are_what_on_event_receives() {
     assert_eq!(declared, produced, "StreamEvent: type -> fields");
 }
 
+/// `options.js` sends the Guard the protocol as its index in its `PROTOCOLS` list, which
+/// `Guard::new` (src/web/guard.rs) reads as an index in `Protocol::ALL`: the two lists must be
+/// the same names in the same order.
+#[test]
+fn options_js_protocols_are_protocol_all_in_order() {
+    let js = include_str!("../src/web/options.js");
+    let head = "const PROTOCOLS = [";
+    let start = js.find(head).expect("options.js declares PROTOCOLS") + head.len();
+    let list = &js[start..start + js[start..].find(']').expect("PROTOCOLS ends with ]")];
+    let names: Vec<&str> = list
+        .split(',')
+        .map(|n| n.trim().trim_matches('"'))
+        .collect();
+    assert_eq!(
+        names,
+        Protocol::ALL.map(Protocol::name),
+        "options.js PROTOCOLS against Protocol::ALL"
+    );
+}
+
 // ---- the errors a session really produces, against their declared member ---------------------
 
 const CHUNK: &[u8] = b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n";

@@ -34,7 +34,7 @@
 //! import { validate } from "./snippets/.../src/web/options.js";
 //! import { open as start, now } from "./snippets/.../src/web/host.js";
 //! let ready;
-//! const guard = (call) => (ready ??= init()).then(() => new Guard(call.protocol, call.cfg, call, now()));
+//! const guard = (call) => (ready ??= init()).then(() => new Guard(call.cfg, call, now()));
 //! export const open = (options) => start(validate(options), guard);
 //! ```
 
@@ -141,7 +141,7 @@ pub struct Guard {
 }
 
 /// `cfg[i]` as a whole number; negative (unset) is `None`. Not inlined: one copy of the
-/// float conversion for the 17 fields of `Guard::new` (66 B gzip of wasm).
+/// float conversion for the 18 fields of `Guard::new` (66 B gzip of wasm).
 #[inline(never)]
 fn field(cfg: &[f64], i: usize) -> Option<u64> {
     cfg.get(i).copied().filter(|v| *v >= 0.0).map(|v| v as u64)
@@ -158,11 +158,13 @@ impl Guard {
     // frame, 1 immediate, 2 interval, 3 smooth word, 4 smooth grapheme) and interval ms; emit
     // events (0/1); max attempts, base delay, max delay, max Retry-After; resume (0/1); GET
     // (0/1); the backoff seed; no request (0/1: the host reads a Response it already has, or
-    // a pipe's chunks: one attempt, no CONNECT, no retry).
+    // a pipe's chunks: one attempt, no CONNECT, no retry); the protocol, as its index in
+    // `Protocol::ALL` (anything else: auto).
     #[wasm_bindgen(constructor)]
-    pub fn new(protocol: &str, cfg: &[f64], sink: Sink, now: f64) -> Guard {
+    pub fn new(cfg: &[f64], sink: Sink, now: f64) -> Guard {
+        let protocol = field(cfg, 17).and_then(|i| Protocol::ALL.get(usize::try_from(i).ok()?));
         let mut c = Config {
-            protocol: Protocol::from_name(protocol).unwrap_or(Protocol::Auto),
+            protocol: protocol.copied().unwrap_or(Protocol::Auto),
             ..Config::default()
         };
         let set = |v: &mut u64, i| {

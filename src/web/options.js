@@ -11,6 +11,7 @@ const STREAM = ["protocol", "firstByteTimeoutMs", "idleTimeoutMs", "contentTimeo
 // Passed through to fetch as they are (the runtime's Request checks them).
 const INIT = ["mode", "cache", "redirect", "referrer", "referrerPolicy", "integrity", "keepalive", "priority"];
 const REQUEST = ["url", "response", "fetch", "method", "headers", "body", "credentials", "retry"].concat(INIT);
+// In the order of Rust's `Protocol::ALL`: the Guard takes the index (tests/ts_vocabulary.rs checks).
 const PROTOCOLS = ["openai", "openai-responses", "anthropic", "ollama", "gemini", "ai-sdk", "sse", "text", "auto"];
 const RETRY = ["maxAttempts", "baseDelayMs", "maxDelayMs", "maxRetryAfterMs", "resume"];
 const HEADERS = "expected a Headers, an array of [name, value] pairs or an object of strings";
@@ -106,11 +107,10 @@ function flush(v) {
 // events as a JSON array); the host delivers them after the call returned. `response`: the
 // Response to read instead of fetching; `fetch`: the fetch to call (else the global one).
 export class Call {
-  constructor(url, init, signal, protocol, cfg, onText, onEvent, response, fetch) {
+  constructor(url, init, signal, cfg, onText, onEvent, response, fetch) {
     this.url = url;
     this.init = init;
     this.signal = signal;
-    this.protocol = protocol;
     this.cfg = cfg;
     this.onText = onText;
     this.onEvent = onEvent;
@@ -194,7 +194,7 @@ export function validate(o, pipe) {
   // -1: the core's default.
   const cfg = [count(o, "firstByteTimeoutMs", 0), count(o, "idleTimeoutMs", 0), count(o, "contentTimeoutMs", 0),
     count(o, "totalTimeoutMs", 0), count(o, "maxEventBytes", 1), count(o, "maxTextBytes", 1),
-    -1, 0, 0, -1, -1, -1, -1, 0, 0, seed(), pipe ? 1 : 0];
+    -1, 0, 0, -1, -1, -1, -1, 0, 0, seed(), pipe ? 1 : 0, PROTOCOLS.indexOf(protocol)];
   const f = get(o, "flush");
   if (f !== undefined) [cfg[6], cfg[7]] = flush(f);
   const signal = get(o, "signal");
@@ -204,7 +204,7 @@ export function validate(o, pipe) {
   const onText = fn(o, "onText");
   const onEvent = fn(o, "onEvent");
   cfg[8] = onEvent ? 1 : 0;
-  const call = new Call(undefined, undefined, signal, protocol, cfg, onText, onEvent);
+  const call = new Call(undefined, undefined, signal, cfg, onText, onEvent);
   if (pipe) return call;
   const res = get(o, "response");
   if (res !== undefined) {

@@ -12,7 +12,7 @@ export function prepare(url, method, flat, body, credentials, signal, response) 
     for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i], flat[i + 1]]);
     init = request(url, method, pairs, body, credentials, {});
   }
-  const call = new Call(url, init, signal, "auto", [], undefined, undefined, response);
+  const call = new Call(url, init, signal, [], undefined, undefined, response);
   call.rust = true;
   return call;
 }
