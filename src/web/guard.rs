@@ -219,9 +219,9 @@ impl Guard {
     // (host.js's `FAILED`): the request or the body failed (`n`: 1 for a reset mid-body,
     // anything else "other"; `text`: the message). One export for the two (see `on`).
     #[wasm_bindgen(js_name = withText)]
-    pub fn with_text(&mut self, now: f64, op: u32, n: u32, text: &str) -> u32 {
+    pub fn with_text(&mut self, now: f64, op: u32, n: u32, text: String) -> u32 {
         let input = if op == HEAD {
-            Input::Head(u16::try_from(n).unwrap_or(0), text)
+            Input::Head(u16::try_from(n).unwrap_or(0), &text)
         } else {
             let kind = match n {
                 1 => NetworkErrorKind::Reset,
@@ -229,7 +229,7 @@ impl Guard {
             };
             Input::Error(NetworkError {
                 kind,
-                message: text.to_owned(),
+                message: text,
             })
         };
         self.apply(now, input)
