@@ -214,12 +214,16 @@ impl Guard {
         Guard::with(driver, To::Js(sink))
     }
 
-    // A host event with a string, `op`: [`HEAD`], the response head of the current attempt
-    // (`n`: its status, `text`: its headers as `name\nvalue\nname\nvalue...`), or any other
+    // A host event with a text, `op`: [`HEAD`], the response head of the current attempt
+    // (`n`: its status, the text: its headers as `name\nvalue\nname\nvalue...`), or any other
     // (host.js's `FAILED`): the request or the body failed (`n`: 1 for a reset mid-body,
-    // anything else "other"; `text`: the message). One export for the two (see `on`).
+    // anything else "other"; the text: the message). The text is the first `len` bytes of the
+    // `input` buffer, UTF-8 (the host writes it there as it writes a read: no string crosses
+    // into the wasm, so the glue needs no allocator calls). One export for the two (see `on`).
     #[wasm_bindgen(js_name = withText)]
-    pub fn with_text(&mut self, now: f64, op: u32, n: u32, text: String) -> u32 {
+    pub fn with_text(&mut self, now: f64, op: u32, n: u32, len: usize) -> u32 {
+        let bytes = self.input.get(..len).unwrap_or_default();
+        let text = String::from(core::str::from_utf8(bytes).unwrap_or_default());
         let input = if op == HEAD {
             Input::Head(u16::try_from(n).unwrap_or(0), &text)
         } else {

@@ -24,7 +24,8 @@ const CANCEL = 2;
 const TICK = 3;
 const TIMER = 4;
 const INPUT = 5; // not an event: the address of a buffer for reads of up to len bytes
-// guard.withText(now, op, n, text): a response head (n: its status), a failure (n: its kind).
+// guard.withText(now, op, n, len): a response head (n: its status), a failure (n: its kind),
+// with its text, UTF-8, in the first len bytes of the input buffer (Loop.put).
 const HEAD = 0;
 const FAILED = 1;
 // guard.get(what, now): the result's JSON, the text so far, the Last-Event-ID to send, the live
@@ -40,6 +41,7 @@ const RESET = 1;
 
 const g = globalThis;
 const noop = () => {};
+const enc = new TextEncoder();
 // `performance` read once: in Chromium the global's getter costs more than `now()` itself.
 const perf = g.performance;
 export const now = () => perf.now();
@@ -304,7 +306,7 @@ class Loop {
   }
 
   net(conn, kind, e) {
-    if (conn === this.conn) this.step(this.g.withText(now(), FAILED, kind, errorMessage(e)));
+    if (conn === this.conn) this.step(this.g.withText(now(), FAILED, kind, this.put(enc.encode(errorMessage(e)))));
   }
 
   head(conn, res) {
@@ -314,7 +316,7 @@ class Loop {
     }
     const h = [];
     res.headers.forEach((value, name) => h.push(name, value));
-    this.step(this.g.withText(now(), HEAD, res.status, h.join("\n")));
+    this.step(this.g.withText(now(), HEAD, res.status, this.put(enc.encode(h.join("\n")))));
     if (conn !== this.conn) return;
     let reader = this.reader;
     if (!reader) {
@@ -338,25 +340,31 @@ class Loop {
   // never holds a large read next to the event it carries. The text of every slice reaches
   // the sink before the flags are acted on: still one onText per read.
   feed(bytes) {
-    const guard = this.g;
     const total = bytes.length;
     let f = 0;
     for (let off = 0; off < total || off === 0; off += INPUT_MAX) {
       const part = total > INPUT_MAX ? bytes.subarray(off, off + INPUT_MAX) : bytes;
-      const n = part.length;
-      if (n > this.cap) {
-        this.at = guard.on(0, INPUT, n);
-        this.cap = n;
-      }
-      let v = this.view;
-      // A grown memory detaches the old buffer (its views become empty).
-      if (v === null || v.byteLength === 0) v = this.view = new Uint8Array(guard.get(MEMORY, 0).buffer);
-      v.set(part, this.at);
-      f |= guard.on(now(), READ, n);
+      f |= this.g.on(now(), READ, this.put(part));
       // The rest of the read is not for this attempt (or for no attempt at all).
       if (f & (ABORT | CONNECT | FINISHED)) break;
     }
     return f;
+  }
+
+  // Copies bytes into the Guard's input buffer (grown first when too small): a read, or the
+  // UTF-8 of a text for withText. Returns their length.
+  put(bytes) {
+    const guard = this.g;
+    const n = bytes.length;
+    if (n > this.cap) {
+      this.at = guard.on(0, INPUT, n);
+      this.cap = n;
+    }
+    let v = this.view;
+    // A grown memory detaches the old buffer (its views become empty).
+    if (v === null || v.byteLength === 0) v = this.view = new Uint8Array(guard.get(MEMORY, 0).buffer);
+    v.set(bytes, this.at);
+    return n;
   }
 
   arm() {
