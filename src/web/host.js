@@ -35,7 +35,7 @@ const TEXT = 1;
 const LAST_ID = 2;
 const STATS = 3;
 const MEMORY = 4;
-// guard.error kinds
+// withText(now, FAILED, n, len): the kinds of failure (n)
 const OTHER = 0;
 const RESET = 1;
 
