@@ -32,7 +32,7 @@ export function entry(wasm) {
     }
     return loading;
   };
-  const make = (call) => new Guard(call.cfg, call, now());
+  const make = (call) => new Guard(call, now());
   // host.js takes a Guard or a promise of one: synchronous when the wasm is at hand.
   const guard = (call) => {
     if (!ready && !loading && wasm) {

@@ -18,8 +18,6 @@ const TS_API: &'static str = include_str!("api.d.ts");
 extern "C" {
     #[wasm_bindgen(catch)]
     fn validate(options: &JsValue, pipe: bool) -> Result<Sink, JsValue>;
-    #[wasm_bindgen(method, getter)]
-    fn cfg(this: &Sink) -> Vec<f64>;
     fn reject(e: &JsValue) -> JsValue;
 }
 
@@ -39,7 +37,7 @@ extern "C" {
 fn start(options: &JsValue, how: u8) -> Result<JsValue, JsValue> {
     let call = validate(options, how == 2)?;
     let sink: Sink = JsValue::clone(&call).unchecked_into();
-    let guard = Guard::new(&call.cfg(), sink, now());
+    let guard = Guard::new(sink, now());
     Ok(match how {
         0 => run(&call, guard),
         1 => open_js(&call, guard),

@@ -34,7 +34,7 @@
 //! import { validate } from "./snippets/.../src/web/options.js";
 //! import { open as start, now } from "./snippets/.../src/web/host.js";
 //! let ready;
-//! const guard = (call) => (ready ??= init()).then(() => new Guard(call.cfg, call, now()));
+//! const guard = (call) => (ready ??= init()).then(() => new Guard(call, now()));
 //! export const open = (options) => start(validate(options), guard);
 //! ```
 
@@ -98,6 +98,10 @@ extern "C" {
     fn t(this: &Sink, text: &str);
     #[wasm_bindgen(method)]
     fn e(this: &Sink, json: &str);
+    /// The stream's configuration number `i` (`cfg[i]`; undefined, NaN in the wasm, past its
+    /// end): read one by one, so that no array crosses into the wasm.
+    #[wasm_bindgen(method)]
+    fn n(this: &Sink, i: u32) -> f64;
 }
 
 /// A host event, for [`Guard::apply`].
@@ -140,11 +144,11 @@ pub struct Guard {
     result: Option<StreamResult>,
 }
 
-/// `cfg[i]` as a whole number; negative (unset) is `None`. Not inlined: one copy of the
-/// float conversion for the 18 fields of `Guard::new` (66 B gzip of wasm).
+/// The sink's `cfg[i]` as a whole number; negative, NaN or missing (unset) is `None`. Not
+/// inlined: one copy of the call and the float conversion for the 18 fields of `Guard::new`.
 #[inline(never)]
-fn field(cfg: &[f64], i: usize) -> Option<u64> {
-    cfg.get(i).copied().filter(|v| *v >= 0.0).map(|v| v as u64)
+fn field(cfg: &Sink, i: u32) -> Option<u64> {
+    Some(cfg.n(i)).filter(|v| *v >= 0.0).map(|v| v as u64)
 }
 
 fn millis(now: f64) -> Millis {
@@ -153,7 +157,8 @@ fn millis(now: f64) -> Millis {
 
 #[wasm_bindgen]
 impl Guard {
-    // A Guard whose first request is to be sent now. `cfg`, in this order (-1: the default):
+    // A Guard whose first request is to be sent now. The sink's `cfg` (`Call.n(i)` reads it),
+    // in this order (-1: the default):
     // first-byte, idle, content and total timeouts; max event and text bytes; flush kind (0
     // frame, 1 immediate, 2 interval, 3 smooth word, 4 smooth grapheme) and interval ms; emit
     // events (0/1); max attempts, base delay, max delay, max Retry-After; resume (0/1); GET
@@ -161,7 +166,8 @@ impl Guard {
     // a pipe's chunks: one attempt, no CONNECT, no retry); the protocol, as its index in
     // `Protocol::ALL` (anything else: auto).
     #[wasm_bindgen(constructor)]
-    pub fn new(cfg: &[f64], sink: Sink, now: f64) -> Guard {
+    pub fn new(sink: Sink, now: f64) -> Guard {
+        let cfg = &sink;
         let protocol = field(cfg, 17).and_then(|i| Protocol::ALL.get(usize::try_from(i).ok()?));
         let mut c = Config {
             protocol: protocol.copied().unwrap_or(Protocol::Auto),

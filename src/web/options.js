@@ -104,7 +104,8 @@ function flush(v) {
 }
 
 // One stream's validated options, and the Guard's sink (`t`: the text of a call, `e`: its
-// events as a JSON array); the host delivers them after the call returned. `response`: the
+// events as a JSON array; `n(i)`: `cfg[i]`, which the Guard reads when it is built); the host
+// delivers the text and events after the call returned. `response`: the
 // Response to read instead of fetching; `fetch`: the fetch to call (else the global one).
 export class Call {
   constructor(url, init, signal, cfg, onText, onEvent, response, fetch) {
@@ -122,6 +123,9 @@ export class Call {
   }
   t(text) {
     this.o += text;
+  }
+  n(i) {
+    return this.cfg[i];
   }
   e(json) {
     (this.v || (this.v = [])).push(json);
