@@ -29,7 +29,7 @@ budget=35840 # the target: 35 KB gzip -9, wasm + JS glue + npm entry
 # The ceiling the run enforces until the target is met: the size as measured when the ceiling
 # was last lowered, plus under 1 KB. It only ever goes down: a change that grows the download
 # past it fails the run. (Today's size is about 13 KB over the target; see README, Size.)
-ceiling=49358
+ceiling=49055
 status=0
 failures=()
 
