@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Writes the JavaScript of the npm package's browser entry into OUT_DIR: entry.js, ONE minified
-# ES module that every entry of the package shares: npm/entry.js with wasm-bindgen's glue
-# (streamguard.js), its snippet (src/web/options.js) and src/web/host.js inlined, by esbuild,
-# then minified again by terser (both pinned in build/tools by scripts/setup.sh). Whitespace, comments, local names and the module boundaries go; exports
-# and behaviour stay. The glue's default wasm URL is made relative the way bundlers recognise
-# an asset: new URL("./streamguard_bg.wasm", import.meta.url), kept as written by both.
-# And index.js, npm/index.js minified (it imports ./entry.js). scripts/build-wasm.sh runs it
-# into its own output folder, so every build of the wasm (pkg/, the package's, the benchmark's)
-# comes with the package's browser entry next to it.
+# Writes the JavaScript of the npm package's browser entry into OUT_DIR: entry.js, ONE minified ES
+# module that every entry of the package shares: npm/entry.js with wasm-bindgen's glue
+# (streamguard.js), its snippet (src/web/options.js) and src/web/host.js inlined, by esbuild, then
+# minified again by terser (both pinned in build/tools by scripts/setup.sh). Whitespace, comments,
+# local names and the module boundaries go; exports and behaviour stay. The glue's default wasm
+# URL is made relative the way bundlers recognise an asset: new URL("./streamguard_bg.wasm",
+# import.meta.url), kept as written by both. And index.js, npm/index.js minified (it imports
+# ./entry.js). scripts/build-wasm.sh runs it into its own output folder, so every build of the
+# wasm (pkg/, the package's, the benchmark's) comes with the package's browser entry next to it.
 #
 #   scripts/bundle-glue.sh WASM_PACK_OUT_DIR OUT_DIR [--readable]
 #

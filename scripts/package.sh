@@ -4,14 +4,15 @@
 #
 #   scripts/package.sh        -> build/package/streamguard-<version>.tgz
 #
-# Steps: `scripts/build-wasm.sh` (the shipped release wasm) into build/package/wasm; the
-# package folder build/package/streamguard/ from the wasm and what build-wasm.sh wrote next to
-# it: entry.js, one minified module of npm/entry.js with the wasm's JS glue, options.js and
-# host.js inlined, index.js minified (scripts/bundle-glue.sh), and index.d.ts
-# (src/web/api.d.ts + npm/init.d.ts); the other entries in npm/ (node.js, deno.js, workerd.js,
-# react.js), react.d.ts, npm/README.md, LICENSE-MIT, LICENSE-APACHE and npm/package.json with the crate's version; then `npm pack`. Prints the size a browser
-# downloads (wasm + entry.js + index.js, gzip -9 each). Assumes the tools of scripts/setup.sh
-# (wasm-pack, wasm-bindgen, wasm-opt, esbuild on PATH via scripts/env.sh).
+# Steps: `scripts/build-wasm.sh` (the shipped release wasm) into build/package/wasm; the package
+# folder build/package/streamguard/ from the wasm and what build-wasm.sh wrote next to it:
+# entry.js, one minified module of npm/entry.js with the wasm's JS glue, options.js and host.js
+# inlined, index.js minified (scripts/bundle-glue.sh), and index.d.ts (src/web/api.d.ts +
+# npm/init.d.ts); the other entries in npm/ (node.js, deno.js, workerd.js, react.js), react.d.ts,
+# npm/README.md, LICENSE-MIT, LICENSE-APACHE and npm/package.json with the crate's version; then
+# `npm pack`. Prints the size a browser downloads (wasm + entry.js + index.js, gzip -9 each).
+# Assumes the tools of scripts/setup.sh (wasm-pack, wasm-bindgen, wasm-opt, esbuild on PATH via
+# scripts/env.sh).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$STREAMGUARD_ROOT"

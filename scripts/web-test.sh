@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Browser tests and wasm size. Builds pkg/ as it ships (scripts/build-wasm.sh), prints the
-# .wasm and the npm package's browser JS (entry.js: the glue, options.js, host.js and npm/entry.js in
+# Browser tests and wasm size. Builds pkg/ as it ships (scripts/build-wasm.sh), prints the .wasm
+# and the npm package's browser JS (entry.js: the glue, options.js, host.js and npm/entry.js in
 # one minified module; index.js; written next to the wasm by scripts/build-wasm.sh, with
-# scripts/bundle-glue.sh, as scripts/package.sh ships them) sizes raw and gzipped, and FAILS
-# when together they exceed the ceiling below (the 35 KB (35840 B) gzip target is printed, met
-# or not); prints twiggy's top items by retained size; compile-checks tests/ts/api.ts against
+# scripts/bundle-glue.sh, as scripts/package.sh ships them) sizes raw and gzipped, and FAILS when
+# together they exceed the ceiling below (the 35 KB (35840 B) gzip target is printed, met or not);
+# prints twiggy's top items by retained size; compile-checks tests/ts/api.ts against
 # pkg/index.d.ts (tsc --noEmit --strict); runs the browser tests (tests/web_*.rs) with
 # `wasm-pack test --headless --chrome` and `--firefox`, exactly as a developer types them: the
-# browser wrappers named in webdriver.json start the harness (scripts/web-harness.sh) on its
-# fixed port, and it is stopped at the end.
-# Exits non-zero on any failure. Idempotent; assumes scripts/setup.sh installed the tools.
+# browser wrappers named in webdriver.json start the harness (scripts/web-harness.sh) on its fixed
+# port, and it is stopped at the end. Exits non-zero on any failure. Idempotent; assumes
+# scripts/setup.sh installed the tools.
 #
 #   scripts/web-test.sh                  everything
 #   WEB_TEST_BROWSERS=chrome scripts/web-test.sh      one browser (chrome | firefox)
